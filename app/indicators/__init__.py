@@ -1,0 +1,1 @@
+"""Indicator catalogue and time-bucketed, unit-rolled-up values."""

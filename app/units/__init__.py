@@ -1,0 +1,1 @@
+"""Administrative units: the tree every figure is sliced by."""

@@ -1,0 +1,27 @@
+"""Create the event topics up front, with the partition count we scale ingest by."""
+
+from __future__ import annotations
+
+import contextlib
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+from models.events import topics
+
+
+async def ensure_topics(bootstrap: str, prefix: str, partitions: int) -> list[str]:
+    """Create any missing topic of the registry; return the topic names."""
+    names = topics(prefix)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [NewTopic(n, partitions, 1) for n in names if n not in existing]
+        if missing:
+            # another process may win the race to create them: that is fine
+            with contextlib.suppress(TopicAlreadyExistsError):
+                await admin.create_topics(missing)
+    finally:
+        await admin.close()
+    return names

@@ -1,0 +1,1 @@
+"""Running the product: the ``ioc`` command line and the embedded services behind ``ioc demo``."""

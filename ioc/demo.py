@@ -1,0 +1,161 @@
+"""``ioc demo``: simulator → broker → ingest → store → API in one process, on embedded services.
+
+It backfills the last days as fast as the pipeline takes them, then streams live, while the
+API serves what has landed so far.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import uvicorn
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from app.main import create_app
+from ingest.consumer import consume
+from ingest.topics import ensure_topics
+from ingest.writer import BatchResult, Writer
+from ioc.services import Services, upgrade
+from models.db import make_engine
+from models.settings import Settings
+from simulators.base import floor_hour
+from simulators.health import HealthEncounterStream
+from simulators.runner import backfill, live
+from simulators.sinks import KafkaSink
+
+
+@dataclass
+class Counters:
+    sent: int = 0
+    inserted: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+
+    def add(self, result: BatchResult) -> None:
+        self.inserted += result.inserted
+        self.duplicates += result.duplicates
+        self.rejected += sum(result.rejected.values())
+
+
+async def run_demo(
+    settings: Settings, svc: Services, *, days: int, seed: int, console: Console
+) -> None:
+    engine = make_engine(svc.database_url)
+    try:
+        units = await upgrade(svc.database_url, engine)
+        console.print(f"[green]✓[/] schema migrated, {units} administrative units loaded")
+        await ensure_topics(svc.kafka_bootstrap, settings.topic_prefix, settings.topic_partitions)
+        counters = Counters()
+        server = uvicorn.Server(
+            uvicorn.Config(
+                create_app(svc.database_url, svc.kafka_bootstrap),
+                host=settings.api_host,
+                port=settings.api_port,
+                log_level="warning",
+            )
+        )
+        ingest = asyncio.create_task(
+            consume(
+                Writer(engine),
+                bootstrap=svc.kafka_bootstrap,
+                topic_prefix=settings.topic_prefix,
+                group_id=settings.consumer_group,
+                partitions=settings.topic_partitions,
+                max_records=settings.batch_max_records,
+                timeout_ms=settings.batch_timeout_ms,
+                on_batch=counters.add,
+            ),
+            name="ingest",
+        )
+        simulate = asyncio.create_task(
+            _simulate(settings, svc, days=days, seed=seed, counters=counters, console=console),
+            name="simulate",
+        )
+        for task in (ingest, simulate):
+            task.add_done_callback(lambda t: _stop_on_failure(t, server, console))
+        _print_banner(settings, svc, console)
+        try:
+            await server.serve()
+        finally:
+            for task in (ingest, simulate):
+                task.cancel()
+            await asyncio.gather(ingest, simulate, return_exceptions=True)
+            console.print(
+                f"stopped: {counters.sent} events sent, {counters.inserted} stored, "
+                f"{counters.duplicates} duplicates, {counters.rejected} rejected"
+            )
+    finally:
+        await engine.dispose()
+
+
+async def _simulate(
+    settings: Settings, svc: Services, *, days: int, seed: int, counters: Counters, console: Console
+) -> None:
+    streams = [HealthEncounterStream(seed=seed)]
+    sink = KafkaSink(svc.kafka_bootstrap, settings.topic_prefix)
+    now = datetime.now(UTC)
+    start = floor_hour(now - timedelta(days=days))
+    try:
+        with Progress(
+            TextColumn("backfill {task.description}"),
+            BarColumn(),
+            TextColumn("{task.fields[sent]:>8,} sent  {task.fields[stored]:>8,} stored"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+        ) as bar:
+            task = bar.add_task(
+                f"{start:%Y-%m-%d %H:%M} → now",
+                total=(now - start).total_seconds(),
+                sent=0,
+                stored=0,
+            )
+
+            def progress(sent: int, at: datetime) -> None:
+                counters.sent = sent
+                bar.update(
+                    task,
+                    completed=(at - start).total_seconds(),
+                    sent=sent,
+                    stored=counters.inserted,
+                )
+
+            await backfill(streams, sink, start, now, progress)
+            while counters.inserted + counters.duplicates + counters.rejected < counters.sent:
+                bar.update(task, completed=(now - start).total_seconds(), stored=counters.inserted)
+                await asyncio.sleep(0.2)
+            bar.update(task, stored=counters.inserted)
+        console.print("[green]✓[/] backfill stored; streaming live (Ctrl-C to stop)")
+        base = counters.sent
+
+        def live_progress(sent: int, at: datetime) -> None:
+            counters.sent = base + sent
+
+        await live(streams, sink, now, progress=live_progress)
+    finally:
+        await sink.close()
+
+
+def _stop_on_failure(task: asyncio.Task[None], server: uvicorn.Server, console: Console) -> None:
+    if task.cancelled() or task.exception() is None:
+        return
+    console.print(f"[red]✗ {task.get_name()} failed: {task.exception()!r}; stopping.[/]")
+    server.should_exit = True
+
+
+def _print_banner(settings: Settings, svc: Services, console: Console) -> None:
+    base = f"http://{settings.api_host}:{settings.api_port}"
+    embedded = f" (embedded: {', '.join(svc.embedded)})" if svc.embedded else ""
+    console.print(f"[bold]IOC demo[/]{embedded} — broker {svc.kafka_bootstrap}")
+    for label, path in (
+        ("API docs", "/docs"),
+        (
+            "daily encounters",
+            "/api/v1/indicators/health.encounters/values?level=district&bucket=day",
+        ),
+        ("emergency share", "/api/v1/indicators/health.emergency_share/values?bucket=hour"),
+    ):
+        console.print(f"  {label:<17}{base}{path}", soft_wrap=True)

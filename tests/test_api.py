@@ -1,0 +1,99 @@
+"""API answers on a real PostgreSQL: clear 404/422s for bad questions, sums that roll up."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import pytest
+from httpx import ASGITransport, AsyncClient
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from ingest.writer import RawMessage, Writer
+from models.events import dump_event
+from models.units import communes
+from simulators.health import HealthEncounterStream
+from simulators.runner import collect
+
+pytestmark = pytest.mark.integration
+
+START = datetime(2025, 6, 2, 0, tzinfo=UTC)
+END = datetime(2025, 6, 2, 6, tzinfo=UTC)
+VALUES = "/api/v1/indicators/{}/values"
+
+
+@pytest.fixture
+async def client(clean_db: AsyncEngine, database_url: str) -> AsyncIterator[AsyncClient]:
+    from app.main import create_app
+
+    app = create_app(database_url)
+    async with (
+        app.router.lifespan_context(app),
+        AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as client,
+    ):
+        yield client
+
+
+async def test_health_checks(client: AsyncClient) -> None:
+    assert (await client.get("/healthz")).json() == {"status": "ok"}
+    ready = await client.get("/readyz")
+    assert ready.status_code == 200, ready.text
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "status", "message"),
+    [
+        (VALUES.format("health.nope"), {}, 404, "health.encounters"),
+        (VALUES.format("health.encounters"), {"unit": "99999"}, 404, "Unknown unit"),
+        (VALUES.format("health.encounters"), {"unit": "502", "level": "province"}, 422, "district"),
+        (
+            VALUES.format("health.encounters"),
+            {"from": "2025-06-02T00:00:00Z", "to": "2025-06-01T00:00:00Z"},
+            422,
+            "must be after",
+        ),
+        (
+            VALUES.format("health.encounters"),
+            {"bucket": "hour", "from": "2024-01-01T00:00:00Z", "to": "2025-01-01T00:00:00Z"},
+            422,
+            "too long",
+        ),
+        (VALUES.format("health.encounters"), {"from": "yesterday"}, 422, "datetime"),
+        (VALUES.format("health.encounters"), {"bucket": "fortnight"}, 422, "hour"),
+    ],
+)
+async def test_bad_questions_get_clear_answers(
+    client: AsyncClient, path: str, params: dict[str, str], status: int, message: str
+) -> None:
+    response = await client.get(path, params=params)
+    assert response.status_code == status
+    assert message in response.text
+
+
+async def test_shares_and_counts_roll_up_from_communes(
+    client: AsyncClient, clean_db: AsyncEngine
+) -> None:
+    events = collect([HealthEncounterStream(seed=4)], START, END)
+    messages = [RawMessage("t", 0, i, None, dump_event(e)) for i, e in enumerate(events)]
+    result = await Writer(clean_db).write(messages)
+    assert result.inserted == len(events)
+
+    window = {"from": START.isoformat(), "to": END.isoformat(), "bucket": "day"}
+    by_commune = (
+        await client.get(
+            VALUES.format("health.encounters"), params={**window, "unit": "503", "level": "commune"}
+        )
+    ).json()["values"]
+    hoi_an = {u.code for u in communes() if u.parent_code == "503"}
+    assert {v["unit_code"] for v in by_commune} <= hoi_an
+    assert sum(v["value"] for v in by_commune) == sum(e["subject"] in hoi_an for e in events) > 0
+
+    share = (
+        await client.get(VALUES.format("health.emergency_share"), params=window)
+    ).json()["values"]
+    emergencies = sum(e["data"]["encounter_class"] == "emergency" for e in events)
+    assert len(share) == 1
+    assert share[0]["numerator"] == emergencies
+    assert share[0]["denominator"] == len(events)
+    assert share[0]["value"] == pytest.approx(100 * emergencies / len(events), abs=1e-3)
+    assert share[0]["period_start"].endswith("+07:00")
