@@ -16,7 +16,11 @@ from uuid import UUID
 import orjson
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
-from models.payloads.health import HealthEncounter
+from models.payloads.citizen import CitizenReport
+from models.payloads.education import SchoolAttendance, SchoolReport
+from models.payloads.health import BedCensus, HealthEncounter, InsuranceClaim
+from models.payloads.public_service import DossierEvent
+from models.payloads.tourism import TourismArrival, TourismFeedback
 
 TYPE_PREFIX = "vn.gov.quangnam"
 MAX_EVENT_BYTES = 64 * 1024
@@ -40,8 +44,29 @@ class EventType:
 
 
 HEALTH_ENCOUNTER = EventType("health", "encounter", HealthEncounter)
+HEALTH_BED_CENSUS = EventType("health", "bed_census", BedCensus)
+HEALTH_CLAIM = EventType("health", "claim", InsuranceClaim)
+EDUCATION_ATTENDANCE = EventType("education", "attendance", SchoolAttendance)
+EDUCATION_REPORT = EventType("education", "report", SchoolReport)
+TOURISM_ARRIVAL = EventType("tourism", "arrival", TourismArrival)
+TOURISM_FEEDBACK = EventType("tourism", "feedback", TourismFeedback)
+PUBLIC_SERVICE_DOSSIER = EventType("public_service", "dossier", DossierEvent)
+CITIZEN_REPORT = EventType("citizen", "report", CitizenReport)
 
-REGISTRY: dict[str, EventType] = {t.type: t for t in (HEALTH_ENCOUNTER,)}
+REGISTRY: dict[str, EventType] = {
+    t.type: t
+    for t in (
+        HEALTH_ENCOUNTER,
+        HEALTH_BED_CENSUS,
+        HEALTH_CLAIM,
+        EDUCATION_ATTENDANCE,
+        EDUCATION_REPORT,
+        TOURISM_ARRIVAL,
+        TOURISM_FEEDBACK,
+        PUBLIC_SERVICE_DOSSIER,
+        CITIZEN_REPORT,
+    )
+}
 """The single list of event types every stage uses."""
 
 

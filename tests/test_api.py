@@ -88,9 +88,9 @@ async def test_shares_and_counts_roll_up_from_communes(
     assert {v["unit_code"] for v in by_commune} <= hoi_an
     assert sum(v["value"] for v in by_commune) == sum(e["subject"] in hoi_an for e in events) > 0
 
-    share = (
-        await client.get(VALUES.format("health.emergency_share"), params=window)
-    ).json()["values"]
+    share = (await client.get(VALUES.format("health.emergency_share"), params=window)).json()[
+        "values"
+    ]
     emergencies = sum(e["data"]["encounter_class"] == "emergency" for e in events)
     assert len(share) == 1
     assert share[0]["numerator"] == emergencies
