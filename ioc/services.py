@@ -52,6 +52,6 @@ def alembic_config(database_url: str) -> Config:
 async def upgrade(database_url: str, engine: AsyncEngine) -> int:
     """Migrate to the newest schema and (re)load the admin units; return the unit count."""
     # alembic's env.py runs its own event loop: give it a thread of its own.
-    await asyncio.to_thread(command.upgrade, alembic_config(database_url), "head")
+    await asyncio.to_thread(command.upgrade, alembic_config(database_url), "heads")
     async with engine.begin() as conn:
         return await load_units(conn)
