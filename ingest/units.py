@@ -1,4 +1,10 @@
-"""Load administrative units and their closure (every ancestor of every commune) into the store."""
+"""Load administrative units and their closure (every ancestor of every commune) into the store.
+
+Both hierarchies are loaded side by side: ``2020`` (province → district → commune, valid
+until 30 June 2025) and ``2025`` (Đà Nẵng city → new commune). In both, the closure's
+``descendant_code`` is the legacy commune code that events carry, so a query picks a
+hierarchy and rolls the same event rows up either way.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,16 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models.tables import AdminUnit, AdminUnitClosure
-from models.units import HIERARCHY_2020, Unit, legacy_units
+from models.units import (
+    CITY_2025_CODE,
+    HIERARCHY_2020,
+    HIERARCHY_2025,
+    Unit,
+    communes,
+    crosswalk_2025,
+    legacy_units,
+    units_2025,
+)
 
 
 def closure_rows(units: tuple[Unit, ...], hierarchy: str) -> list[dict[str, str]]:
@@ -19,37 +34,59 @@ def closure_rows(units: tuple[Unit, ...], hierarchy: str) -> list[dict[str, str]
             continue
         node: Unit | None = unit
         while node is not None:
-            rows.append(
-                {
-                    "hierarchy": hierarchy,
-                    "ancestor_code": node.code,
-                    "descendant_code": unit.code,
-                    "ancestor_level": node.level,
-                }
-            )
+            rows.append(_closure(hierarchy, node.code, unit.code, node.level))
             node = by_code.get(node.parent_code) if node.parent_code else None
     return rows
 
 
+def closure_rows_2025() -> list[dict[str, str]]:
+    """Each legacy commune under its 2025 commune and under the city."""
+    walk = crosswalk_2025()
+    rows = []
+    for unit in communes():
+        rows.append(_closure(HIERARCHY_2025, walk[unit.code], unit.code, "commune"))
+        rows.append(_closure(HIERARCHY_2025, CITY_2025_CODE, unit.code, "province"))
+    return rows
+
+
+def _closure(hierarchy: str, ancestor: str, descendant: str, level: str) -> dict[str, str]:
+    return {
+        "hierarchy": hierarchy,
+        "ancestor_code": ancestor,
+        "descendant_code": descendant,
+        "ancestor_level": level,
+    }
+
+
+def unit_rows(units: tuple[Unit, ...], hierarchy: str) -> list[dict[str, object]]:
+    return [
+        {
+            "hierarchy": hierarchy,
+            "code": u.code,
+            "name": u.name,
+            "level": u.level,
+            "parent_code": u.parent_code,
+            "lat": u.lat,
+            "lon": u.lon,
+            "population": u.population,
+            "valid_from": u.valid_from,
+            "valid_to": u.valid_to,
+        }
+        for u in units
+    ]
+
+
 async def load_units(conn: AsyncConnection) -> int:
-    """Replace the 2020 hierarchy with the packaged one; return the number of units."""
-    units = legacy_units()
-    await conn.execute(delete(AdminUnit).where(AdminUnit.hierarchy == HIERARCHY_2020))
-    await conn.execute(delete(AdminUnitClosure).where(AdminUnitClosure.hierarchy == HIERARCHY_2020))
-    await conn.execute(
-        insert(AdminUnit),
-        [
-            {
-                "hierarchy": HIERARCHY_2020,
-                "code": u.code,
-                "name": u.name,
-                "level": u.level,
-                "parent_code": u.parent_code,
-                "lat": u.lat,
-                "lon": u.lon,
-            }
-            for u in units
-        ],
+    """Replace both hierarchies with the packaged ones; return the number of units loaded."""
+    loads = (
+        (HIERARCHY_2020, legacy_units(), closure_rows(legacy_units(), HIERARCHY_2020)),
+        (HIERARCHY_2025, units_2025(), closure_rows_2025()),
     )
-    await conn.execute(insert(AdminUnitClosure), closure_rows(units, HIERARCHY_2020))
-    return len(units)
+    total = 0
+    for hierarchy, units, closure in loads:
+        await conn.execute(delete(AdminUnit).where(AdminUnit.hierarchy == hierarchy))
+        await conn.execute(delete(AdminUnitClosure).where(AdminUnitClosure.hierarchy == hierarchy))
+        await conn.execute(insert(AdminUnit), unit_rows(units, hierarchy))
+        await conn.execute(insert(AdminUnitClosure), closure)
+        total += len(units)
+    return total
