@@ -1,0 +1,91 @@
+"""The store: typed SQLAlchemy tables shared by ingest (writes) and the API (reads).
+
+Event tables keep event time (``occurred_at``) apart from ingest time (``ingested_at``), use
+``(occurred_at, event_id)`` as primary key (a replayed event is a no-op) and are
+range-partitioned by ``occurred_at`` (hypertables under TimescaleDB). Roll-ups are keyed by
+``bucket_start`` (UTC hour) × ``commune_code`` × dimensions, carry ``updated_at`` ("as of")
+and are additive: coarser units and buckets are sums of their rows.
+
+Streams (type suffix → kind: event table → roll-ups / state):
+
+- health.encounter → counter: ``health_encounter`` → ``health_encounter_hourly``,
+  ``health_encounter_diagnosis_hourly``
+- health.bed_census → gauge: ``health_bed_census`` → ``health_bed_census_hourly``
+- health.claim → counter: ``health_claim`` → ``health_claim_hourly``
+- education.attendance → gauge: ``education_attendance`` → ``education_attendance_hourly``
+- education.report → counter: ``education_report`` → ``education_report_hourly``
+- tourism.arrival → counter: ``tourism_arrival`` → ``tourism_arrival_hourly``
+- tourism.feedback → counter: ``tourism_feedback`` → ``tourism_feedback_hourly``
+- public_service.dossier → lifecycle: ``public_service_dossier_event`` →
+  ``public_service_dossier`` (state per dossier), ``public_service_dossier_hourly``
+- citizen.report → lifecycle: ``citizen_report_event`` → ``citizen_report`` (state per
+  report), ``citizen_report_hourly``
+- every stream → data quality: ``source_hourly``, ``source_freshness``
+
+Each class docstring names its measures and the ratios they make. ``ingest_reject`` keeps
+every message that could not be ingested.
+"""
+
+from models.tables.base import NAMING_CONVENTION, Base, Timestamp
+from models.tables.citizen import CitizenReport, CitizenReportEventRow, CitizenReportHourly
+from models.tables.core import (
+    AdminUnit,
+    AdminUnitClosure,
+    IngestReject,
+    SourceFreshness,
+    SourceHourly,
+)
+from models.tables.education import (
+    EducationAttendanceHourly,
+    EducationAttendanceRow,
+    EducationReportHourly,
+    EducationReportRow,
+)
+from models.tables.health import (
+    HealthBedCensusHourly,
+    HealthBedCensusRow,
+    HealthClaimHourly,
+    HealthClaimRow,
+    HealthEncounterDiagnosisHourly,
+    HealthEncounterHourly,
+    HealthEncounterRow,
+)
+from models.tables.public_service import Dossier, DossierEventRow, DossierHourly
+from models.tables.tourism import (
+    TourismArrivalHourly,
+    TourismArrivalRow,
+    TourismFeedbackHourly,
+    TourismFeedbackRow,
+)
+
+__all__ = [
+    "NAMING_CONVENTION",
+    "AdminUnit",
+    "AdminUnitClosure",
+    "Base",
+    "CitizenReport",
+    "CitizenReportEventRow",
+    "CitizenReportHourly",
+    "Dossier",
+    "DossierEventRow",
+    "DossierHourly",
+    "EducationAttendanceHourly",
+    "EducationAttendanceRow",
+    "EducationReportHourly",
+    "EducationReportRow",
+    "HealthBedCensusHourly",
+    "HealthBedCensusRow",
+    "HealthClaimHourly",
+    "HealthClaimRow",
+    "HealthEncounterDiagnosisHourly",
+    "HealthEncounterHourly",
+    "HealthEncounterRow",
+    "IngestReject",
+    "SourceFreshness",
+    "SourceHourly",
+    "Timestamp",
+    "TourismArrivalHourly",
+    "TourismArrivalRow",
+    "TourismFeedbackHourly",
+    "TourismFeedbackRow",
+]
