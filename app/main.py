@@ -1,4 +1,4 @@
-"""The FastAPI application: indicators, units and operations under ``/api/v1``."""
+"""The FastAPI application: indicators, units, sources, alerts, stream and exports."""
 
 from __future__ import annotations
 
@@ -6,38 +6,63 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app import ops
+from app.auth.endpoints import router as auth_router
 from app.indicators.endpoints import router as indicators_router
 from app.kit.errors import ApiError
+from app.sources.endpoints import router as sources_router
+from app.units.endpoints import router as units_router
 from models.db import make_engine
+from models.settings import Settings, get_settings
+
+DESCRIPTION = """Indicators of a province's sectors, rolled up commune → district → province
+and by time bucket, fed live by the sector streams.
+
+Authentication: open indicators and exports need no key. Operator views (sources, alerts,
+restricted indicators) need an API key, sent as `X-API-Key: <key>` or
+`Authorization: Bearer <key>`."""
 
 
-def create_app(database_url: str, kafka_bootstrap: str | None = None) -> FastAPI:
+def create_app(
+    database_url: str, kafka_bootstrap: str | None = None, settings: Settings | None = None
+) -> FastAPI:
+    settings = settings or get_settings()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine: AsyncEngine = make_engine(database_url)
         app.state.engine = engine
-        app.state.kafka_bootstrap = kafka_bootstrap
         try:
             yield
         finally:
             await engine.dispose()
 
     app = FastAPI(
-        title="Provincial IOC API",
-        version="0.1.0",
-        description="Indicators of a province's sectors, rolled up commune → district → "
-        "province and by time bucket, fed live by the sector streams.",
-        lifespan=lifespan,
+        title="Provincial IOC API", version="0.2.0", description=DESCRIPTION, lifespan=lifespan
     )
+    app.state.settings = settings
+    app.state.database_url = database_url
+    app.state.kafka_bootstrap = kafka_bootstrap
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["X-API-Key", "Authorization", "Last-Event-ID", "Content-Type"],
+        )
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
-        return JSONResponse({"detail": exc.message}, status_code=exc.status_code)
+        return JSONResponse(
+            {"detail": exc.message}, status_code=exc.status_code, headers=exc.headers
+        )
 
+    ops.instrument(app)
     app.include_router(ops.router)
-    app.include_router(indicators_router, prefix="/api/v1")
+    for router in (indicators_router, units_router, sources_router, auth_router):
+        app.include_router(router, prefix="/api/v1")
     return app

@@ -1,11 +1,20 @@
-"""Liveness and readiness: what an orchestrator or the wall's watchdog polls."""
+"""Liveness, readiness and Prometheus metrics: what an orchestrator or watchdog polls."""
 
 from __future__ import annotations
 
 import asyncio
 import socket
+import time
+from collections.abc import Awaitable, Callable
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, FastAPI, Request, Response
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
 from sqlalchemy import text
 
 router = APIRouter(tags=["ops"])
@@ -17,7 +26,7 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.get("/readyz", responses={503: {"description": "A dependency is unreachable."}})
 async def readyz(request: Request, response: Response) -> dict[str, str]:
     """The database and the broker are reachable."""
     checks = {"database": "ok", "broker": "ok"}
@@ -32,6 +41,36 @@ async def readyz(request: Request, response: Response) -> dict[str, str]:
     if any(v != "ok" for v in checks.values()):
         response.status_code = 503
     return checks
+
+
+@router.get("/metrics", response_class=Response, responses={200: {"content": {"text/plain": {}}}})
+async def metrics(request: Request) -> Response:
+    """Prometheus metrics: requests by route and status, latency, stream clients."""
+    registry: CollectorRegistry = request.app.state.metrics_registry
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def instrument(app: FastAPI) -> None:
+    """Count requests and time them per route template (not per URL: bounded labels)."""
+    registry = CollectorRegistry()
+    app.state.metrics_registry = registry
+    requests = Counter(
+        "ioc_api_requests", "API requests", ["method", "route", "status"], registry=registry
+    )
+    latency = Histogram(
+        "ioc_api_request_seconds", "API request latency", ["route"], registry=registry
+    )
+
+    @app.middleware("http")
+    async def _measure(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = getattr(request.scope.get("route"), "path", "unmatched")
+        requests.labels(request.method, route, str(response.status_code)).inc()
+        latency.labels(route).observe(time.perf_counter() - started)
+        return response
 
 
 async def _reachable(bootstrap: str) -> bool:

@@ -1,89 +1,114 @@
-"""The indicator catalogue, as data: adding an indicator is adding an entry here.
+"""The shape of an indicator catalogue entry; the entries themselves are in ``models.catalogue``.
 
-Each indicator is ``factor × numerator / denominator`` (or just ``numerator`` when it is a
-count) where both are sums of a roll-up measure under a filter, so every indicator rolls up
-from commune to district to province and from hour to year by summing first, dividing last.
+Each indicator is ``factor × numerator / denominator`` (or ``factor × numerator`` when it is
+a count) where both are :class:`Metric` sums, so every indicator rolls up from commune to
+district to province and from hour to year by summing first and dividing last.
+Targets come by year and level with a green/amber/red band, so the wall can colour a value
+without code knowing what the indicator means.
 """
 
 from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Level = Literal["province", "district", "commune"]
+BucketName = Literal["hour", "day", "week", "month", "quarter", "year"]
+Sector = Literal["health", "education", "tourism", "public_services", "citizen", "data"]
+MetricKind = Literal["sum", "population", "expected_events", "received_events", "on_time_events"]
 
 
 class Metric(BaseModel):
-    """A sum over one roll-up table: ``sum(measure) WHERE filters``."""
+    """What to add up for a unit and a period.
+
+    - ``sum``: ``sum(measure) WHERE filters`` over an hourly roll-up table;
+    - ``population``: the unit's population (a per-capita denominator; time-invariant);
+    - ``expected_events`` / ``received_events`` / ``on_time_events``: events the source
+      registry expects from the sources located in the unit, events received from them,
+      and those ingested within the on-time delay (data-quality indicators).
+    """
 
     model_config = ConfigDict(frozen=True)
 
-    rollup: str = Field(description="Roll-up table name.")
-    measure: str = Field(description="Additive column of that table.")
-    filters: dict[str, str | bool] = Field(default_factory=dict)
+    kind: MetricKind = "sum"
+    rollup: str | None = Field(default=None, description="Roll-up table (kind=sum).")
+    measure: str | None = Field(default=None, description="Additive column of that table.")
+    filters: dict[str, str | bool | tuple[str, ...]] = Field(
+        default_factory=dict, description="Column = value, or column IN (values)."
+    )
+    stream: str | None = Field(
+        default=None, description="Event type of the sources (event kinds); None: every type."
+    )
+
+    @model_validator(mode="after")
+    def _complete(self) -> Metric:
+        if self.kind == "sum" and not (self.rollup and self.measure):
+            raise ValueError("a sum metric needs rollup and measure")
+        return self
+
+
+class Target(BaseModel):
+    """A goal for a year, at one level or (``level=None``) at every level.
+
+    ``value`` reached is green; between ``value`` and ``amber_at`` is amber; beyond is red
+    (``higher_is_better`` says which way is beyond).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    year: int = Field(ge=2000, le=2100)
+    level: Level | None = None
+    value: float
+    amber_at: float
+    source: str = Field(description="Where the target is set (decision, plan, seed article).")
 
 
 class Indicator(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    code: str = Field(pattern=r"^[a-z]+\.[a-z0-9_]+$")
+    code: str = Field(pattern=r"^[a-z]+\.[a-z0-9_]+$", examples=["health.emergency_share"])
     name_vi: str
     name_en: str
-    sector: Literal["health", "education", "tourism", "public_services", "citizen", "data"]
+    sector: Sector
     unit: str = Field(description="What the value counts: 'encounters', '%', 'minutes'…")
+    description: str = Field(default="", description="Numerator ÷ denominator in words.")
     numerator: Metric
     denominator: Metric | None = None
     factor: float = 1.0
+    decimals: int = Field(default=2, ge=0, le=6)
     higher_is_better: bool | None = None
-    open_data: bool = True
+    additive: bool = Field(
+        default=False, description="A count: a province's value is the sum of its districts'."
+    )
+    open_data: bool = Field(default=True, description="Readable and exportable without a key.")
+    suppress_small_counts: bool = Field(
+        default=False, description="Exports blank numerators/denominators below 5 (health)."
+    )
     levels: tuple[Level, ...] = ("province", "district", "commune")
+    buckets: tuple[BucketName, ...] = ("hour", "day", "week", "month", "quarter", "year")
+    targets: tuple[Target, ...] = ()
 
+    @model_validator(mode="after")
+    def _coherent(self) -> Indicator:
+        if self.additive and self.denominator is not None:
+            raise ValueError(f"{self.code}: a ratio is not additive")
+        for target in self.targets:
+            if self.higher_is_better is None:
+                raise ValueError(f"{self.code}: a target needs higher_is_better")
+            wrong_way = (
+                target.amber_at > target.value
+                if self.higher_is_better
+                else target.amber_at < target.value
+            )
+            if wrong_way:
+                raise ValueError(f"{self.code}: amber_at must be on the red side of the target")
+        return self
 
-def _enc(measure: str = "encounters", **filters: str | bool) -> Metric:
-    return Metric(rollup="health_encounter_hourly", measure=measure, filters=filters)
-
-
-CATALOGUE: tuple[Indicator, ...] = (
-    Indicator(
-        code="health.encounters",
-        name_vi="Số lượt khám chữa bệnh",
-        name_en="Health encounters",
-        sector="health",
-        unit="encounters",
-        numerator=_enc(),
-    ),
-    Indicator(
-        code="health.emergency_share",
-        name_vi="Tỷ lệ lượt cấp cứu",
-        name_en="Share of encounters that are emergencies",
-        sector="health",
-        unit="%",
-        numerator=_enc(encounter_class="emergency"),
-        denominator=_enc(),
-        factor=100,
-    ),
-    Indicator(
-        code="health.insured_share",
-        name_vi="Tỷ lệ lượt khám có thẻ BHYT",
-        name_en="Share of encounters covered by health insurance",
-        sector="health",
-        unit="%",
-        numerator=_enc(insured=True),
-        denominator=_enc(),
-        factor=100,
-        higher_is_better=True,
-    ),
-    Indicator(
-        code="health.avg_wait_minutes",
-        name_vi="Thời gian chờ khám trung bình",
-        name_en="Average wait before examination",
-        sector="health",
-        unit="minutes",
-        numerator=_enc("wait_minutes_sum"),
-        denominator=_enc(),
-        higher_is_better=False,
-    ),
-)
-
-BY_CODE: dict[str, Indicator] = {i.code: i for i in CATALOGUE}
+    def target_for(self, year: int, level: str) -> Target | None:
+        """The next milestone: the earliest target year ≥ ``year`` set for this level."""
+        candidates = [t for t in self.targets if t.year >= year and t.level in (None, level)]
+        if not candidates:
+            return None
+        # A level-specific target beats a general one of the same year.
+        return min(candidates, key=lambda t: (t.year, t.level is None))

@@ -45,6 +45,19 @@ class Settings(BaseSettings):
     batch_timeout_ms: int = 500
     log_level: str = "INFO"
     log_json: bool = False
+    admin_api_key: str | None = None
+    """Accepted as an admin API key (bootstrap, demo, tests); unset: only stored keys work."""
+    cors_origins: list[str] = []
+    """Origins allowed to call the API from a browser (the wall), e.g. ``["https://wall.example"]``."""
+
+    @field_validator("admin_api_key")
+    @classmethod
+    def _no_placeholder_key(cls, value: str | None) -> str | None:
+        if value is not None and (len(value) < 16 or value.lower() in {"changeme", "admin"}):
+            raise ValueError(
+                "IOC_ADMIN_API_KEY must be at least 16 characters and not a placeholder"
+            )
+        return value
 
     @field_validator("database_url")
     @classmethod

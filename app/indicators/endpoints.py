@@ -2,52 +2,98 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Literal
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Path, Query
 
+from app.auth import CurrentPrincipal, Role
 from app.indicators import service
-from app.indicators.schemas import IndicatorSeries
-from app.kit.buckets import LOCAL_TZ, Bucket
+from app.indicators.schemas import IndicatorSeries, Ranking
+from app.kit.buckets import Bucket
 from app.kit.db import ConnDep
-from models.indicators import CATALOGUE, Indicator
+from app.kit.ranges import RangeDep, aware
+from models.catalogue import CATALOGUE
+from models.indicators import Indicator
 
 router = APIRouter(prefix="/indicators", tags=["indicators"])
+
+Code = Annotated[str, Path(max_length=64, examples=["health.emergency_share"])]
+UnitQ = Annotated[
+    str | None,
+    Query(max_length=16, description="Unit whose subtree is shown; default: the province.",
+          examples=["503"]),
+]  # fmt: skip
+LevelQ = Annotated[
+    Literal["province", "district", "commune"] | None,
+    Query(description="Level of the units in the series; default: the unit's own."),
+]
+Hierarchy = Annotated[
+    Literal["2020", "2025"],
+    Query(description="2020: province → district → commune; 2025: province → commune."),
+]
 
 
 @router.get("")
 async def list_indicators() -> list[Indicator]:
-    """The indicator catalogue."""
+    """The indicator catalogue: definitions, units, directions and targets."""
     return list(CATALOGUE)
+
+
+@router.get("/{code}")
+async def get_indicator(code: Code) -> Indicator:
+    """One catalogue entry."""
+    return service.get_indicator(code)
 
 
 @router.get("/{code}/values")
 async def indicator_values(
     conn: ConnDep,
-    code: Annotated[str, Path(examples=["health.encounters"])],
-    unit: Annotated[str, Query(description="Unit whose subtree is shown.")] = "49",
-    level: Annotated[
-        Literal["province", "district", "commune"] | None,
-        Query(description="Level of the units in the series; default: the unit's own."),
-    ] = None,
+    principal: CurrentPrincipal,
+    code: Code,
+    period: RangeDep,
+    unit: UnitQ = None,
+    level: LevelQ = None,
     bucket: Bucket = Bucket.DAY,
-    from_: Annotated[
-        datetime | None, Query(alias="from", description="Default: 7 days ago.")
-    ] = None,
-    to: Annotated[datetime | None, Query(description="Exclusive; default: now.")] = None,
-    hierarchy: Literal["2020", "2025"] = "2020",
+    hierarchy: Hierarchy = "2020",
 ) -> IndicatorSeries:
     """A time-bucketed series of one indicator for the units at a level within a unit."""
-    end = _aware(to) if to else datetime.now(UTC)
-    start = _aware(from_) if from_ else end - timedelta(days=7)
-    return await service.indicator_series(
-        conn, code, unit=unit, level=level, bucket=bucket, start=start, end=end,
+    indicator = service.get_indicator(code, may_read_restricted=principal.can(Role.OPERATOR))
+    question = await service.ask(
+        conn, indicator, unit=unit, level=level, bucket=bucket, start=period.start,
+        end=period.end, hierarchy=hierarchy,
+    )  # fmt: skip
+    return await service.series(conn, question)
+
+
+@router.get("/{code}/ranking")
+async def indicator_ranking(
+    conn: ConnDep,
+    principal: CurrentPrincipal,
+    code: Code,
+    period: Annotated[
+        datetime | None,
+        Query(
+            description="Any moment in the bucket to rank; default: now.",
+            examples=["2025-06-15T00:00:00+07:00"],
+        ),
+    ] = None,
+    bucket: Bucket = Bucket.MONTH,
+    level: Annotated[
+        Literal["district", "commune"], Query(description="Level of the units ranked.")
+    ] = "district",
+    unit: UnitQ = None,
+    hierarchy: Hierarchy = "2020",
+) -> Ranking:
+    """Units at a level ranked best to worst for one bucket, with the province's value."""
+    indicator = service.get_indicator(code, may_read_restricted=principal.can(Role.OPERATOR))
+    start, end = service.bucket_bounds(bucket, aware(period) if period else None)
+    within = await service.ask(
+        conn, indicator, unit=unit, level=None, bucket=bucket, start=start, end=end,
         hierarchy=hierarchy,
     )  # fmt: skip
-
-
-def _aware(moment: datetime) -> datetime:
-    """Naive datetimes are read as Asia/Ho_Chi_Minh time, the province's clock."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(LOCAL_TZ))
+    ranked = await service.ask(
+        conn, indicator, unit=within.unit, level=level, bucket=bucket, start=start, end=end,
+        hierarchy=hierarchy,
+    )  # fmt: skip
+    return await service.ranking(conn, ranked, within)

@@ -2,38 +2,56 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Table, and_, func, null, select, true
+from sqlalchemy import ColumnElement, Table, and_, func, select, true
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.kit.buckets import Bucket
-from models.indicators import Indicator, Metric
-from models.tables import AdminUnitClosure, Base
+from models.indicators import Metric
+from models.tables import AdminUnit, AdminUnitClosure, Base
+
+Sums = dict[tuple[str, datetime], tuple[float, datetime | None]]
+_CLOSURE = AdminUnitClosure.__table__
+_UNIT = AdminUnit.__table__
+POPULATION_HIERARCHY = "2020"
+"""Populations are kept on the communes as events carry them (the 2020 codes)."""
 
 
-@dataclass(frozen=True, slots=True)
-class SeriesPoint:
-    unit_code: str
-    period_start: datetime
-    numerator: float
-    denominator: float | None
-    as_of: datetime | None
+def rollup_table(metric: Metric) -> Table:
+    return Base.metadata.tables[str(metric.rollup)]
 
 
-def _rollup(metric: Metric) -> Table:
-    return Base.metadata.tables[metric.rollup]
+def _condition(table: Table, metric: Metric) -> ColumnElement[bool]:
+    parts = [
+        table.c[col].in_(value) if isinstance(value, tuple) else table.c[col] == value
+        for col, value in metric.filters.items()
+    ]
+    return and_(true(), *parts)
 
 
-def _measure(table: Table, metric: Metric):  # type: ignore[no-untyped-def]
-    condition = and_(true(), *(table.c[col] == value for col, value in metric.filters.items()))
-    return func.coalesce(func.sum(table.c[metric.measure]).filter(condition), 0)
+def _units_at_level(hierarchy: str, level: str, unit: str, commune_column: object) -> tuple:  # type: ignore[type-arg]
+    at_level = _CLOSURE.alias("at_level")
+    within = _CLOSURE.alias("within")
+    return (
+        at_level,
+        within,
+        and_(
+            at_level.c.descendant_code == commune_column,
+            at_level.c.hierarchy == hierarchy,
+            at_level.c.ancestor_level == level,
+        ),
+        and_(
+            within.c.descendant_code == commune_column,
+            within.c.hierarchy == hierarchy,
+            within.c.ancestor_code == unit,
+        ),
+    )
 
 
-async def series(
+async def rollup_sums(
     conn: AsyncConnection,
-    indicator: Indicator,
+    metric: Metric,
     *,
     unit: str,
     level: str,
@@ -41,54 +59,61 @@ async def series(
     start: datetime,
     end: datetime,
     hierarchy: str,
-) -> list[SeriesPoint]:
-    """One point per (unit at ``level`` within ``unit``, bucket) that has data."""
-    table = _rollup(indicator.numerator)
-    if indicator.denominator and indicator.denominator.rollup != table.name:
-        raise NotImplementedError("numerator and denominator from different roll-ups")
-    at_level = AdminUnitClosure.__table__.alias("at_level")
-    within = AdminUnitClosure.__table__.alias("within")
+) -> Sums:
+    """``sum(measure) WHERE filters`` per (unit at ``level`` within ``unit``, bucket)."""
+    table = rollup_table(metric)
+    at_level, within, on_level, on_within = _units_at_level(
+        hierarchy, level, unit, table.c.commune_code
+    )
     period = bucket.start_of(table.c.bucket_start).label("period_start")
-    columns = [
-        at_level.c.ancestor_code.label("unit_code"),
-        period,
-        _measure(table, indicator.numerator).label("numerator"),
-        (_measure(table, indicator.denominator) if indicator.denominator else null()).label(
-            "denominator"
-        ),
-        func.max(table.c.updated_at).label("as_of"),
-    ]
     stmt = (
-        select(*columns)
+        select(
+            at_level.c.ancestor_code.label("unit_code"),
+            period,
+            func.coalesce(
+                func.sum(table.c[str(metric.measure)]).filter(_condition(table, metric)), 0
+            ).label("total"),
+            func.max(table.c.updated_at).label("as_of"),
+        )
         .select_from(table)
-        .join(
-            at_level,
-            and_(
-                at_level.c.descendant_code == table.c.commune_code,
-                at_level.c.hierarchy == hierarchy,
-                at_level.c.ancestor_level == level,
-            ),
-        )
-        .join(
-            within,
-            and_(
-                within.c.descendant_code == table.c.commune_code,
-                within.c.hierarchy == hierarchy,
-                within.c.ancestor_code == unit,
-            ),
-        )
+        .join(at_level, on_level)
+        .join(within, on_within)
         .where(table.c.bucket_start >= start, table.c.bucket_start < end)
         .group_by(at_level.c.ancestor_code, period)
-        .order_by(at_level.c.ancestor_code, period)
     )
     rows = (await conn.execute(stmt)).all()
-    return [
-        SeriesPoint(
-            unit_code=r.unit_code,
-            period_start=r.period_start,
-            numerator=float(r.numerator),
-            denominator=None if r.denominator is None else float(r.denominator),
-            as_of=r.as_of,
-        )
-        for r in rows
-    ]
+    return {(r.unit_code, r.period_start): (float(r.total), r.as_of) for r in rows}
+
+
+async def populations(
+    conn: AsyncConnection, *, unit: str, level: str, hierarchy: str
+) -> dict[str, float]:
+    """Population per unit at ``level`` within ``unit``: the sum of its communes'."""
+    at_level, within, on_level, on_within = _units_at_level(hierarchy, level, unit, _UNIT.c.code)
+    stmt = (
+        select(at_level.c.ancestor_code, func.sum(_UNIT.c.population))
+        .select_from(_UNIT)
+        .join(at_level, on_level)
+        .join(within, on_within)
+        .where(_UNIT.c.hierarchy == POPULATION_HIERARCHY, _UNIT.c.population.is_not(None))
+        .group_by(at_level.c.ancestor_code)
+    )
+    return {code: float(total) for code, total in await conn.execute(stmt)}
+
+
+async def commune_to_unit(
+    conn: AsyncConnection, *, unit: str, level: str, hierarchy: str
+) -> dict[str, str]:
+    """Each commune code within ``unit`` → its ancestor at ``level``."""
+    at_level, within, on_level, on_within = _units_at_level(
+        hierarchy, level, unit, _CLOSURE.c.descendant_code
+    )
+    stmt = (
+        select(_CLOSURE.c.descendant_code, at_level.c.ancestor_code)
+        .select_from(_CLOSURE)
+        .join(at_level, on_level)
+        .join(within, on_within)
+        .where(_CLOSURE.c.hierarchy == hierarchy)
+        .distinct()
+    )
+    return {commune: ancestor for commune, ancestor in await conn.execute(stmt)}

@@ -9,20 +9,43 @@ from pydantic import BaseModel, Field
 
 from models.indicators import Indicator
 
+Status = Literal["green", "amber", "red", "none"]
+
 
 class IndicatorValue(BaseModel):
     unit_code: str = Field(examples=["502"])
     period_start: datetime = Field(description="Bucket start, Asia/Ho_Chi_Minh time.")
-    value: float | None = Field(description="factor × numerator / denominator; null when N/A.")
-    numerator: float
-    denominator: float | None
-    target: float | None = None
-    gap: float | None = None
-    status: Literal["green", "amber", "red", "none"] = "none"
-    completeness: float | None = None
+    value: float | None = Field(
+        description="factor × numerator / denominator, two decimals; null when N/A "
+        "(denominator 0 or unknown).",
+        examples=[12.34],
+    )
+    numerator: float = Field(examples=[1234])
+    denominator: float | None = Field(examples=[10000])
+    target: float | None = Field(default=None, description="The next milestone's target.")
+    gap: float | None = Field(default=None, description="value − target.")
+    status: Status = Field(default="none", description="Against the target's band.")
+    completeness: float | None = Field(
+        default=None,
+        description="Events received ÷ expected from the sources feeding this unit and "
+        "period (0–1); null when no source is expected to report.",
+    )
     as_of: datetime | None = Field(description="When the newest contributing roll-up changed.")
 
 
 class IndicatorSeries(BaseModel):
     indicator: Indicator
     values: list[IndicatorValue]
+
+
+class RankedUnit(IndicatorValue):
+    rank: int = Field(ge=1, description="1 = best, by the indicator's direction.")
+
+
+class Ranking(BaseModel):
+    indicator: Indicator
+    period_start: datetime
+    bucket: str
+    level: str
+    overall: IndicatorValue | None = Field(description="The unit ranked within (province).")
+    units: list[RankedUnit]

@@ -1,87 +1,236 @@
-"""Indicator logic: validate the question, fetch sums, divide last."""
+"""Indicator logic: validate the question, fetch sums, divide last, judge against targets."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.indicators import repository
-from app.indicators.schemas import IndicatorSeries, IndicatorValue
-from app.kit.buckets import LOCAL_TZ, Bucket
-from app.kit.errors import InvalidRequest, NotFound
-from app.units.repository import get_unit
-from models.indicators import BY_CODE, Indicator
+from app.indicators.repository import Sums
+from app.indicators.schemas import IndicatorSeries, IndicatorValue, RankedUnit, Ranking
+from app.kit.buckets import LOCAL, Bucket
+from app.kit.errors import Forbidden, InvalidRequest, NotFound
+from app.sources.service import source_metric
+from app.units import repository as units_repo
+from app.units.service import require_unit
+from models.catalogue import BY_CODE
+from models.events import REGISTRY
+from models.indicators import Indicator, Metric
 
-LOCAL = ZoneInfo(LOCAL_TZ)
 LEVEL_DEPTH = {"province": 0, "district": 1, "commune": 2}
+_STEP = {
+    Bucket.HOUR: timedelta(hours=1), Bucket.DAY: timedelta(days=1), Bucket.WEEK: timedelta(days=7),
+    Bucket.MONTH: timedelta(days=28), Bucket.QUARTER: timedelta(days=28),
+    Bucket.YEAR: timedelta(days=28),
+}  # fmt: skip
 
 
-def get_indicator(code: str) -> Indicator:
+def get_indicator(code: str, *, may_read_restricted: bool = True) -> Indicator:
     try:
-        return BY_CODE[code]
+        indicator = BY_CODE[code]
     except KeyError:
         raise NotFound(
             f"Unknown indicator {code!r}; valid codes: {', '.join(sorted(BY_CODE))}."
         ) from None
+    if not indicator.open_data and not may_read_restricted:
+        raise Forbidden(f"Indicator {code} is not open data: it needs an operator API key.")
+    return indicator
 
 
-async def indicator_series(
+def streams_of(indicator: Indicator) -> list[str] | None:
+    """Event types whose sources feed the indicator (by roll-up name); None: not a stream."""
+    if indicator.sector == "data":
+        return None
+    rollups = {m.rollup for m in (indicator.numerator, indicator.denominator) if m and m.rollup}
+    found = [
+        type_name
+        for type_name, et in REGISTRY.items()
+        if any(r and r.startswith(f"{et.sector}_{et.kind}") for r in rollups)
+    ]
+    return found or None
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    indicator: Indicator
+    unit: str
+    level: str
+    bucket: Bucket
+    start: datetime
+    end: datetime
+    hierarchy: str
+
+
+async def ask(
     conn: AsyncConnection,
-    code: str,
+    indicator: Indicator,
     *,
-    unit: str,
+    unit: str | None,
     level: str | None,
     bucket: Bucket,
     start: datetime,
     end: datetime,
     hierarchy: str,
-) -> IndicatorSeries:
-    indicator = get_indicator(code)
-    if end <= start:
+) -> Question:
+    """Check a question against the catalogue and the unit tree; 404/422 name the choices."""
+    if bucket.value not in indicator.buckets:
         raise InvalidRequest(
-            f"'to' ({end.isoformat()}) must be after 'from' ({start.isoformat()})."
+            f"bucket={bucket} does not suit {indicator.code}; choose one of "
+            f"{', '.join(indicator.buckets)}."
         )
     if end - start > bucket.max_range:
         raise InvalidRequest(
             f"Range of {(end - start).days} days is too long for bucket={bucket}; "
-            f"at most {bucket.max_range // timedelta(days=1)} days."
+            f"at most {bucket.max_range.days} days."
         )
-    found = await get_unit(conn, unit, hierarchy)
-    if found is None:
-        raise NotFound(f"Unknown unit {unit!r} in hierarchy {hierarchy}; see /api/v1/units.")
+    if unit is None:
+        tops = await units_repo.top_units(conn, hierarchy)
+        if not tops:
+            await require_unit(conn, "", hierarchy)  # raises: hierarchy not loaded
+        unit = tops[0]
+    found = await require_unit(conn, unit, hierarchy)
     level = level or found.level
-    if level not in indicator.levels or not _at_or_below(level, found.level):
+    allowed = [lv for lv in indicator.levels if LEVEL_DEPTH[lv] >= LEVEL_DEPTH[found.level]]
+    if hierarchy == "2025":
+        allowed = [lv for lv in allowed if lv != "district"]
+    if level not in allowed:
         raise InvalidRequest(
-            f"level={level} is not at or below unit {unit} ({found.level}); "
-            f"choose one of {[lv for lv in indicator.levels if _at_or_below(lv, found.level)]}."
+            f"level={level} is not available for unit {unit} ({found.level}) in hierarchy "
+            f"{hierarchy}; choose one of {allowed}."
         )
-    points = await repository.series(
-        conn, indicator, unit=unit, level=level, bucket=bucket, start=start, end=end,
-        hierarchy=hierarchy,
+    return Question(indicator, unit, level, bucket, start, end, hierarchy)
+
+
+async def _metric(conn: AsyncConnection, q: Question, metric: Metric, now: datetime) -> Sums:
+    if metric.kind == "sum":
+        return await repository.rollup_sums(
+            conn, metric, unit=q.unit, level=q.level, bucket=q.bucket, start=q.start,
+            end=q.end, hierarchy=q.hierarchy,
+        )  # fmt: skip
+    mapping = await repository.commune_to_unit(
+        conn, unit=q.unit, level=q.level, hierarchy=q.hierarchy
+    )
+    if metric.kind == "population":
+        return {}  # per unit, not per period: see _population
+    counts = await source_metric(
+        conn, metric.kind, [metric.stream] if metric.stream else None, mapping,
+        bucket=q.bucket, start=q.start, end=q.end, now=now,
     )  # fmt: skip
-    values = [
-        IndicatorValue(
-            unit_code=p.unit_code,
-            period_start=p.period_start.astimezone(LOCAL),
-            value=_value(indicator, p.numerator, p.denominator),
-            numerator=p.numerator,
-            denominator=p.denominator,
-            as_of=p.as_of,
-        )
-        for p in points
-    ]
-    return IndicatorSeries(indicator=indicator, values=values)
+    return {key: (value, None) for key, value in counts.items()}
 
 
-def _value(indicator: Indicator, numerator: float, denominator: float | None) -> float | None:
+def value_of(indicator: Indicator, numerator: float, denominator: float | None) -> float | None:
+    """factor × numerator / denominator to the catalogue's decimals; None when N/A."""
     if indicator.denominator is None:
-        return numerator * indicator.factor
+        return round(numerator * indicator.factor, indicator.decimals)
     if not denominator:
         return None
-    return round(indicator.factor * numerator / denominator, 4)
+    return round(indicator.factor * numerator / denominator, indicator.decimals)
 
 
-def _at_or_below(level: str, unit_level: str) -> bool:
-    return LEVEL_DEPTH[level] >= LEVEL_DEPTH[unit_level]
+def judge(
+    indicator: Indicator, value: float | None, period: datetime, level: str
+) -> tuple[float | None, float | None, str]:
+    """(target, gap = value − target, status) for a value of a period at a level."""
+    target = indicator.target_for(period.astimezone(LOCAL).year, level)
+    if target is None or value is None:
+        return (target.value if target else None), None, "none"
+    gap = round(value - target.value, indicator.decimals)
+    sign = 1 if indicator.higher_is_better else -1
+    if sign * (value - target.value) >= 0:
+        return target.value, gap, "green"
+    if sign * (value - target.amber_at) >= 0:
+        return target.value, gap, "amber"
+    return target.value, gap, "red"
+
+
+async def values(conn: AsyncConnection, q: Question) -> list[IndicatorValue]:
+    now = datetime.now(UTC)
+    ind = q.indicator
+    num = await _metric(conn, q, ind.numerator, now)
+    den: Sums = {}
+    population: dict[str, float] | None = None
+    if ind.denominator is not None and ind.denominator.kind == "population":
+        population = await repository.populations(
+            conn, unit=q.unit, level=q.level, hierarchy=q.hierarchy
+        )
+    elif ind.denominator is not None:
+        den = await _metric(conn, q, ind.denominator, now)
+    completeness = await _completeness(conn, q, now)
+    out = []
+    for key in sorted(set(num) | set(den)):
+        unit_code, period = key
+        numerator, num_as_of = num.get(key, (0.0, None))
+        if population is not None:
+            denominator: float | None = population.get(unit_code)
+            den_as_of = None
+        elif ind.denominator is not None:
+            denominator, den_as_of = den.get(key, (0.0, None))
+        else:
+            denominator, den_as_of = None, None
+        value = value_of(ind, numerator, denominator)
+        target, gap, status = judge(ind, value, period, q.level)
+        stamps = [s for s in (num_as_of, den_as_of) if s is not None]
+        out.append(
+            IndicatorValue(
+                unit_code=unit_code, period_start=period.astimezone(LOCAL), value=value,
+                numerator=numerator, denominator=denominator, target=target, gap=gap,
+                status=status, completeness=completeness.get(key),
+                as_of=max(stamps) if stamps else None,
+            )
+        )  # fmt: skip
+    return out
+
+
+async def _completeness(
+    conn: AsyncConnection, q: Question, now: datetime
+) -> dict[tuple[str, datetime], float]:
+    streams = streams_of(q.indicator)
+    if streams is None:
+        return {}
+    mapping = await repository.commune_to_unit(
+        conn, unit=q.unit, level=q.level, hierarchy=q.hierarchy
+    )
+    kwargs = {"bucket": q.bucket, "start": q.start, "end": q.end, "now": now}
+    expected = await source_metric(conn, "expected_events", streams, mapping, **kwargs)  # type: ignore[arg-type]
+    received = await source_metric(conn, "received_events", streams, mapping, **kwargs)  # type: ignore[arg-type]
+    return {
+        key: round(min(1.0, received.get(key, 0.0) / n), 4) for key, n in expected.items() if n > 0
+    }
+
+
+async def series(conn: AsyncConnection, q: Question) -> IndicatorSeries:
+    return IndicatorSeries(indicator=q.indicator, values=await values(conn, q))
+
+
+async def ranking(conn: AsyncConnection, q: Question, province: Question) -> Ranking:
+    """Units at the question's level for one bucket, best first, with the top unit's value."""
+    ranked = await values(conn, q)
+    overall = await values(conn, province)
+    best_first = sorted(
+        ranked,
+        key=lambda v: (
+            v.value is None,
+            -(v.value or 0) if q.indicator.higher_is_better is not False else (v.value or 0),
+            v.unit_code,
+        ),
+    )
+    return Ranking(
+        indicator=q.indicator,
+        period_start=q.start.astimezone(LOCAL),
+        bucket=q.bucket,
+        level=q.level,
+        overall=overall[0] if overall else None,
+        units=[RankedUnit(rank=i + 1, **v.model_dump()) for i, v in enumerate(best_first)],
+    )
+
+
+def bucket_bounds(bucket: Bucket, moment: datetime | None) -> tuple[datetime, datetime]:
+    """``[start, end)`` of the bucket holding ``moment`` (default: now), in local time."""
+    start = bucket.floor(moment or datetime.now(UTC))
+    probe = start
+    while bucket.floor(probe) == start:  # step until the next bucket starts
+        probe = (probe + _STEP[bucket]).astimezone(LOCAL)
+    return start, bucket.floor(probe)

@@ -1,14 +1,16 @@
-"""Time buckets: one enum that knows its own SQL, in the province's local time."""
+"""Time buckets: one enum that knows its own SQL and Python, in the province's local time."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, func, literal_column
 from sqlalchemy.sql.elements import ColumnClause
 
 LOCAL_TZ = "Asia/Ho_Chi_Minh"
+LOCAL = ZoneInfo(LOCAL_TZ)
 
 
 class Bucket(StrEnum):
@@ -24,6 +26,22 @@ class Bucket(StrEnum):
     ) -> ColumnElement[object]:
         """``column`` truncated to this bucket in local time, returned as an instant."""
         return func.date_trunc(self.value, column, literal_column(f"'{LOCAL_TZ}'"))
+
+    def floor(self, moment: datetime) -> datetime:
+        """Python twin of :meth:`start_of`: the local bucket start of an aware instant."""
+        local = moment.astimezone(LOCAL).replace(minute=0, second=0, microsecond=0)
+        if self is Bucket.HOUR:
+            return local
+        day = local.replace(hour=0)
+        if self is Bucket.DAY:
+            return day
+        if self is Bucket.WEEK:
+            return day - timedelta(days=day.weekday())
+        if self is Bucket.MONTH:
+            return day.replace(day=1)
+        if self is Bucket.QUARTER:
+            return day.replace(day=1, month=(day.month - 1) // 3 * 3 + 1)
+        return day.replace(day=1, month=1)
 
     @property
     def max_range(self) -> timedelta:

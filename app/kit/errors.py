@@ -1,7 +1,10 @@
 """API errors with a clear message, mapped to status codes by the app.
 
 ApiError
-├── NotFound        404: unknown indicator, unit…; names the valid choices
+├── Unauthorized    401: no API key where one is needed, or an unknown / revoked key
+├── Forbidden       403: a valid key whose role may not do this
+├── NotFound        404: unknown indicator, unit, alert…; names the valid choices
+├── Conflict        409: a state change that the current state does not allow
 └── InvalidRequest  422: well-formed but meaningless input (bad range, level…)
 """
 
@@ -10,14 +13,28 @@ from __future__ import annotations
 
 class ApiError(Exception):
     status_code = 400
+    headers: dict[str, str] | None = None
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
 
 
+class Unauthorized(ApiError):
+    status_code = 401
+    headers = {"WWW-Authenticate": 'Bearer realm="ioc", charset="UTF-8"'}  # noqa: RUF012
+
+
+class Forbidden(ApiError):
+    status_code = 403
+
+
 class NotFound(ApiError):
     status_code = 404
+
+
+class Conflict(ApiError):
+    status_code = 409
 
 
 class InvalidRequest(ApiError):

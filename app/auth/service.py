@@ -1,0 +1,115 @@
+"""Roles, key hashing and the ``require_role`` dependency shared by every route.
+
+A request without a key is the anonymous *public* reader: open indicators and open-data
+exports need no key, so the wall's public screens and open-data users just work. Anything
+else needs a key (``X-API-Key: <key>`` or ``Authorization: Bearer <key>``) whose role
+grants the route; ``admin`` grants everything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.auth import repository
+from app.kit.errors import Forbidden, Unauthorized
+
+KEY_PREFIX = "ioc_"
+
+
+class Role(StrEnum):
+    PUBLIC = "public"
+    OPERATOR = "operator"
+    INGEST = "ingest"
+    ADMIN = "admin"
+
+
+GRANTS: dict[Role, frozenset[Role]] = {
+    Role.PUBLIC: frozenset(Role),
+    Role.OPERATOR: frozenset({Role.OPERATOR, Role.ADMIN}),
+    Role.INGEST: frozenset({Role.INGEST, Role.ADMIN}),
+    Role.ADMIN: frozenset({Role.ADMIN}),
+}
+"""For each role a route requires, the roles of keys that may call it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    role: Role
+    name: str
+    authenticated: bool
+
+    def can(self, role: Role) -> bool:
+        return self.role in GRANTS[role]
+
+
+ANONYMOUS = Principal(Role.PUBLIC, "anonymous", authenticated=False)
+
+_api_key_header = APIKeyHeader(
+    name="X-API-Key", auto_error=False, description="An API key issued by an administrator."
+)
+_bearer = HTTPBearer(auto_error=False, description="The same API key, as a bearer token.")
+
+
+def new_key() -> str:
+    return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+async def principal_for_key(engine: AsyncEngine, key: str, admin_key: str | None) -> Principal:
+    if admin_key and hmac.compare_digest(key.encode(), admin_key.encode()):
+        return Principal(Role.ADMIN, "bootstrap admin", authenticated=True)
+    async with engine.connect() as conn:
+        found = await repository.role_for_hash(conn, hash_key(key))
+    if found is None:
+        raise Unauthorized("The API key is not valid: it is unknown or has been revoked.")
+    return Principal(Role(found[0]), found[1], authenticated=True)
+
+
+async def current_principal(
+    request: Request,
+    header_key: Annotated[str | None, Depends(_api_key_header)],
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """Who is calling: the key's role, or the anonymous public reader when no key is sent."""
+    key = header_key or (bearer.credentials if bearer else None)
+    if not key:
+        return ANONYMOUS
+    return await principal_for_key(
+        request.app.state.engine, key, request.app.state.settings.admin_api_key
+    )
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def require_role(role: Role | str) -> Callable[[Principal], Awaitable[Principal]]:
+    """A dependency that lets through callers whose key grants ``role`` (admin: all)."""
+    needed = Role(role)
+
+    async def dependency(principal: CurrentPrincipal) -> Principal:
+        if principal.can(needed):
+            return principal
+        if not principal.authenticated:
+            raise Unauthorized(
+                f"This needs an API key with the {needed} role: send 'X-API-Key: <key>' "
+                "or 'Authorization: Bearer <key>'."
+            )
+        raise Forbidden(
+            f"This needs the {needed} role; the key '{principal.name}' has the "
+            f"{principal.role} role."
+        )
+
+    return dependency

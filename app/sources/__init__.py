@@ -1,0 +1,1 @@
+"""Source systems: expected vs received, timeliness and fresh / late / silent status."""

@@ -1,0 +1,171 @@
+"""Expected vs received per source system, from the source registry and the event tables.
+
+A source is expected to send ``expected_per_hour`` events in each of its reporting hours
+(local time, on its reporting weekdays; an office-hours source, one that does not report on
+Sundays, is also not expected on public holidays, Tết included). Status compares the
+reporting time elapsed since its last event: under one reporting hour is *fresh*, under
+three is *late*, beyond is *silent*.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.kit.buckets import LOCAL, Bucket
+from app.sources import repository
+from app.sources.schemas import SourceStatus
+from models.calendar import FIRST_YEAR, LAST_YEAR, is_working_day
+from models.events import REGISTRY
+from models.sources import SourceSystem, source_registry
+
+HOUR = timedelta(hours=1)
+LATE_AFTER_HOURS = 1.0
+SILENT_AFTER_HOURS = 3.0
+LAST_EVENT_LOOKBACK = timedelta(days=31)
+
+
+def _reports_in(source: SourceSystem, hour_start: datetime) -> bool:
+    """Is the local hour starting at ``hour_start`` one of the source's reporting hours?"""
+    local = hour_start.astimezone(LOCAL)
+    if local.weekday() not in source.reporting_weekdays:
+        return False
+    if not source.reporting_hours[0] <= local.hour < source.reporting_hours[1]:
+        return False
+    office = 6 not in source.reporting_weekdays
+    day = local.date()
+    in_calendar = FIRST_YEAR <= day.year <= LAST_YEAR
+    return not (office and in_calendar and not is_working_day(day))
+
+
+def _hour_slots(start: datetime, end: datetime) -> Iterable[tuple[datetime, float]]:
+    """Local hour starts covering ``[start, end)`` with the fraction of each hour inside."""
+    cursor = start.astimezone(LOCAL).replace(minute=0, second=0, microsecond=0)
+    while cursor < end:
+        nxt = cursor + HOUR
+        inside = (min(nxt, end) - max(cursor, start)) / HOUR
+        if inside > 0:
+            yield cursor, inside
+        cursor = nxt
+
+
+def _schedule(source: SourceSystem) -> tuple[object, ...]:
+    return (source.reporting_hours, source.reporting_weekdays)
+
+
+def reporting_hours_by_period(
+    sources: Iterable[SourceSystem], bucket: Bucket, start: datetime, end: datetime
+) -> dict[str, dict[datetime, float]]:
+    """For each source, reporting hours per bucket start in ``[start, end)``.
+
+    Sources share a handful of schedules, so each schedule's hours are walked once.
+    """
+    by_schedule: dict[tuple[object, ...], list[SourceSystem]] = defaultdict(list)
+    for source in sources:
+        by_schedule[_schedule(source)].append(source)
+    out: dict[str, dict[datetime, float]] = {}
+    for group in by_schedule.values():
+        sample = group[0]
+        hours: dict[datetime, float] = defaultdict(float)
+        for slot, fraction in _hour_slots(start, end):
+            if _reports_in(sample, slot):
+                hours[bucket.floor(slot)] += fraction
+        for source in group:
+            out[source.code] = hours
+    return out
+
+
+def sources_for(event_types: Iterable[str] | None) -> list[SourceSystem]:
+    wanted = set(event_types) if event_types is not None else None
+    return [s for s in source_registry() if wanted is None or wanted & set(s.event_types)]
+
+
+async def source_metric(
+    conn: AsyncConnection,
+    kind: str,
+    event_types: list[str] | None,
+    commune_to_unit: dict[str, str],
+    *,
+    bucket: Bucket,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+) -> dict[tuple[str, datetime], float]:
+    """``expected`` / ``received`` / ``on_time`` events per (unit, bucket) of sources located
+    in the units (``commune_to_unit`` maps a source's commune to the unit it counts for)."""
+    sources = [s for s in sources_for(event_types) if s.commune_code in commune_to_unit]
+    out: dict[tuple[str, datetime], float] = defaultdict(float)
+    if kind == "expected_events":
+        hours = reporting_hours_by_period(sources, bucket, start, min(end, now))
+        for source in sources:
+            unit = commune_to_unit[source.commune_code]
+            for period, n in hours[source.code].items():
+                out[unit, period] += n * source.expected_per_hour
+        return dict(out)
+    types = event_types if event_types is not None else list(REGISTRY)
+    by_code = {s.code: s for s in sources}
+    for row in await repository.counts(conn, types, bucket=bucket, start=start, end=end):
+        found = by_code.get(row.source)
+        if found is None:
+            continue
+        unit = commune_to_unit[found.commune_code]
+        out[unit, row.period_start] += row.received if kind == "received_events" else row.on_time
+    return dict(out)
+
+
+def status_of(source: SourceSystem, last_event_at: datetime | None, start: datetime,
+              as_of: datetime) -> tuple[str, float]:  # fmt: skip
+    """(status, reporting hours elapsed since the last event, or since ``start``)."""
+    since = max(last_event_at, start) if last_event_at else start
+    silent_hours = sum(
+        fraction for slot, fraction in _hour_slots(since, as_of) if _reports_in(source, slot)
+    )
+    if silent_hours < LATE_AFTER_HOURS:
+        return "fresh", silent_hours
+    if silent_hours < SILENT_AFTER_HOURS:
+        return "late", silent_hours
+    return "silent", silent_hours
+
+
+async def source_statuses(
+    conn: AsyncConnection, *, start: datetime, end: datetime, now: datetime
+) -> list[SourceStatus]:
+    sources = sources_for(None)
+    as_of = min(end, now)
+    types = list(REGISTRY)
+    totals: dict[str, list[float]] = defaultdict(lambda: [0, 0, 0.0])
+    for row in await repository.counts(conn, types, bucket=Bucket.YEAR, start=start, end=end):
+        acc = totals[row.source]
+        acc[0] += row.received
+        acc[1] += row.on_time
+        acc[2] += row.lag_seconds_sum
+    last = await repository.last_events(
+        conn, types, since=min(start, as_of - LAST_EVENT_LOOKBACK), end=as_of
+    )
+    hours = reporting_hours_by_period(sources, Bucket.YEAR, start, as_of)
+    items = []
+    for source in sources:
+        received, on_time, lag_sum = totals.get(source.code, (0, 0, 0.0))
+        expected = sum(hours[source.code].values()) * source.expected_per_hour
+        status, silent_hours = status_of(source, last.get(source.code), start, as_of)
+        items.append(
+            SourceStatus(
+                source=source.code,
+                name=source.name,
+                unit_code=source.commune_code,
+                sector=source.sector,
+                event_types=list(source.event_types),
+                last_event_at=last.get(source.code),
+                lag_seconds=round(lag_sum / received, 1) if received else None,
+                expected=round(expected, 2),
+                received=int(received),
+                completeness=round(min(1.0, received / expected), 4) if expected else None,
+                on_time_share=round(on_time / received, 4) if received else None,
+                silent_reporting_hours=round(silent_hours, 2),
+                status=status,
+            )
+        )
+    return items

@@ -1,0 +1,69 @@
+"""Tables the API owns: hashed API keys and alerts with their lifecycle.
+
+Kept apart from the ingest-side tables in ``models.tables`` (same ``Base``, same naming
+convention) so each side evolves its own migration branch.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Float, Index, String, Text, func, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.tables import Base, Timestamp
+
+
+class ApiKey(Base):
+    """An API key, stored as its SHA-256 only: a leaked table does not leak usable keys.
+
+    Keys are long random tokens, so a fast unsalted hash is enough (no dictionary to try);
+    it lets a request be authenticated with one indexed lookup.
+    """
+
+    __tablename__ = "api_key"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[str] = mapped_column(String(16))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(12), doc="First characters, to tell keys apart.")
+    created_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.now())
+    revoked_at: Mapped[datetime | None] = mapped_column(Timestamp)
+
+
+class Alert(Base):
+    """One breach of an alert rule for one unit: open → acknowledged → resolved.
+
+    At most one unresolved alert per (rule, unit): a partial unique index makes opening an
+    alert that is already open a no-op, even with two evaluators racing.
+    """
+
+    __tablename__ = "alert"
+    __table_args__ = (
+        Index(
+            "uq_alert_open_rule_unit",
+            "rule_code",
+            "unit_code",
+            unique=True,
+            postgresql_where=text("status <> 'resolved'"),
+        ),
+        Index("ix_alert_status_opened_at", "status", "opened_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    rule_code: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    indicator_code: Mapped[str] = mapped_column(String(64))
+    unit_code: Mapped[str] = mapped_column(String(8))
+    severity: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), server_default="open")
+    period_start: Mapped[datetime] = mapped_column(Timestamp)
+    value: Mapped[float | None] = mapped_column(Float)
+    threshold: Mapped[float | None] = mapped_column(Float)
+    message: Mapped[str] = mapped_column(Text)
+    opened_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.now())
+    acknowledged_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(120))
+    resolved_at: Mapped[datetime | None] = mapped_column(Timestamp)
