@@ -23,28 +23,33 @@ def _enc(measure: str = "encounters", **f: str | bool | tuple[str, ...]) -> Metr
     return _sum("health_encounter_hourly", measure, **f)
 
 
-def _claim(measure: str = "claims", **f: str | bool | tuple[str, ...]) -> Metric:
-    return _sum("health_claim_hourly", measure, **f)
+def _claim(measure: str = "claims") -> Metric:
+    return _sum("health_claim_hourly", measure)
 
 
 def _att(measure: str) -> Metric:
     return _sum("education_attendance_hourly", measure)
 
 
-def _arr(measure: str = "visitors", **f: str | bool | tuple[str, ...]) -> Metric:
+def _arr(measure: str = "visitors_sum", **f: str | bool | tuple[str, ...]) -> Metric:
     return _sum("tourism_arrival_hourly", measure, **f)
 
 
-def _fb(measure: str = "feedbacks", **f: str | bool | tuple[str, ...]) -> Metric:
-    return _sum("tourism_feedback_hourly", measure, **f)
+def _fb(measure: str = "feedback") -> Metric:
+    return _sum("tourism_feedback_hourly", measure)
 
 
-def _dos(measure: str, **f: str | bool | tuple[str, ...]) -> Metric:
-    return _sum("public_service_dossier_hourly", measure, **f)
+def _dos(measure: str, stage: str, **f: str | bool | tuple[str, ...]) -> Metric:
+    """A dossier transition count: roll-up rows are per lifecycle step (``stage``)."""
+    return _sum("public_service_dossier_hourly", measure, stage=stage, **f)
 
 
-def _rep(measure: str, **f: str | bool | tuple[str, ...]) -> Metric:
-    return _sum("citizen_report_hourly", measure, **f)
+def _rep(measure: str, stage: str, **f: str | bool | tuple[str, ...]) -> Metric:
+    return _sum("citizen_report_hourly", measure, stage=stage, **f)
+
+
+def _minus(metric: Metric) -> Metric:
+    return metric.model_copy(update={"weight": -1.0})
 
 
 def _pct(low: float, high: float, year: int, source: str, **kw: object) -> Target:
@@ -151,7 +156,7 @@ HEALTH: tuple[Indicator, ...] = (
         sector="health",
         unit="%",
         description="Claims sent to the e-verification portal ÷ claims.",
-        numerator=_claim(sent_for_everification=True),
+        numerator=_claim("everified"),
         denominator=_claim(),
         factor=100,
         higher_is_better=True,
@@ -166,7 +171,7 @@ HEALTH: tuple[Indicator, ...] = (
         sector="health",
         unit="%",
         description="Claims with a chip-ID (CCCD) look-up ÷ claims.",
-        numerator=_claim(chip_id_lookup=True),
+        numerator=_claim("chip_id_lookups"),
         denominator=_claim(),
         factor=100,
         higher_is_better=True,
@@ -178,8 +183,8 @@ HEALTH: tuple[Indicator, ...] = (
         sector="health",
         unit="%",
         description="Successful chip-ID look-ups ÷ look-ups (61.3% nationally).",
-        numerator=_claim(chip_id_lookup_ok=True),
-        denominator=_claim(chip_id_lookup=True),
+        numerator=_claim("chip_id_lookups_ok"),
+        denominator=_claim("chip_id_lookups"),
         factor=100,
         higher_is_better=True,
     ),
@@ -209,6 +214,31 @@ EDUCATION: tuple[Indicator, ...] = (
         numerator=_att("present_sum"),
         additive=True,
         buckets=("day", "week", "month", "quarter", "year"),
+    ),
+    Indicator(
+        code="education.reports_on_time",
+        name_vi="Tỷ lệ báo cáo định kỳ đúng hạn",
+        name_en="School reports sent on time",
+        sector="education",
+        unit="%",
+        description="Periodic school reports sent by the due day ÷ reports received.",
+        numerator=_sum("education_report_hourly", "reports_on_time"),
+        denominator=_sum("education_report_hourly", "reports"),
+        factor=100,
+        higher_is_better=True,
+        buckets=("week", "month", "quarter", "year"),
+        targets=(_pct(90, 100, 2025, f"{QN_RES04}: 100% of periodic reports connected"),),
+    ),
+    Indicator(
+        code="education.pupils_per_teacher",
+        name_vi="Số học sinh trên một giáo viên",
+        name_en="Pupils per teacher",
+        sector="education",
+        unit="pupils",
+        description="Pupils ÷ teachers, over the periodic school reports.",
+        numerator=_sum("education_report_hourly", "pupils_sum"),
+        denominator=_sum("education_report_hourly", "teachers_sum"),
+        buckets=("month", "quarter", "year"),
     ),
 )
 
@@ -241,7 +271,7 @@ TOURISM: tuple[Indicator, ...] = (
         sector="tourism",
         unit="guest-nights",
         description="Visitors × nights at lodging check-ins.",
-        numerator=_arr("guest_nights", kind="lodging_checkin"),
+        numerator=_arr("guest_nights_sum", kind="lodging_checkin"),
         additive=True,
     ),
     Indicator(
@@ -257,7 +287,21 @@ TOURISM: tuple[Indicator, ...] = (
         higher_is_better=True,
         targets=(_pct(70, 80, 2025, "Quảng Nam smart-tourism pilot (seed 002)"),),
     ),
+    Indicator(
+        code="tourism.mean_sentiment",
+        name_vi="Điểm cảm xúc trung bình",
+        name_en="Mean feedback sentiment (−1 … +1)",
+        sector="tourism",
+        unit="score",
+        numerator=_fb("sentiment_sum"),
+        denominator=_fb(),
+        higher_is_better=True,
+    ),
 )
+
+_RECEIVED = _dos("dossiers", "received")
+_COMPLETED = _dos("dossiers", "completed")
+_DOSSIER_STATE = "public_service_dossier"
 
 PUBLIC_SERVICES: tuple[Indicator, ...] = (
     Indicator(
@@ -266,7 +310,7 @@ PUBLIC_SERVICES: tuple[Indicator, ...] = (
         name_en="Dossiers received",
         sector="public_services",
         unit="dossiers",
-        numerator=_dos("received"),
+        numerator=_RECEIVED,
         additive=True,
     ),
     Indicator(
@@ -275,13 +319,13 @@ PUBLIC_SERVICES: tuple[Indicator, ...] = (
         name_en="Dossiers processed on time",
         sector="public_services",
         unit="%",
-        description=f"{D766}: dossiers completed within the promised date (working days, "
-        "supplement time not counted) ÷ dossiers completed.",
-        numerator=_dos("completed_on_time"),
-        denominator=_dos("completed"),
+        description=f"{D766}: dossiers completed by the promised date (working days; the "
+        "citizen's supplement time not counted) ÷ dossiers completed in the period.",
+        numerator=_dos("on_time", "completed"),
+        denominator=_COMPLETED,
         factor=100,
         higher_is_better=True,
-        targets=(_pct(90, 95, 2025, f"{D766}: full points for progress"),),
+        targets=(_pct(90, 95, 2025, f"{D766}: progress group"),),
     ),
     Indicator(
         code="ps.overdue_rate",
@@ -289,10 +333,14 @@ PUBLIC_SERVICES: tuple[Indicator, ...] = (
         name_en="Dossiers overdue",
         sector="public_services",
         unit="%",
-        description=f"{D766}: (overdue completed + overdue still open) ÷ (received + carried "
-        "over), counted in the period.",
-        numerator=_dos("overdue"),
-        denominator=_dos("in_process"),
+        description=f"{D766}: (completed late in the period + still open and overdue at its "
+        "end) ÷ (received in the period + carried over open from before it).",
+        numerator=_dos("late", "completed").model_copy(
+            update={"plus": (Metric(kind="open_overdue_at_end", rollup=_DOSSIER_STATE),)}
+        ),
+        denominator=_RECEIVED.model_copy(
+            update={"plus": (Metric(kind="open_at_start", rollup=_DOSSIER_STATE),)}
+        ),
         factor=100,
         higher_is_better=False,
         targets=(Target(year=2025, value=5, amber_at=10, source=f"{D766}: progress group"),),
@@ -302,10 +350,13 @@ PUBLIC_SERVICES: tuple[Indicator, ...] = (
         name_vi="Thời gian giải quyết trung bình",
         name_en="Mean processing time",
         sector="public_services",
-        unit="working days",
-        description=f"{D766}: total processing time in working days ÷ dossiers completed.",
-        numerator=_dos("processing_working_days_sum"),
-        denominator=_dos("completed"),
+        unit="days",
+        description=f"{D766}: total processing time (supplement time deducted) ÷ dossiers "
+        "completed.",
+        numerator=_dos("elapsed_days_sum", "completed").model_copy(
+            update={"plus": (_minus(_dos("supplement_days_sum", "supplement_received")),)}
+        ),
+        denominator=_COMPLETED,
         higher_is_better=False,
     ),
     Indicator(
@@ -314,22 +365,22 @@ PUBLIC_SERVICES: tuple[Indicator, ...] = (
         name_en="Dossiers synced to the national portal",
         sector="public_services",
         unit="%",
-        numerator=_dos("synced"),
-        denominator=_dos("received"),
+        numerator=_dos("synced", "received"),
+        denominator=_RECEIVED,
         factor=100,
         higher_is_better=True,
         targets=(_pct(90, 100, 2025, f"{QN_PLAN}: 100% of transactions on the portals"),),
     ),
     Indicator(
         code="ps.online_services_share",
-        name_vi="Tỷ lệ TTHC cung cấp DVCTT",
+        name_vi="Tỷ lệ hồ sơ thuộc TTHC cung cấp DVCTT",
         name_en="Dossiers of procedures offered online",
         sector="public_services",
         unit="%",
-        description="Dossiers of partly or fully online procedures ÷ dossiers received "
-        "(a dossier-weighted view of the procedures offered online).",
-        numerator=_dos("received", online_level=("partial", "full")),
-        denominator=_dos("received"),
+        description="Dossiers of partly or fully online procedures ÷ dossiers received (the "
+        "procedures offered online, weighted by use).",
+        numerator=_dos("dossiers", "received", online_level=("partial", "full")),
+        denominator=_RECEIVED,
         factor=100,
         higher_is_better=True,
         targets=(
@@ -343,8 +394,8 @@ PUBLIC_SERVICES: tuple[Indicator, ...] = (
         sector="public_services",
         unit="%",
         description=f"{D766}: dossiers received online ÷ dossiers received.",
-        numerator=_dos("received", channel="online"),
-        denominator=_dos("received"),
+        numerator=_dos("dossiers", "received", channel="online"),
+        denominator=_RECEIVED,
         factor=100,
         higher_is_better=True,
         targets=(_pct(40, 50, 2025, f"{QN_PLAN}: over 50% of dossiers online"),),
@@ -356,8 +407,8 @@ PUBLIC_SERVICES: tuple[Indicator, ...] = (
         sector="public_services",
         unit="%",
         description=f"{D766}: dossiers paid online ÷ completed dossiers with a fee.",
-        numerator=_dos("paid_online"),
-        denominator=_dos("completed_with_fee"),
+        numerator=_dos("paid_online", "completed"),
+        denominator=_dos("with_fee", "completed"),
         factor=100,
         higher_is_better=True,
     ),
@@ -369,8 +420,8 @@ PUBLIC_SERVICES: tuple[Indicator, ...] = (
         unit="%",
         description=f"{D766}: dossiers with an e-result ÷ completed dossiers whose procedure "
         "issues a result.",
-        numerator=_dos("e_result"),
-        denominator=_dos("completed_with_result"),
+        numerator=_dos("e_result", "completed"),
+        denominator=_dos("issues_result", "completed"),
         factor=100,
         higher_is_better=True,
     ),
@@ -380,9 +431,9 @@ PUBLIC_SERVICES: tuple[Indicator, ...] = (
         name_en="Digitised dossiers",
         sector="public_services",
         unit="%",
-        description=f"{D766}: dossiers with digitised inputs and an e-result ÷ dossiers.",
-        numerator=_dos("digitised"),
-        denominator=_dos("completed"),
+        description=f"{D766}: dossiers with digitised inputs and an e-result ÷ dossiers completed.",
+        numerator=_dos("digitised_with_e_result", "completed"),
+        denominator=_COMPLETED,
         factor=100,
         higher_is_better=True,
         targets=(_pct(60, 80, 2025, f"{D766}: full points at 80%"),),
@@ -393,8 +444,8 @@ PUBLIC_SERVICES: tuple[Indicator, ...] = (
         name_en="Reuse of digitised data",
         sector="public_services",
         unit="%",
-        numerator=_dos("received", reused_digitised_data=True),
-        denominator=_dos("received"),
+        numerator=_dos("reused_digitised_data", "received"),
+        denominator=_RECEIVED,
         factor=100,
         higher_is_better=True,
         targets=(_pct(60, 80, 2025, f"{D766}: full points at 80%"),),
@@ -405,8 +456,8 @@ PUBLIC_SERVICES: tuple[Indicator, ...] = (
         name_en="Dossiers using VNeID or the population database",
         sector="public_services",
         unit="%",
-        numerator=_dos("received", vneid_authenticated=True),
-        denominator=_dos("received"),
+        numerator=_dos("vneid_authenticated", "received"),
+        denominator=_RECEIVED,
         factor=100,
         higher_is_better=True,
         targets=(_pct(30, 40, 2025, f"{QN_PLAN}: 40% of citizens with electronic ID"),),
@@ -417,15 +468,25 @@ PUBLIC_SERVICES: tuple[Indicator, ...] = (
         name_en="Satisfaction with dossier handling",
         sector="public_services",
         unit="%",
-        description=f"{D766}: rated dossiers not rated 'dislike' and without a complaint ÷ "
-        "rated dossiers.",
-        numerator=_dos("rated_satisfied"),
-        denominator=_dos("rated"),
+        description=f"{D766}: 100% − share of completed dossiers that were late − share of "
+        "ratings that were 'dislike' or came with a complaint (over the period's steps).",
+        numerator=_COMPLETED.model_copy(
+            update={
+                "plus": (
+                    _minus(_dos("late", "completed")),
+                    _minus(_dos("rated_dislike", "rated")),
+                    _minus(_dos("complaints", "rated")),
+                )
+            }
+        ),
+        denominator=_COMPLETED,
         factor=100,
         higher_is_better=True,
         targets=(_pct(80, 90, 2025, f"{D766}: full points at 90%"),),
     ),
 )
+
+_RESOLVED = _rep("reports", "resolved")
 
 CITIZEN: tuple[Indicator, ...] = (
     Indicator(
@@ -435,7 +496,7 @@ CITIZEN: tuple[Indicator, ...] = (
         sector="citizen",
         unit="reports",
         description="Reports to the 1022 hotline and the Smart Quảng Nam app.",
-        numerator=_rep("received"),
+        numerator=_rep("reports", "received"),
         additive=True,
     ),
     Indicator(
@@ -445,8 +506,8 @@ CITIZEN: tuple[Indicator, ...] = (
         sector="citizen",
         unit="%",
         description=f"{D766}: resolved within 15 working days ÷ resolved.",
-        numerator=_rep("resolved_on_time"),
-        denominator=_rep("resolved"),
+        numerator=_rep("resolved_on_time", "resolved"),
+        denominator=_RESOLVED,
         factor=100,
         higher_is_better=True,
         targets=(_pct(80, 90, 2025, "1022 hotline handling-rate goal (90%)"),),
@@ -457,12 +518,32 @@ CITIZEN: tuple[Indicator, ...] = (
         name_en="Satisfaction with request handling",
         sector="citizen",
         unit="%",
-        description=f"{D766}: rated requests not rated 'dislike' ÷ rated requests.",
-        numerator=_rep("rated_not_dislike"),
-        denominator=_rep("rated"),
+        description=f"{D766}: (resolved − resolved late − rated 'dislike') ÷ resolved.",
+        numerator=_RESOLVED.model_copy(
+            update={
+                "plus": (
+                    _minus(_rep("late", "resolved")),
+                    _minus(_rep("rated_dislike", "rated")),
+                )
+            }
+        ),
+        denominator=_RESOLVED,
         factor=100,
         higher_is_better=True,
         targets=(_pct(85, 92, 2025, "Huế 1022: satisfaction above 92%"),),
+    ),
+    Indicator(
+        code="citizen.avg_handling_hours",
+        name_vi="Thời gian xử lý PAKN trung bình",
+        name_en="Mean time to handle a request",
+        sector="citizen",
+        unit="hours",
+        numerator=_rep("handling_hours_sum", "resolved"),
+        denominator=_RESOLVED,
+        higher_is_better=False,
+        targets=(
+            Target(year=2025, value=5, amber_at=24, source="Bình Dương 1022: at most 5 hours"),
+        ),
     ),
     Indicator(
         code="citizen.emergency_share",
@@ -470,8 +551,8 @@ CITIZEN: tuple[Indicator, ...] = (
         name_en="Share of reports forwarded to emergency services",
         sector="citizen",
         unit="%",
-        numerator=_rep("received", category="emergency"),
-        denominator=_rep("received"),
+        numerator=_rep("reports", "received", category="emergency"),
+        denominator=_rep("reports", "received"),
         factor=100,
     ),
 )

@@ -16,7 +16,10 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 Level = Literal["province", "district", "commune"]
 BucketName = Literal["hour", "day", "week", "month", "quarter", "year"]
 Sector = Literal["health", "education", "tourism", "public_services", "citizen", "data"]
-MetricKind = Literal["sum", "population", "expected_events", "received_events", "on_time_events"]
+MetricKind = Literal[
+    "sum", "population", "expected_events", "received_events", "on_time_events",
+    "open_at_start", "open_overdue_at_end",
+]  # fmt: skip
 
 
 class Metric(BaseModel):
@@ -26,7 +29,13 @@ class Metric(BaseModel):
     - ``population``: the unit's population (a per-capita denominator; time-invariant);
     - ``expected_events`` / ``received_events`` / ``on_time_events``: events the source
       registry expects from the sources located in the unit, events received from them,
-      and those ingested within the on-time delay (data-quality indicators).
+      and those ingested within the on-time delay (data-quality indicators);
+    - ``open_at_start`` / ``open_overdue_at_end``: entities of a lifecycle state table
+      (``rollup``) still open when the bucket starts (carried over), or open and past their
+      deadline when it ends (supplement days added to the deadline when the table has them).
+
+    ``plus`` adds further metrics, each times its ``weight`` (−1 subtracts), so an official
+    formula such as (overdue completed + overdue open) is still one numerator.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -40,11 +49,15 @@ class Metric(BaseModel):
     stream: str | None = Field(
         default=None, description="Event type of the sources (event kinds); None: every type."
     )
+    weight: float = 1.0
+    plus: tuple[Metric, ...] = ()
 
     @model_validator(mode="after")
     def _complete(self) -> Metric:
         if self.kind == "sum" and not (self.rollup and self.measure):
             raise ValueError("a sum metric needs rollup and measure")
+        if self.kind.startswith("open") and not self.rollup:
+            raise ValueError("a lifecycle metric needs its state table as rollup")
         return self
 
 

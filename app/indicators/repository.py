@@ -4,12 +4,23 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Table, and_, func, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    and_,
+    column,
+    func,
+    literal_column,
+    or_,
+    select,
+    true,
+    values,
+)  # fmt: skip
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.kit.buckets import Bucket
 from models.indicators import Metric
-from models.tables import AdminUnit, AdminUnitClosure, Base
+from models.tables import AdminUnit, AdminUnitClosure, Base, Timestamp
 
 Sums = dict[tuple[str, datetime], tuple[float, datetime | None]]
 _CLOSURE = AdminUnitClosure.__table__
@@ -117,3 +128,48 @@ async def commune_to_unit(
         .distinct()
     )
     return {commune: ancestor for commune, ancestor in await conn.execute(stmt)}
+
+
+async def lifecycle_counts(
+    conn: AsyncConnection,
+    metric: Metric,
+    *,
+    unit: str,
+    level: str,
+    hierarchy: str,
+    periods: list[tuple[datetime, datetime]],
+) -> Sums:
+    """Entities of a lifecycle state table open at each bucket's start (carried over), or
+    open and past their deadline at its end, per unit at ``level``."""
+    table = Base.metadata.tables[str(metric.rollup)]
+    if not periods:
+        return {}
+    done = table.c["completed_at"] if "completed_at" in table.c else table.c["resolved_at"]
+    due: ColumnElement[datetime] = table.c.due_at
+    if "supplement_days" in table.c:  # the citizen's supplement time moves the deadline
+        due = due + table.c.supplement_days * literal_column("interval '1 day'")
+    bounds = values(column("p_start", Timestamp), column("p_end", Timestamp), name="periods").data(
+        periods
+    )
+    at = bounds.c.p_start if metric.kind == "open_at_start" else bounds.c.p_end
+    is_open = and_(table.c.received_at < at, or_(done.is_(None), done >= at))
+    if metric.kind == "open_overdue_at_end":
+        is_open = and_(is_open, due < at)
+    at_level, within, on_level, on_within = _units_at_level(
+        hierarchy, level, unit, table.c.commune_code
+    )
+    stmt = (
+        select(
+            at_level.c.ancestor_code.label("unit_code"),
+            bounds.c.p_start,
+            func.count().label("total"),
+            func.max(table.c.updated_at).label("as_of"),
+        )
+        .select_from(table)
+        .join(at_level, on_level)
+        .join(within, on_within)
+        .join(bounds, is_open)
+        .group_by(at_level.c.ancestor_code, bounds.c.p_start)
+    )
+    rows = (await conn.execute(stmt)).all()
+    return {(r.unit_code, r.p_start): (float(r.total), r.as_of) for r in rows}

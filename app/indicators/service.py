@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -20,11 +20,6 @@ from models.events import REGISTRY
 from models.indicators import Indicator, Metric
 
 LEVEL_DEPTH = {"province": 0, "district": 1, "commune": 2}
-_STEP = {
-    Bucket.HOUR: timedelta(hours=1), Bucket.DAY: timedelta(days=1), Bucket.WEEK: timedelta(days=7),
-    Bucket.MONTH: timedelta(days=28), Bucket.QUARTER: timedelta(days=28),
-    Bucket.YEAR: timedelta(days=28),
-}  # fmt: skip
 
 
 def get_indicator(code: str, *, may_read_restricted: bool = True) -> Indicator:
@@ -104,16 +99,29 @@ async def ask(
 
 
 async def _metric(conn: AsyncConnection, q: Question, metric: Metric, now: datetime) -> Sums:
+    """The metric's sums per (unit, bucket), its ``plus`` metrics added with their weights."""
+    totals: dict[tuple[str, datetime], float] = {}
+    stamps: dict[tuple[str, datetime], datetime] = {}
+    for part in (metric, *metric.plus):
+        for key, (value, as_of) in (await _one_metric(conn, q, part, now)).items():
+            totals[key] = totals.get(key, 0.0) + part.weight * value
+            if as_of is not None and (key not in stamps or as_of > stamps[key]):
+                stamps[key] = as_of
+    return {key: (total, stamps.get(key)) for key, total in totals.items()}
+
+
+async def _one_metric(conn: AsyncConnection, q: Question, metric: Metric, now: datetime) -> Sums:
+    where = {"unit": q.unit, "level": q.level, "hierarchy": q.hierarchy}
     if metric.kind == "sum":
         return await repository.rollup_sums(
-            conn, metric, unit=q.unit, level=q.level, bucket=q.bucket, start=q.start,
-            end=q.end, hierarchy=q.hierarchy,
-        )  # fmt: skip
-    mapping = await repository.commune_to_unit(
-        conn, unit=q.unit, level=q.level, hierarchy=q.hierarchy
-    )
+            conn, metric, bucket=q.bucket, start=q.start, end=q.end, **where
+        )
+    if metric.kind in ("open_at_start", "open_overdue_at_end"):
+        periods = q.bucket.periods(q.start, q.end)
+        return await repository.lifecycle_counts(conn, metric, periods=periods, **where)
     if metric.kind == "population":
-        return {}  # per unit, not per period: see _population
+        return {}  # per unit, not per period: see values()
+    mapping = await repository.commune_to_unit(conn, **where)
     counts = await source_metric(
         conn, metric.kind, [metric.stream] if metric.stream else None, mapping,
         bucket=q.bucket, start=q.start, end=q.end, now=now,
@@ -230,7 +238,4 @@ async def ranking(conn: AsyncConnection, q: Question, province: Question) -> Ran
 def bucket_bounds(bucket: Bucket, moment: datetime | None) -> tuple[datetime, datetime]:
     """``[start, end)`` of the bucket holding ``moment`` (default: now), in local time."""
     start = bucket.floor(moment or datetime.now(UTC))
-    probe = start
-    while bucket.floor(probe) == start:  # step until the next bucket starts
-        probe = (probe + _STEP[bucket]).astimezone(LOCAL)
-    return start, bucket.floor(probe)
+    return start, bucket.next_start(start)

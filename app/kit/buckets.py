@@ -43,6 +43,23 @@ class Bucket(StrEnum):
             return day.replace(day=1, month=(day.month - 1) // 3 * 3 + 1)
         return day.replace(day=1, month=1)
 
+    def periods(self, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+        """``[start, end)`` of every bucket overlapping ``[start, end)``, in local time."""
+        out = []
+        cursor = self.floor(start)
+        while cursor < end:
+            nxt = self.next_start(cursor)
+            out.append((cursor, nxt))
+            cursor = nxt
+        return out
+
+    def next_start(self, bucket_start: datetime) -> datetime:
+        """The start of the bucket after the one starting at ``bucket_start``."""
+        step = {Bucket.HOUR: timedelta(hours=1), Bucket.DAY: timedelta(days=1),
+                Bucket.WEEK: timedelta(days=7)}.get(self, timedelta(days=32))  # fmt: skip
+        # Local wall-clock arithmetic, then floor: right across month lengths.
+        return self.floor((bucket_start.astimezone(LOCAL) + step).replace(tzinfo=LOCAL))
+
     @property
     def max_range(self) -> timedelta:
         """Longest range one request may ask for: keeps a response a few thousand points."""

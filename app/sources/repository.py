@@ -1,28 +1,18 @@
-"""SQL over the event tables: per source and hour, how many events came and how promptly."""
+"""SQL over the data-quality roll-ups: events per source and hour, and each source's freshness."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import Table, func, select, union_all
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.kit.buckets import Bucket
-from models.events import REGISTRY
-from models.tables import Base
+from models.tables import SourceFreshness, SourceHourly
 
-ON_TIME_DELAY = timedelta(hours=1)
-"""An event stored within this delay of happening counts as delivered on time."""
-
-
-def event_table(event_type: str) -> Table | None:
-    """The event table of a type (``<sector>_<kind>``), when it logs source and times."""
-    et = REGISTRY[event_type]
-    table = Base.metadata.tables.get(f"{et.sector}_{et.kind}")
-    if table is None or not {"source", "occurred_at", "ingested_at"} <= set(table.c.keys()):
-        return None
-    return table
+_HOURLY = SourceHourly.__table__
+_FRESH = SourceFreshness.__table__
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,73 +22,54 @@ class SourceCounts:
     received: int
     on_time: int
     lag_seconds_sum: float
-    last_event_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Freshness:
+    last_event_at: datetime
+    last_ingested_at: datetime
+    lag_seconds: float
 
 
 async def counts(
     conn: AsyncConnection,
-    event_types: list[str],
+    event_types: list[str] | None,
     *,
     bucket: Bucket,
     start: datetime,
     end: datetime,
 ) -> list[SourceCounts]:
-    """Received and on-time events per (source, bucket), over the given event types."""
-    parts = []
-    for type_name in event_types:
-        table = event_table(type_name)
-        if table is None:
-            continue
-        lag = func.extract("epoch", table.c.ingested_at - table.c.occurred_at)
-        period = bucket.start_of(table.c.occurred_at).label("period_start")
-        parts.append(
-            select(
-                table.c.source,
-                period,
-                func.count().label("received"),
-                func.count().filter(lag <= ON_TIME_DELAY.total_seconds()).label("on_time"),
-                func.coalesce(func.sum(lag), 0).label("lag_sum"),
-                func.max(table.c.occurred_at).label("last_event_at"),
-            )
-            .where(table.c.occurred_at >= start, table.c.occurred_at < end)
-            .group_by(table.c.source, period)
+    """Unique events, timely events and summed lag per (source, bucket of event time)."""
+    period = bucket.start_of(_HOURLY.c.bucket_start).label("period_start")
+    stmt = (
+        select(
+            _HOURLY.c.source,
+            period,
+            func.sum(_HOURLY.c.events).label("received"),
+            func.sum(_HOURLY.c.within_1h).label("on_time"),
+            func.sum(_HOURLY.c.lag_seconds_sum).label("lag_sum"),
         )
-    if not parts:
-        return []
-    union = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
-    stmt = select(
-        union.c.source,
-        union.c.period_start,
-        func.sum(union.c.received).label("received"),
-        func.sum(union.c.on_time).label("on_time"),
-        func.sum(union.c.lag_sum).label("lag_sum"),
-        func.max(union.c.last_event_at).label("last_event_at"),
-    ).group_by(union.c.source, union.c.period_start)
+        .where(_HOURLY.c.bucket_start >= start, _HOURLY.c.bucket_start < end)
+        .group_by(_HOURLY.c.source, period)
+    )
+    if event_types is not None:
+        stmt = stmt.where(_HOURLY.c.event_type.in_(event_types))
     rows = (await conn.execute(stmt)).all()
     return [
-        SourceCounts(
-            r.source, r.period_start, int(r.received), int(r.on_time), float(r.lag_sum),
-            r.last_event_at,
-        )
+        SourceCounts(r.source, r.period_start, int(r.received), int(r.on_time), float(r.lag_sum))
         for r in rows
-    ]  # fmt: skip
+    ]
 
 
-async def last_events(
-    conn: AsyncConnection, event_types: list[str], *, since: datetime, end: datetime
-) -> dict[str, datetime]:
-    """Newest event time per source in ``[since, end)``."""
-    parts = []
-    for type_name in event_types:
-        table = event_table(type_name)
-        if table is not None:
-            parts.append(
-                select(table.c.source, func.max(table.c.occurred_at).label("last"))
-                .where(table.c.occurred_at >= since, table.c.occurred_at < end)
-                .group_by(table.c.source)
-            )
-    if not parts:
-        return {}
-    sub = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
-    rows = await conn.execute(select(sub.c.source, func.max(sub.c.last)).group_by(sub.c.source))
-    return {source: last for source, last in rows}
+async def freshness(conn: AsyncConnection) -> dict[str, Freshness]:
+    """Newest event and ingest time per source (over its event types), and the lag then."""
+    rows = await conn.execute(
+        select(
+            _FRESH.c.source,
+            _FRESH.c.last_event_at,
+            _FRESH.c.last_ingested_at,
+            _FRESH.c.lag_seconds,
+        ).order_by(_FRESH.c.source, _FRESH.c.last_event_at)
+    )
+    # Ordered by last_event_at, so the newest event type of each source wins.
+    return {r.source: Freshness(r.last_event_at, r.last_ingested_at, r.lag_seconds) for r in rows}

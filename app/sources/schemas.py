@@ -14,7 +14,7 @@ class SourceStatus(BaseModel):
     unit_code: str = Field(description="Commune the source system sits in.", examples=["20281"])
     sector: str = Field(examples=["health"])
     event_types: list[str]
-    last_event_at: datetime | None = Field(description="Newest event time (31-day look-back).")
+    last_event_at: datetime | None = Field(description="Newest event time ever received from it.")
     lag_seconds: float | None = Field(description="Mean ingest − event time over the period.")
     expected: float = Field(description="Events expected in the period's reporting hours.")
     received: int = Field(description="Unique events whose event time falls in the period.")

@@ -19,13 +19,11 @@ from app.kit.buckets import LOCAL, Bucket
 from app.sources import repository
 from app.sources.schemas import SourceStatus
 from models.calendar import FIRST_YEAR, LAST_YEAR, is_working_day
-from models.events import REGISTRY
 from models.sources import SourceSystem, source_registry
 
 HOUR = timedelta(hours=1)
 LATE_AFTER_HOURS = 1.0
 SILENT_AFTER_HOURS = 3.0
-LAST_EVENT_LOOKBACK = timedelta(days=31)
 
 
 def _reports_in(source: SourceSystem, hour_start: datetime) -> bool:
@@ -105,9 +103,8 @@ async def source_metric(
             for period, n in hours[source.code].items():
                 out[unit, period] += n * source.expected_per_hour
         return dict(out)
-    types = event_types if event_types is not None else list(REGISTRY)
     by_code = {s.code: s for s in sources}
-    for row in await repository.counts(conn, types, bucket=bucket, start=start, end=end):
+    for row in await repository.counts(conn, event_types, bucket=bucket, start=start, end=end):
         found = by_code.get(row.source)
         if found is None:
             continue
@@ -133,24 +130,24 @@ def status_of(source: SourceSystem, last_event_at: datetime | None, start: datet
 async def source_statuses(
     conn: AsyncConnection, *, start: datetime, end: datetime, now: datetime
 ) -> list[SourceStatus]:
+    """One status per registered source over ``[start, end)``, judged as of ``min(end, now)``."""
     sources = sources_for(None)
     as_of = min(end, now)
-    types = list(REGISTRY)
     totals: dict[str, list[float]] = defaultdict(lambda: [0, 0, 0.0])
-    for row in await repository.counts(conn, types, bucket=Bucket.YEAR, start=start, end=end):
+    for row in await repository.counts(conn, None, bucket=Bucket.YEAR, start=start, end=end):
         acc = totals[row.source]
         acc[0] += row.received
         acc[1] += row.on_time
         acc[2] += row.lag_seconds_sum
-    last = await repository.last_events(
-        conn, types, since=min(start, as_of - LAST_EVENT_LOOKBACK), end=as_of
-    )
+    fresh = await repository.freshness(conn)
     hours = reporting_hours_by_period(sources, Bucket.YEAR, start, as_of)
     items = []
     for source in sources:
         received, on_time, lag_sum = totals.get(source.code, (0, 0, 0.0))
         expected = sum(hours[source.code].values()) * source.expected_per_hour
-        status, silent_hours = status_of(source, last.get(source.code), start, as_of)
+        seen = fresh.get(source.code)
+        last = seen.last_event_at if seen and seen.last_event_at < end else None
+        status, silent_hours = status_of(source, last, start, as_of)
         items.append(
             SourceStatus(
                 source=source.code,
@@ -158,7 +155,7 @@ async def source_statuses(
                 unit_code=source.commune_code,
                 sector=source.sector,
                 event_types=list(source.event_types),
-                last_event_at=last.get(source.code),
+                last_event_at=seen.last_event_at if seen else None,
                 lag_seconds=round(lag_sum / received, 1) if received else None,
                 expected=round(expected, 2),
                 received=int(received),
