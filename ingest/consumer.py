@@ -2,22 +2,36 @@
 
 Offsets are committed to Kafka only after the database transaction has committed
 (at-least-once delivery + idempotent writes = exactly-once effect). A crash between the two
-means the batch is delivered again and deduplicated. The rebalance listener waits for the
-batch in flight, so partitions never move while a batch is half written.
+means the batch is delivered again and deduplicated; we chose this over storing offsets in
+PostgreSQL because the dedupe key already makes redelivery harmless, and it keeps the group's
+progress visible to standard Kafka tooling. The rebalance listener waits for the batch in
+flight, so partitions never move while a batch is half written. Setting ``stop`` finishes
+the batch in hand, commits it and leaves the group.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
+from collections import Counter
 from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
+import orjson
 import structlog
-from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 
+from ingest import metrics
+from ingest.deadletter import KafkaDeadLetters, RawMessage, dead_letter_topic
+from ingest.maintenance import maintain
 from ingest.topics import ensure_topics
-from ingest.writer import BatchResult, RawMessage, Writer
+from ingest.writer import BatchResult, Writer
 
 log = structlog.get_logger("ingest")
+
+MAINTENANCE_EVERY_S = 3600.0
 
 
 class FinishBatchOnRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -34,6 +48,13 @@ class FinishBatchOnRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
         log.info("partitions assigned", partitions=sorted(str(tp) for tp in assigned))
 
 
+def write_health(path: Path, **status: object) -> None:
+    """Atomically replace the health file (a probe reads whole files only)."""
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_bytes(orjson.dumps({"at": datetime.now(UTC).isoformat(), **status}))
+    tmp.replace(path)
+
+
 async def consume(
     writer: Writer,
     *,
@@ -45,6 +66,8 @@ async def consume(
     timeout_ms: int = 500,
     stop: asyncio.Event | None = None,
     on_batch: Callable[[BatchResult], None] | None = None,
+    health_file: Path | None = None,
+    retention_days: int | None = None,
 ) -> None:
     """Consume until ``stop`` is set (or the task is cancelled), then leave the group cleanly."""
     stop = stop or asyncio.Event()
@@ -58,24 +81,73 @@ async def consume(
         heartbeat_interval_ms=1_000,
         max_partition_fetch_bytes=4 * 1024 * 1024,
     )
+    # acks=all without idempotence: the embedded broker has no idempotent producer.
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    dead_letters = KafkaDeadLetters(producer, dead_letter_topic(topic_prefix))
     in_flight = asyncio.Lock()
     consumer.subscribe(topics, listener=FinishBatchOnRevoke(in_flight))
-    await consumer.start()
+    next_maintenance = 0.0
+    await producer.start()
     try:
-        while not stop.is_set():
-            batches = await consumer.getmany(timeout_ms=timeout_ms, max_records=max_records)
-            if not batches:
-                continue
-            async with in_flight:
-                messages = [
-                    RawMessage(m.topic, m.partition, m.offset, m.key, m.value)
-                    for records in batches.values()
-                    for m in records
-                ]
-                result = await writer.write(messages)
-                await consumer.commit({tp: recs[-1].offset + 1 for tp, recs in batches.items()})
-            log.debug("batch", **vars(result))
-            if on_batch:
-                on_batch(result)
+        await consumer.start()
+        try:
+            while not stop.is_set():
+                if time.monotonic() >= next_maintenance:
+                    await _maintain(writer, retention_days)
+                    next_maintenance = time.monotonic() + MAINTENANCE_EVERY_S
+                batches = await consumer.getmany(timeout_ms=timeout_ms, max_records=max_records)
+                if health_file:
+                    write_health(health_file, status="ok", assigned=len(consumer.assignment()))
+                if not batches:
+                    continue
+                started = time.perf_counter()
+                async with in_flight:
+                    messages = [
+                        RawMessage(m.topic, m.partition, m.offset, m.key, m.value)
+                        for records in batches.values()
+                        for m in records
+                    ]
+                    result = await writer.write(messages, dead_letters)
+                    await consumer.commit({tp: recs[-1].offset + 1 for tp, recs in batches.items()})
+                metrics.record(
+                    result, Counter(m.topic for m in messages), time.perf_counter() - started
+                )
+                _record_lag(consumer, batches)
+                log.debug(
+                    "batch",
+                    consumed=result.consumed,
+                    inserted=result.inserted,
+                    duplicates=result.duplicates,
+                    rejected=result.rejected,
+                )
+                if on_batch:
+                    on_batch(result)
+        finally:
+            await consumer.stop()  # leaves the group: partitions move at once, not on timeout
+            if health_file:
+                write_health(health_file, status="stopped")
     finally:
-        await consumer.stop()
+        await producer.stop()
+
+
+def _record_lag(consumer: AIOKafkaConsumer, batches: dict[TopicPartition, Any]) -> None:
+    """Messages still behind each partition's end, as of this batch's fetch."""
+    for tp, records in batches.items():
+        end = consumer.highwater(tp)
+        if end is not None:
+            metrics.LAG.labels(tp.topic, str(tp.partition)).set(
+                max(0, end - records[-1].offset - 1)
+            )
+
+
+async def _maintain(writer: Writer, retention_days: int | None) -> None:
+    report = await maintain(writer.engine, now=datetime.now(UTC), retention_days=retention_days)
+    if report.dropped or report.chunks_dropped:
+        writer.forget_partitions()
+    if report.created or report.dropped or report.chunks_dropped:
+        log.info(
+            "partitions maintained",
+            created=report.created,
+            dropped=report.dropped,
+            chunks_dropped=report.chunks_dropped,
+        )

@@ -1,69 +1,56 @@
-"""How each event type lands in the store: its event table, its row, its additive roll-ups.
+"""The registry of stream specs the writer serves: one :class:`EventTable` per event type.
 
-Adding a stream is adding an :class:`EventTable` here; the writer is generic.
+Also the data-quality roll-up every stream feeds (``source_hourly``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
-
-from sqlalchemy import Table
-
-from models.events import HEALTH_ENCOUNTER, Event, EventType
-from models.payloads.health import HealthEncounter
-from models.tables import HealthEncounterHourly, HealthEncounterRow
-
-Row = dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Rollup:
-    """An hour × commune × ``dims`` table whose ``measures`` are summed from inserted rows."""
-
-    table: Table
-    dims: tuple[str, ...]
-    measures: dict[str, Callable[[Row], int]]
-
-
-@dataclass(frozen=True)
-class EventTable:
-    event_type: EventType
-    table: Table
-    to_row: Callable[[Event], Row]
-    rollups: tuple[Rollup, ...]
-
-
-def _health_row(event: Event) -> Row:
-    payload = event.payload
-    assert isinstance(payload, HealthEncounter)
-    env = event.envelope
-    return {
-        "occurred_at": env.time,
-        "event_id": env.id,
-        "source": env.source,
-        "commune_code": env.subject,
-        **payload.model_dump(),
-    }
-
-
-HEALTH_ENCOUNTERS = EventTable(
-    event_type=HEALTH_ENCOUNTER,
-    table=HealthEncounterRow.__table__,  # type: ignore[arg-type]
-    to_row=_health_row,
-    rollups=(
-        Rollup(
-            table=HealthEncounterHourly.__table__,  # type: ignore[arg-type]
-            dims=("encounter_class", "insured"),
-            measures={
-                "encounters": lambda r: 1,
-                "wait_minutes_sum": lambda r: int(r["wait_minutes"]),
-                "wait_minutes_sumsq": lambda r: int(r["wait_minutes"]) ** 2,
-                "cost_vnd_sum": lambda r: int(r["cost_vnd"]),
-            },
-        ),
-    ),
+from ingest.lifecycles import CITIZEN_REPORTS, PUBLIC_SERVICE_DOSSIERS
+from ingest.spec import EventTable, Rollup, Row, table_of
+from ingest.streams import (
+    EDUCATION_ATTENDANCE,
+    EDUCATION_REPORTS,
+    HEALTH_BED_CENSUS,
+    HEALTH_CLAIMS,
+    HEALTH_ENCOUNTERS,
+    TOURISM_ARRIVALS,
+    TOURISM_FEEDBACK,
 )
+from models.events import REGISTRY
+from models.tables import SourceHourly
 
-EVENT_TABLES: dict[str, EventTable] = {t.event_type.type: t for t in (HEALTH_ENCOUNTERS,)}
+TIMELY_SECONDS = 3600
+"""An event is timely when it reached the store within this long of happening."""
+
+
+def _lag_seconds(row: Row) -> float:
+    lag: float = (row["ingested_at"] - row["occurred_at"]).total_seconds()
+    return max(0.0, lag)
+
+
+SOURCE_HOURLY = Rollup(
+    table=table_of(SourceHourly),
+    dims=("source", "event_type"),
+    measures={
+        "events": lambda r: 1,
+        "within_1h": lambda r: 1 if _lag_seconds(r) <= TIMELY_SECONDS else 0,
+        "lag_seconds_sum": _lag_seconds,
+    },
+)
+"""Unique events per source and hour of event time: completeness and timeliness."""
+
+EVENT_TABLES: dict[str, EventTable] = {
+    spec.event_type.type: spec
+    for spec in (
+        HEALTH_ENCOUNTERS,
+        HEALTH_BED_CENSUS,
+        HEALTH_CLAIMS,
+        EDUCATION_ATTENDANCE,
+        EDUCATION_REPORTS,
+        TOURISM_ARRIVALS,
+        TOURISM_FEEDBACK,
+        PUBLIC_SERVICE_DOSSIERS,
+        CITIZEN_REPORTS,
+    )
+}
+assert set(EVENT_TABLES) == set(REGISTRY), "every registered event type needs a spec"

@@ -1,37 +1,31 @@
-"""Write one consumed batch in one transaction: events, roll-ups of what was new, rejects.
+"""Write one consumed batch in one transaction: new events, what derives from them, rejects.
 
 Events are inserted with ``ON CONFLICT DO NOTHING ... RETURNING``; only the rows that really
-came back feed the roll-ups. A redelivered or replayed event therefore changes nothing, and
-a late one adds to the hour it happened in.
+came back feed the roll-ups, lifecycle states and source freshness, in the same transaction.
+A redelivered or replayed event therefore changes nothing, and a late one adds to the hour
+it happened in. The change notice is queued in that transaction, so it is sent on commit.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import func
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ingest.tables import EVENT_TABLES, EventTable, Rollup, Row
-from models.events import Event, EventRejected, RejectReason, parse_event
+from ingest import store
+from ingest.deadletter import DeadLetterSink, RawMessage
+from ingest.spec import EventTable, Row
+from ingest.tables import EVENT_TABLES, SOURCE_HOURLY
+from ingest.validation import Validator
+from models.events import Event, EventRejected
+from models.notify import MAX_COMMUNES, ChangeNotice
 from models.partitions import ensure_month_partitions, is_partitioned, month_start
-from models.tables import IngestReject
-from models.units import commune_codes
+from models.tables import SourceFreshness
 
-
-@dataclass(frozen=True, slots=True)
-class RawMessage:
-    """A message as it came off the broker, with where it came from."""
-
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes
+__all__ = ["BatchResult", "RawMessage", "Writer"]
 
 
 @dataclass
@@ -40,50 +34,79 @@ class BatchResult:
     inserted: int = 0
     duplicates: int = 0
     rejected: dict[str, int] = field(default_factory=dict)
+    inserted_by_table: dict[str, int] = field(default_factory=dict)
+    duplicates_by_table: dict[str, int] = field(default_factory=dict)
+    notice: ChangeNotice | None = None
 
 
 class Writer:
-    """Turns raw messages into rows; holds what it learnt about partitions between batches."""
+    """Turns raw messages into rows; remembers which partitions exist between batches."""
 
-    def __init__(self, engine: AsyncEngine, known_communes: frozenset[str] | None = None) -> None:
+    def __init__(self, engine: AsyncEngine, validator: Validator | None = None) -> None:
         self._engine = engine
-        self._communes = known_communes if known_communes is not None else commune_codes()
+        self._validator = validator or Validator()
         self._months: dict[str, set[datetime]] = defaultdict(set)
         self._partitioned: dict[str, bool] = {}
 
-    async def write(self, messages: Sequence[RawMessage]) -> BatchResult:
+    @property
+    def engine(self) -> AsyncEngine:
+        return self._engine
+
+    def forget_partitions(self) -> None:
+        """Partitions were dropped: check again before the next insert into each month."""
+        self._months.clear()
+
+    async def write(
+        self, messages: Sequence[RawMessage], dead_letters: DeadLetterSink | None = None
+    ) -> BatchResult:
         result = BatchResult(consumed=len(messages))
-        by_table: dict[str, list[Event]] = defaultdict(list)
-        rejects: list[Row] = []
+        by_type: dict[str, list[Event]] = defaultdict(list)
+        rejects: list[tuple[RawMessage, EventRejected]] = []
         for msg in messages:
             try:
-                event = self._validate(msg.value)
+                event = self._validator.parse(msg.value)
             except EventRejected as exc:
-                rejects.append(_reject_row(msg, exc))
+                rejects.append((msg, exc))
                 result.rejected[exc.reason] = result.rejected.get(exc.reason, 0) + 1
                 continue
-            by_table[event.event_type.type].append(event)
+            by_type[event.event_type.type].append(event)
+        if rejects and dead_letters is not None:
+            await dead_letters.publish(rejects)
 
-        for type_name, events in by_table.items():
+        for type_name, events in by_type.items():
             await self._ensure_partitions(EVENT_TABLES[type_name], events)
         async with self._engine.begin() as conn:
-            for type_name, events in by_table.items():
-                inserted = await insert_events(conn, EVENT_TABLES[type_name], events)
-                result.inserted += inserted
-                result.duplicates += len(events) - inserted
-            if rejects:
-                await conn.execute(insert(IngestReject), rejects)
+            changed: list[str] = []
+            new_rows: list[Row] = []
+            for type_name in sorted(by_type):  # one table order for every worker
+                spec, events = EVENT_TABLES[type_name], by_type[type_name]
+                rows = await store.insert_events(conn, spec, [spec.to_row(e) for e in events])
+                name = spec.table.name
+                result.inserted_by_table[name] = len(rows)
+                result.duplicates_by_table[name] = len(events) - len(rows)
+                if not rows:
+                    continue
+                for rollup in spec.rollups:
+                    await store.add_to_rollup(conn, rollup, rows)
+                    changed.append(rollup.table.name)
+                if spec.lifecycle:
+                    await store.merge_lifecycle(conn, spec.lifecycle, rows)
+                    changed.append(spec.lifecycle.table.name)
+                new_rows.extend({**r, "event_type": type_name} for r in rows)
+            if new_rows:
+                await store.add_to_rollup(conn, SOURCE_HOURLY, new_rows)
+                await store.update_freshness(conn, new_rows)
+                changed += [SOURCE_HOURLY.table.name, SourceFreshness.__tablename__]
+                result.notice = change_notice(changed, new_rows)
+                await store.notify(conn, result.notice)
+            await store.insert_rejects(conn, [reject_row(m, e) for m, e in rejects])
+        result.inserted = sum(result.inserted_by_table.values())
+        result.duplicates = sum(result.duplicates_by_table.values())
         return result
 
-    def _validate(self, raw: bytes) -> Event:
-        event = parse_event(raw)
-        if event.envelope.subject not in self._communes:
-            raise EventRejected(
-                RejectReason.UNKNOWN_UNIT, f"subject {event.envelope.subject!r} is not a commune"
-            )
-        return event
-
     async def _ensure_partitions(self, spec: EventTable, events: list[Event]) -> None:
+        """Create missing monthly partitions in a transaction of their own (DDL takes locks
+        that should not be held for the whole batch)."""
         name = spec.table.name
         months = {month_start(e.envelope.time) for e in events} - self._months[name]
         if not months:
@@ -96,52 +119,20 @@ class Writer:
         self._months[name] |= months
 
 
-async def insert_events(conn: AsyncConnection, spec: EventTable, events: list[Event]) -> int:
-    """Insert new events and add them to the roll-ups; return how many were new."""
-    rows = [spec.to_row(e) for e in events]
-    stmt = insert(spec.table).on_conflict_do_nothing().returning(*spec.table.c)
-    inserted = [dict(r._mapping) for r in (await conn.execute(stmt, rows)).all()] if rows else []
-    for rollup in spec.rollups:
-        await add_to_rollup(conn, rollup, inserted)
-    return len(inserted)
-
-
-def rollup_deltas(rollup: Rollup, rows: Iterable[Row]) -> list[Row]:
-    """Sum measures per (hour, commune, dims); sorted so concurrent writers lock in one order."""
-    sums: dict[tuple[object, ...], dict[str, int]] = {}
-    for row in rows:
-        hour = row["occurred_at"].astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-        key = (hour, row["commune_code"], *(row[d] for d in rollup.dims))
-        acc = sums.setdefault(key, dict.fromkeys(rollup.measures, 0))
-        for name, measure in rollup.measures.items():
-            acc[name] += measure(row)
-    return [
-        {
-            "bucket_start": k[0],
-            "commune_code": k[1],
-            **dict(zip(rollup.dims, k[2:], strict=True)),
-            **m,
-        }
-        for k, m in sorted(sums.items(), key=lambda item: tuple(map(str, item[0])))
-    ]
-
-
-async def add_to_rollup(conn: AsyncConnection, rollup: Rollup, rows: list[Row]) -> None:
-    deltas = rollup_deltas(rollup, rows)
-    if not deltas:
-        return
-    stmt = insert(rollup.table)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["bucket_start", "commune_code", *rollup.dims],
-        set_={
-            **{m: rollup.table.c[m] + stmt.excluded[m] for m in rollup.measures},
-            "updated_at": func.now(),
-        },
+def change_notice(changed: list[str], rows: list[Row]) -> ChangeNotice:
+    """What changed, kept well under PostgreSQL's 8,000-byte payload limit."""
+    communes = sorted({r["commune_code"] for r in rows})
+    hours = [store.hour_of(r["occurred_at"]) for r in rows]
+    return ChangeNotice(
+        rollups=sorted(set(changed)),
+        communes=communes if len(communes) <= MAX_COMMUNES else [],
+        first_bucket=min(hours),
+        last_bucket=max(hours),
+        committed_at=datetime.now(UTC),
     )
-    await conn.execute(stmt, deltas)
 
 
-def _reject_row(msg: RawMessage, exc: EventRejected) -> Row:
+def reject_row(msg: RawMessage, exc: EventRejected) -> Row:
     return {
         "topic": msg.topic,
         "partition": msg.partition,

@@ -95,6 +95,7 @@ class RejectReason(StrEnum):
     SCHEMA = "schema"
     UNKNOWN_TYPE = "unknown_type"
     UNKNOWN_UNIT = "unknown_unit"
+    UNKNOWN_SOURCE = "unknown_source"
 
 
 class EventRejected(Exception):

@@ -19,7 +19,32 @@ from ioc.embedded import embedded_broker, embedded_postgres
 from ioc.services import upgrade
 from models.db import make_engine
 
-EVENT_TABLES = ("health_encounter", "health_encounter_hourly", "ingest_reject")
+EVENT_TABLES = (
+    "health_encounter",
+    "health_encounter_hourly",
+    "health_encounter_diagnosis_hourly",
+    "health_bed_census",
+    "health_bed_census_hourly",
+    "health_claim",
+    "health_claim_hourly",
+    "education_attendance",
+    "education_attendance_hourly",
+    "education_report",
+    "education_report_hourly",
+    "tourism_arrival",
+    "tourism_arrival_hourly",
+    "tourism_feedback",
+    "tourism_feedback_hourly",
+    "public_service_dossier_event",
+    "public_service_dossier",
+    "public_service_dossier_hourly",
+    "citizen_report_event",
+    "citizen_report",
+    "citizen_report_hourly",
+    "source_hourly",
+    "source_freshness",
+    "ingest_reject",
+)
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,68 @@
+"""Keep event-table partitions ahead of need and drop raw events past retention.
+
+Run by every ingest worker at start and then hourly (idempotent, so several workers may run
+it), and on demand with ``ioc db maintain``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from ingest.tables import EVENT_TABLES
+from models.partitions import (
+    drop_chunks_before,
+    drop_partitions_before,
+    ensure_month_partitions,
+    is_partitioned,
+    month_start,
+    next_month,
+)
+
+
+@dataclass
+class Maintenance:
+    created: list[str] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)
+    chunks_dropped: int = 0
+
+
+async def _is_hypertable(conn: AsyncConnection, table: str) -> bool:
+    has_timescale = await conn.scalar(
+        text("SELECT count(*) FROM pg_extension WHERE extname = 'timescaledb'")
+    )
+    if not has_timescale:
+        return False
+    found = await conn.scalar(
+        text("SELECT count(*) FROM timescaledb_information.hypertables WHERE hypertable_name = :t"),
+        {"t": table},
+    )
+    return bool(found)
+
+
+async def maintain(
+    engine: AsyncEngine,
+    *,
+    now: datetime,
+    retention_days: int | None,
+    months_ahead: int = 1,
+) -> Maintenance:
+    """Create this month's and the next ``months_ahead`` partitions; drop expired ones."""
+    report = Maintenance()
+    months = [month_start(now)]
+    for _ in range(months_ahead):
+        months.append(next_month(months[-1]))
+    cutoff = now - timedelta(days=retention_days) if retention_days else None
+    for spec in EVENT_TABLES.values():
+        table = spec.table.name
+        async with engine.begin() as conn:
+            if await is_partitioned(conn, table):
+                report.created += await ensure_month_partitions(conn, table, months)
+                if cutoff:
+                    report.dropped += await drop_partitions_before(conn, table, cutoff)
+            elif cutoff and await _is_hypertable(conn, table):
+                report.chunks_dropped += await drop_chunks_before(conn, table, cutoff)
+    return report

@@ -1,0 +1,205 @@
+"""All SQL of one ingest batch: new events, roll-up deltas, lifecycle merges, freshness, rejects.
+
+Every function runs inside the caller's transaction (the batch is the unit of work) and
+touches rows in a sorted order, so concurrent workers lock in one order and cannot deadlock.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ingest.spec import EventTable, Lifecycle, Rollup, Row, table_of
+from models.notify import CHANNEL, ChangeNotice
+from models.tables import IngestReject, SourceFreshness
+
+
+def hour_of(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+async def insert_events(conn: AsyncConnection, spec: EventTable, rows: list[Row]) -> list[Row]:
+    """Insert the rows; return only those that were new (what the roll-ups may count)."""
+    if not rows:
+        return []
+    stmt = insert(spec.table).on_conflict_do_nothing().returning(*spec.table.c)
+    return [dict(r._mapping) for r in (await conn.execute(stmt, rows)).all()]
+
+
+def rollup_deltas(rollup: Rollup, rows: Iterable[Row]) -> list[Row]:
+    """Sum measures per (hour, commune, dims), plus the bucket's newest reading for gauges."""
+    sums: dict[tuple[Any, ...], Row] = {}
+    for row in rows:
+        key = (hour_of(row["occurred_at"]), row["commune_code"], *(row[d] for d in rollup.dims))
+        acc = sums.get(key)
+        if acc is None:
+            acc = sums[key] = dict.fromkeys(rollup.measures, 0)
+        for name, measure in rollup.measures.items():
+            acc[name] += measure(row)
+        if rollup.latest and ("latest_at" not in acc or row["occurred_at"] >= acc["latest_at"]):
+            acc["latest_at"] = row["occurred_at"]
+            acc.update({col: row[src] for col, src in rollup.latest.items()})
+    return [
+        {
+            "bucket_start": k[0],
+            "commune_code": k[1],
+            **dict(zip(rollup.dims, k[2:], strict=True)),
+            **m,
+        }
+        for k, m in sorted(sums.items(), key=lambda item: tuple(map(str, item[0])))
+    ]
+
+
+async def add_to_rollup(conn: AsyncConnection, rollup: Rollup, rows: Iterable[Row]) -> int:
+    """Add the rows' deltas to their buckets; return how many bucket rows were touched."""
+    deltas = rollup_deltas(rollup, rows)
+    if not deltas:
+        return 0
+    table = rollup.table
+    stmt = insert(table)
+    ex = stmt.excluded
+    set_: dict[str, Any] = {m: table.c[m] + ex[m] for m in rollup.measures}
+    if rollup.latest:
+        newer = ex.latest_at >= table.c.latest_at
+        set_.update({c: case((newer, ex[c]), else_=table.c[c]) for c in rollup.latest})
+        set_["latest_at"] = func.greatest(table.c.latest_at, ex.latest_at)
+    set_["updated_at"] = func.now()
+    pk = [c.name for c in table.primary_key]
+    await conn.execute(stmt.on_conflict_do_update(index_elements=pk, set_=set_), deltas)
+    return len(deltas)
+
+
+def lifecycle_deltas(lifecycle: Lifecycle, rows: Iterable[Row]) -> list[Row]:
+    """Fold each entity's new events (oldest first) into one state delta."""
+    by_key: dict[str, list[Row]] = defaultdict(list)
+    for row in rows:
+        by_key[row[lifecycle.key]].append(row)
+    deltas = []
+    for key in sorted(by_key):
+        events = sorted(by_key[key], key=lambda r: (r["occurred_at"], lifecycle.rank(r["stage"])))
+        newest = events[-1]
+        delta: Row = {
+            lifecycle.key: key,
+            "stage": newest["stage"],
+            "stage_at": newest["occurred_at"],
+        }
+        delta.update({fact: newest[fact] for fact in lifecycle.facts})
+        for stage in lifecycle.stages.values():
+            if stage.at:
+                delta[stage.at] = None
+                delta.update(dict.fromkeys(stage.columns))
+        for event in events:  # oldest first: each stage's newest event wins
+            step = lifecycle.stages.get(event["stage"])
+            if step and step.at:
+                delta[step.at] = event["occurred_at"]
+                delta.update({col: fn(event) for col, fn in step.columns.items()})
+        for column, measure in lifecycle.additive.items():
+            delta[column] = sum(measure(e) for e in events)
+        deltas.append(delta)
+    return deltas
+
+
+async def merge_lifecycle(conn: AsyncConnection, lifecycle: Lifecycle, rows: Iterable[Row]) -> int:
+    """Upsert state rows so that a late (older) event never rolls a newer state back."""
+    deltas = lifecycle_deltas(lifecycle, rows)
+    if not deltas:
+        return 0
+    table = lifecycle.table
+    tc = table.c
+    stmt = insert(table)
+    ex = stmt.excluded
+
+    def rank(column: ColumnElement[Any]) -> ColumnElement[int]:
+        ranks = {stage: i for i, stage in enumerate(lifecycle.order)}
+        return case(ranks, value=column, else_=len(ranks))
+
+    newer = or_(
+        ex.stage_at > tc.stage_at,
+        and_(ex.stage_at == tc.stage_at, rank(ex.stage) >= rank(tc.stage)),
+    )
+    set_: dict[str, Any] = {
+        col: case((newer, ex[col]), else_=tc[col])
+        for col in ("stage", "stage_at", *lifecycle.facts)
+    }
+    for stage in lifecycle.stages.values():
+        if not stage.at:
+            continue
+        stage_newer = and_(
+            ex[stage.at].is_not(None), or_(tc[stage.at].is_(None), ex[stage.at] >= tc[stage.at])
+        )
+        for col in (stage.at, *stage.columns):
+            set_[col] = case((stage_newer, ex[col]), else_=tc[col])
+    set_.update({col: tc[col] + ex[col] for col in lifecycle.additive})
+    set_["updated_at"] = func.now()
+    await conn.execute(
+        stmt.on_conflict_do_update(index_elements=[lifecycle.key], set_=set_), deltas
+    )
+    return len(deltas)
+
+
+def freshness_deltas(rows: Iterable[Row]) -> list[Row]:
+    """Per (source, event type): span of the new events' times and when they were stored."""
+    acc: dict[tuple[str, str], Row] = {}
+    for row in rows:
+        key = (row["source"], row["event_type"])
+        cur = acc.get(key)
+        if cur is None:
+            acc[key] = cur = {
+                "source": key[0],
+                "event_type": key[1],
+                "commune_code": row["commune_code"],
+                "first_event_at": row["occurred_at"],
+                "last_event_at": row["occurred_at"],
+                "last_ingested_at": row["ingested_at"],
+                "events": 0,
+            }
+        cur["events"] += 1
+        cur["first_event_at"] = min(cur["first_event_at"], row["occurred_at"])
+        if row["occurred_at"] >= cur["last_event_at"]:
+            cur["last_event_at"] = row["occurred_at"]
+            cur["commune_code"] = row["commune_code"]
+        cur["last_ingested_at"] = max(cur["last_ingested_at"], row["ingested_at"])
+    for cur in acc.values():
+        cur["lag_seconds"] = (cur["last_ingested_at"] - cur["last_event_at"]).total_seconds()
+    return [acc[k] for k in sorted(acc)]
+
+
+async def update_freshness(conn: AsyncConnection, rows: Iterable[Row]) -> None:
+    deltas = freshness_deltas(rows)
+    if not deltas:
+        return
+    table = table_of(SourceFreshness)
+    tc = table.c
+    stmt = insert(table)
+    ex = stmt.excluded
+    last_event = func.greatest(tc.last_event_at, ex.last_event_at)
+    set_ = {
+        "first_event_at": func.least(tc.first_event_at, ex.first_event_at),
+        "last_event_at": last_event,
+        "commune_code": case(
+            (ex.last_event_at >= tc.last_event_at, ex.commune_code), else_=tc.commune_code
+        ),
+        "last_ingested_at": func.greatest(tc.last_ingested_at, ex.last_ingested_at),
+        "lag_seconds": func.extract("epoch", ex.last_ingested_at - last_event),
+        "events": tc.events + ex.events,
+    }
+    await conn.execute(
+        stmt.on_conflict_do_update(index_elements=["source", "event_type"], set_=set_), deltas
+    )
+
+
+async def insert_rejects(conn: AsyncConnection, rejects: Sequence[Row]) -> None:
+    """Record rejects; a redelivered message (same place, same bytes) is recorded once."""
+    if rejects:
+        await conn.execute(insert(IngestReject).on_conflict_do_nothing(), list(rejects))
+
+
+async def notify(conn: AsyncConnection, notice: ChangeNotice) -> None:
+    """Queue the change notice; PostgreSQL delivers it only if the transaction commits."""
+    await conn.execute(select(func.pg_notify(CHANNEL, notice.model_dump_json())))

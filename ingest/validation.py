@@ -1,0 +1,42 @@
+"""The checks an event passes before it is stored or published, shared by the consumer and
+the HTTP gateway so both refuse the same things for the same reasons."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any
+
+from models.events import Event, EventRejected, RejectReason, parse_event, validate_event
+from models.sources import sources_by_code
+from models.units import commune_codes
+
+
+class Validator:
+    """Schema (shared pydantic models), then the commune and the source must be known."""
+
+    def __init__(
+        self,
+        communes: Collection[str] | None = None,
+        sources: Collection[str] | None = None,
+    ) -> None:
+        self._communes = frozenset(communes if communes is not None else commune_codes())
+        self._sources = frozenset(sources if sources is not None else sources_by_code())
+
+    def parse(self, raw: bytes) -> Event:
+        """Validate raw bytes (size, JSON, schema, unit, source) or raise EventRejected."""
+        return self._known(parse_event(raw))
+
+    def validate(self, doc: dict[str, Any]) -> Event:
+        return self._known(validate_event(doc))
+
+    def _known(self, event: Event) -> Event:
+        env = event.envelope
+        if env.subject not in self._communes:
+            raise EventRejected(
+                RejectReason.UNKNOWN_UNIT, f"subject {env.subject!r} is not a commune"
+            )
+        if env.source not in self._sources:
+            raise EventRejected(
+                RejectReason.UNKNOWN_SOURCE, f"source {env.source!r} is not a registered system"
+            )
+        return event
