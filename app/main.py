@@ -11,10 +11,14 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app import ops
+from app.alerts.endpoints import router as alerts_router
 from app.auth.endpoints import router as auth_router
+from app.export.endpoints import router as export_router
 from app.indicators.endpoints import router as indicators_router
 from app.kit.errors import ApiError
 from app.sources.endpoints import router as sources_router
+from app.stream.endpoints import router as stream_router
+from app.stream.service import Hub
 from app.units.endpoints import router as units_router
 from models.db import make_engine
 from models.settings import Settings, get_settings
@@ -36,9 +40,13 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine: AsyncEngine = make_engine(database_url)
         app.state.engine = engine
+        hub = Hub(engine, database_url, alert_interval=settings.alert_interval_seconds)
+        app.state.hub = hub
+        await hub.start()
         try:
             yield
         finally:
+            await hub.stop()
             await engine.dispose()
 
     app = FastAPI(
@@ -63,6 +71,9 @@ def create_app(
 
     ops.instrument(app)
     app.include_router(ops.router)
-    for router in (indicators_router, units_router, sources_router, auth_router):
+    for router in (
+        indicators_router, units_router, sources_router, alerts_router, stream_router,
+        export_router, auth_router,
+    ):  # fmt: skip
         app.include_router(router, prefix="/api/v1")
     return app

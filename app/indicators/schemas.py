@@ -20,7 +20,7 @@ class IndicatorValue(BaseModel):
         "(denominator 0 or unknown).",
         examples=[12.34],
     )
-    numerator: float = Field(examples=[1234])
+    numerator: float | None = Field(examples=[1234], description="null only when suppressed.")
     denominator: float | None = Field(examples=[10000])
     target: float | None = Field(default=None, description="The next milestone's target.")
     gap: float | None = Field(default=None, description="value − target.")

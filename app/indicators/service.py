@@ -154,7 +154,9 @@ def judge(
     return target.value, gap, "red"
 
 
-async def values(conn: AsyncConnection, q: Question) -> list[IndicatorValue]:
+async def values(
+    conn: AsyncConnection, q: Question, *, with_completeness: bool = True
+) -> list[IndicatorValue]:
     now = datetime.now(UTC)
     ind = q.indicator
     num = await _metric(conn, q, ind.numerator, now)
@@ -166,7 +168,7 @@ async def values(conn: AsyncConnection, q: Question) -> list[IndicatorValue]:
         )
     elif ind.denominator is not None:
         den = await _metric(conn, q, ind.denominator, now)
-    completeness = await _completeness(conn, q, now)
+    completeness = await _completeness(conn, q, now) if with_completeness else {}
     out = []
     for key in sorted(set(num) | set(den)):
         unit_code, period = key

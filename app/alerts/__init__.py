@@ -1,0 +1,1 @@
+"""Alerts: rules as data evaluated against indicator values; open → acknowledged → resolved."""

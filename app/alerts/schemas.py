@@ -1,0 +1,35 @@
+"""Alert responses."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+AlertStatus = Literal["open", "acknowledged", "resolved"]
+
+
+class AlertOut(BaseModel):
+    id: int = Field(examples=[42])
+    rule_code: str = Field(examples=["health.emergency_share_high"])
+    kind: Literal["threshold", "anomaly"]
+    indicator_code: str = Field(examples=["health.emergency_share"])
+    unit_code: str = Field(examples=["503"])
+    severity: Literal["info", "warning", "critical"]
+    status: AlertStatus
+    period_start: datetime = Field(description="Start of the window or bucket judged.")
+    value: float | None
+    threshold: float | None = Field(description="Threshold, or the baseline median (anomaly).")
+    message: str
+    opened_at: datetime
+    updated_at: datetime
+    acknowledged_at: datetime | None = None
+    acknowledged_by: str | None = None
+    resolved_at: datetime | None = None
+
+
+class EvaluationResult(BaseModel):
+    evaluated_rules: int
+    opened: list[AlertOut]
+    resolved: list[AlertOut]
