@@ -1,0 +1,149 @@
+"""Lifecycle streams (dossiers, hotline reports): entities born in one hour, with events
+spread over the following days or weeks.
+
+Every entity's whole life is drawn when it is born, from the generator of its birth hour
+(a *cohort*), so the stream stays a pure function of ``(seed, hour)``: the events of hour
+H are those of every cohort born in the last ``horizon`` hours that fall in H. Cohorts
+are cached, so a sequential backfill draws each one once; a cold start (live mode, a
+random hour) draws the horizon's cohorts first.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+
+from simulators.base import EventDoc, envelope, id_strings, iso_times
+
+
+@dataclass(frozen=True)
+class Cohort:
+    """The entities born in one hour and all their events, sorted by event time."""
+
+    entities: dict[str, Any]
+    """Column arrays (or lists) per entity attribute, indexed by entity."""
+    event_ms: np.ndarray
+    event_entity: np.ndarray
+    event_stage: np.ndarray
+    event_ids: list[str]
+
+    @staticmethod
+    def build(
+        rng: np.random.Generator,
+        entities: dict[str, Any],
+        stage_times: list[tuple[int, np.ndarray, np.ndarray]],
+        until_ms: int,
+    ) -> Cohort:
+        """``stage_times``: (stage, entity mask, event ms per entity) for each stage; events
+        after ``until_ms`` (the stream's horizon) are left out."""
+        ms, ent, stage = [], [], []
+        for code, mask, times in stage_times:
+            idx = np.flatnonzero(mask & (times < until_ms))
+            ms.append(times[idx])
+            ent.append(idx)
+            stage.append(np.full(len(idx), code))
+        all_ms = np.concatenate(ms) if ms else np.zeros(0, np.int64)
+        order = np.argsort(all_ms, kind="stable")
+        return Cohort(
+            entities,
+            all_ms[order].astype(np.int64),
+            np.concatenate(ent)[order] if ent else np.zeros(0, int),
+            np.concatenate(stage)[order] if stage else np.zeros(0, int),
+            id_strings(rng, len(all_ms)),
+        )
+
+
+class LifecycleStream:
+    """Base of the lifecycle streams: cohort caching and per-hour selection."""
+
+    name: str
+    rng_key: str
+    horizon_hours: int
+    event_type: str
+
+    def __init__(self) -> None:
+        self._cache: OrderedDict[int, Cohort] = OrderedDict()
+
+    def cohort(self, hour_index: int) -> Cohort:
+        """The cohort born in hour ``hour_index`` (hours since the epoch, UTC)."""
+        found = self._cache.get(hour_index)
+        if found is None:
+            found = self.draw_cohort(datetime.fromtimestamp(hour_index * 3600, UTC))
+            self._cache[hour_index] = found
+            while len(self._cache) > self.horizon_hours + 48:
+                self._cache.popitem(last=False)
+        else:
+            self._cache.move_to_end(hour_index)
+        return found
+
+    def draw_cohort(self, hour_start: datetime) -> Cohort:
+        raise NotImplementedError
+
+    def build(
+        self,
+        rng: np.random.Generator,
+        hour_start: datetime,
+        entities: dict[str, Any],
+        stages: Sequence[tuple[int, np.ndarray | None, np.ndarray]],
+    ) -> Cohort:
+        """A cohort from its stages: (stage, entity mask or ``None`` for all, event ms)."""
+        n = len(stages[0][2])
+        everyone = np.ones(n, dtype=bool)
+        until = int(hour_start.timestamp() * 1000) + self.horizon_hours * 3_600_000
+        return Cohort.build(
+            rng, entities, [(c, everyone if m is None else m, t) for c, m, t in stages], until
+        )
+
+    def payload(self, cohort: Cohort, entity: int, stage: int) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def source_subject(self, cohort: Cohort, entity: int) -> tuple[str, str]:
+        raise NotImplementedError
+
+    def events_for_hour(self, hour_start: datetime) -> list[EventDoc]:
+        hour = int(hour_start.timestamp()) // 3600
+        lo, hi = hour * 3_600_000, (hour + 1) * 3_600_000
+        out: list[EventDoc] = []
+        for born in range(hour - self.horizon_hours, hour + 1):
+            cohort = self.cohort(born)
+            a, b = np.searchsorted(cohort.event_ms, [lo, hi])
+            if a == b:
+                continue
+            times = iso_times(cohort.event_ms[a:b])
+            for k, i in enumerate(range(a, b)):
+                entity, stage = int(cohort.event_entity[i]), int(cohort.event_stage[i])
+                source, subject = self.source_subject(cohort, entity)
+                out.append(
+                    envelope(
+                        self.event_type,
+                        cohort.event_ids[i],
+                        source,
+                        times[k],
+                        subject,
+                        self.payload(cohort, entity, stage),
+                    )
+                )
+        return out
+
+
+def local_days(epoch_ms: np.ndarray) -> np.ndarray:
+    """Local (UTC+7) calendar day of each instant, as ``datetime64[D]``."""
+    return ((epoch_ms + 7 * 3_600_000) // 86_400_000).astype("datetime64[D]")
+
+
+def at_local(days: np.ndarray, seconds_of_day: np.ndarray) -> np.ndarray:
+    """Epoch ms of a local day plus seconds since local midnight."""
+    return (
+        days.astype("datetime64[D]").astype(np.int64) * 86_400_000
+        - 7 * 3_600_000
+        + (seconds_of_day * 1000).astype(np.int64)
+    )
+
+
+def iso_one(epoch_ms: int) -> str:
+    return iso_times(np.array([epoch_ms]))[0]
