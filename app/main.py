@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -13,7 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app import ops
 from app.alerts.endpoints import router as alerts_router
 from app.auth.endpoints import router as auth_router
+from app.auth.service import current_principal
 from app.export.endpoints import router as export_router
+from app.gateway.endpoints import router as gateway_router
 from app.indicators.endpoints import router as indicators_router
 from app.kit.errors import ApiError
 from app.sources.endpoints import router as sources_router
@@ -73,7 +75,9 @@ def create_app(
     app.include_router(ops.router)
     for router in (
         indicators_router, units_router, sources_router, alerts_router, stream_router,
-        export_router, auth_router,
+        export_router, auth_router, gateway_router,
     ):  # fmt: skip
-        app.include_router(router, prefix="/api/v1")
+        # Every API route checks a presented key, so a wrong key is a 401 even where no key
+        # is needed (rather than silently reading as the public).
+        app.include_router(router, prefix="/api/v1", dependencies=[Depends(current_principal)])
     return app

@@ -27,6 +27,8 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema commands.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+apikey_app = typer.Typer(help="API keys for the IOC API.", no_args_is_help=True)
+app.add_typer(apikey_app, name="apikey")
 console = Console()
 
 
@@ -182,6 +184,28 @@ def db_upgrade() -> None:
             finally:
                 await engine.dispose()
             console.print(f"schema at head; {units} administrative units loaded")
+
+        _run(run())
+
+
+@apikey_app.command("create")
+def apikey_create(
+    role: Annotated[str, typer.Option(help="public, operator, ingest or admin.")],
+    name: Annotated[str, typer.Option(help="Who or what holds the key.")] = "cli",
+) -> None:
+    """Issue an API key with a role; it is printed once and stored hashed."""
+    from app.auth.cli import create_key
+
+    settings = _settings()
+    with services(settings, need_broker=False) as svc:
+
+        async def run() -> None:
+            engine = make_engine(svc.database_url)
+            try:
+                key = await create_key(engine, role=role, name=name)
+            finally:
+                await engine.dispose()
+            console.print(f"{role} key for {name!r} (shown once): [bold]{key}[/]")
 
         _run(run())
 

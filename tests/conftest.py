@@ -87,3 +87,27 @@ async def clean_db(engine: AsyncEngine) -> AsyncEngine:
 def topic_prefix() -> str:
     """A prefix of the test's own, so topics and groups never see another test's events."""
     return f"t{uuid.uuid4().hex[:10]}"
+
+
+ADMIN_API_KEY = "test-admin-key-0123456789abcdef"
+"""Accepted as the bootstrap admin key by the ``api`` fixture's app."""
+
+
+@pytest.fixture
+async def api(clean_db: AsyncEngine, database_url: str) -> AsyncIterator[object]:
+    """The API in-process (httpx ASGI transport), an admin bootstrap key, no alerts or keys."""
+    from httpx import ASGITransport, AsyncClient
+
+    from app.main import create_app
+    from models.settings import Settings
+
+    async with clean_db.begin() as conn:
+        await conn.execute(text("TRUNCATE alert, api_key"))
+    settings = Settings(admin_api_key=ADMIN_API_KEY, alert_interval_seconds=0)
+    app = create_app(database_url, settings=settings)
+    async with (
+        app.router.lifespan_context(app),
+        AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as client,
+    ):
+        client.app = app  # type: ignore[attr-defined]  # tests reach the hub through it
+        yield client

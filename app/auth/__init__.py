@@ -1,5 +1,5 @@
 """API keys and roles: who may read what, and the dependency every route declares."""
 
-from app.auth.service import CurrentPrincipal, Principal, Role, require_role
+from app.auth.service import CurrentPrincipal, Principal, Role, demand, require_role
 
-__all__ = ["CurrentPrincipal", "Principal", "Role", "require_role"]
+__all__ = ["CurrentPrincipal", "Principal", "Role", "demand", "require_role"]

@@ -25,11 +25,7 @@ async def me(principal: CurrentPrincipal) -> Me:
 @router.post("/keys", status_code=201)
 async def create_key(conn: ConnDep, body: KeyCreate, _: Admin) -> KeyCreated:
     """Issue a key with a role; the key is returned once and stored hashed."""
-    key = service.new_key()
-    prefix = key[:12]
-    key_id = await repository.add_key(
-        conn, name=body.name, role=body.role, key_hash=service.hash_key(key), prefix=prefix
-    )
+    key_id, key = await service.issue_key(conn, name=body.name, role=body.role)
     rows = await repository.list_keys(conn)
     info = next(r for r in rows if r["id"] == key_id)
     return KeyCreated.model_validate({**info, "key": key})

@@ -18,7 +18,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.auth import repository
 from app.kit.errors import Forbidden, Unauthorized
@@ -95,21 +95,35 @@ async def current_principal(
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
+def demand(principal: Principal, role: Role | str, why: str = "This") -> Principal:
+    """``principal`` if it may act with ``role``; else 401 (no key) or 403 (too weak a key)."""
+    needed = Role(role)
+    if principal.can(needed):
+        return principal
+    if not principal.authenticated:
+        raise Unauthorized(
+            f"{why} needs an API key with the {needed} role: send 'X-API-Key: <key>' "
+            "or 'Authorization: Bearer <key>'."
+        )
+    raise Forbidden(
+        f"{why} needs the {needed} role; the key '{principal.name}' has the {principal.role} role."
+    )
+
+
 def require_role(role: Role | str) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency that lets through callers whose key grants ``role`` (admin: all)."""
     needed = Role(role)
 
     async def dependency(principal: CurrentPrincipal) -> Principal:
-        if principal.can(needed):
-            return principal
-        if not principal.authenticated:
-            raise Unauthorized(
-                f"This needs an API key with the {needed} role: send 'X-API-Key: <key>' "
-                "or 'Authorization: Bearer <key>'."
-            )
-        raise Forbidden(
-            f"This needs the {needed} role; the key '{principal.name}' has the "
-            f"{principal.role} role."
-        )
+        return demand(principal, needed)
 
     return dependency
+
+
+async def issue_key(conn: AsyncConnection, *, name: str, role: Role) -> tuple[int, str]:
+    """Store a new key's hash; return its id and the key (the only time it is seen)."""
+    key = new_key()
+    key_id = await repository.add_key(
+        conn, name=name, role=role, key_hash=hash_key(key), prefix=key[:12]
+    )
+    return key_id, key

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
-from app.auth import CurrentPrincipal, Role
+from app.auth import CurrentPrincipal
 from app.export import service
 from app.export.schemas import ExportDocument
 from app.indicators import service as indicators
@@ -35,7 +35,7 @@ async def export_series(
     hierarchy: Literal["2020", "2025"] = "2020",
 ) -> Response:
     """An indicator series as open data; health counts under 5 are suppressed."""
-    indicator = indicators.get_indicator(code, may_read_restricted=principal.can(Role.OPERATOR))
+    indicator = indicators.get_indicator(code, principal)
     q = await indicators.ask(
         conn, indicator, unit=unit, level=level, bucket=bucket, start=period.start,
         end=period.end, hierarchy=hierarchy,

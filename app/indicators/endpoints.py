@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
 
-from app.auth import CurrentPrincipal, Role
+from app.auth import CurrentPrincipal
 from app.indicators import service
 from app.indicators.schemas import IndicatorSeries, Ranking
 from app.kit.buckets import Bucket
@@ -58,7 +58,7 @@ async def indicator_values(
     hierarchy: Hierarchy = "2020",
 ) -> IndicatorSeries:
     """A time-bucketed series of one indicator for the units at a level within a unit."""
-    indicator = service.get_indicator(code, may_read_restricted=principal.can(Role.OPERATOR))
+    indicator = service.get_indicator(code, principal)
     question = await service.ask(
         conn, indicator, unit=unit, level=level, bucket=bucket, start=period.start,
         end=period.end, hierarchy=hierarchy,
@@ -86,7 +86,7 @@ async def indicator_ranking(
     hierarchy: Hierarchy = "2020",
 ) -> Ranking:
     """Units at a level ranked best to worst for one bucket, with the province's value."""
-    indicator = service.get_indicator(code, may_read_restricted=principal.can(Role.OPERATOR))
+    indicator = service.get_indicator(code, principal)
     start, end = service.bucket_bounds(bucket, aware(period) if period else None)
     within = await service.ask(
         conn, indicator, unit=unit, level=None, bucket=bucket, start=start, end=end,

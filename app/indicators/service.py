@@ -7,11 +7,12 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app.auth import Principal, Role, demand
 from app.indicators import repository
 from app.indicators.repository import Sums
 from app.indicators.schemas import IndicatorSeries, IndicatorValue, RankedUnit, Ranking
 from app.kit.buckets import LOCAL, Bucket
-from app.kit.errors import Forbidden, InvalidRequest, NotFound
+from app.kit.errors import InvalidRequest, NotFound
 from app.sources.service import source_metric
 from app.units import repository as units_repo
 from app.units.service import require_unit
@@ -22,15 +23,16 @@ from models.indicators import Indicator, Metric
 LEVEL_DEPTH = {"province": 0, "district": 1, "commune": 2}
 
 
-def get_indicator(code: str, *, may_read_restricted: bool = True) -> Indicator:
+def get_indicator(code: str, principal: Principal | None = None) -> Indicator:
+    """The catalogue entry; a restricted one only for an operator (``principal`` given)."""
     try:
         indicator = BY_CODE[code]
     except KeyError:
         raise NotFound(
             f"Unknown indicator {code!r}; valid codes: {', '.join(sorted(BY_CODE))}."
         ) from None
-    if not indicator.open_data and not may_read_restricted:
-        raise Forbidden(f"Indicator {code} is not open data: it needs an operator API key.")
+    if not indicator.open_data and principal is not None:
+        demand(principal, Role.OPERATOR, f"Indicator {code} is not open data: reading it")
     return indicator
 
 

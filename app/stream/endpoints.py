@@ -51,7 +51,7 @@ async def stream(
     """
     operator = principal.can(Role.OPERATOR)
     for code in indicator or []:
-        get_indicator(code, may_read_restricted=operator)
+        get_indicator(code, principal)
     if unit:
         async with request.app.state.engine.connect() as conn:
             known = {u.code for u in await units_repo.all_units(conn, "2020")}

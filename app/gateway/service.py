@@ -1,0 +1,48 @@
+"""Validate a posted batch with the ingest rules and publish what passes, keyed by source."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from app.gateway.publisher import Publisher
+from app.gateway.schemas import BatchVerdict, EventVerdict
+from ingest.validation import Validator
+from models.events import EventRejected, RejectReason
+
+
+def _id_of(doc: object) -> str | None:
+    return str(doc["id"]) if isinstance(doc, dict) and "id" in doc else None
+
+
+async def accept(
+    docs: list[Any], *, validator: Validator, publisher: Publisher, topic_prefix: str
+) -> BatchVerdict:
+    """Judge every event; publish the accepted ones (all or an error: the broker acks them)."""
+    results: list[EventVerdict] = []
+    outgoing: list[tuple[str, bytes, bytes]] = []
+    for index, doc in enumerate(docs):
+        try:
+            if not isinstance(doc, dict):
+                raise EventRejected(RejectReason.BAD_JSON, "a CloudEvent must be a JSON object")
+            raw = orjson.dumps(doc)
+            event = validator.parse(raw)  # the same checks, size limit included, as ingest
+        except EventRejected as exc:
+            results.append(
+                EventVerdict(
+                    index=index,
+                    id=_id_of(doc),
+                    status="rejected",
+                    reason=str(exc.reason),
+                    detail=exc.detail,
+                )
+            )
+            continue
+        env = event.envelope
+        outgoing.append((event.event_type.topic(topic_prefix), env.source.encode(), raw))
+        results.append(EventVerdict(index=index, id=str(env.id), status="accepted"))
+    if outgoing:
+        await publisher.publish(outgoing)
+    accepted = len(outgoing)
+    return BatchVerdict(accepted=accepted, rejected=len(results) - accepted, results=results)

@@ -1,0 +1,161 @@
+"""Auth matrix: every role against every route, keys stored hashed, clear 401/403 messages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi import Depends, FastAPI
+from httpx import ASGITransport, AsyncClient
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.auth import require_role
+from tests.conftest import ADMIN_API_KEY
+
+pytestmark = pytest.mark.integration
+
+ROLES = ("anonymous", "public", "operator", "ingest", "admin", "bootstrap")
+RANK = {"public": {"public", "operator", "ingest", "admin"}, "operator": {"operator", "admin"},
+        "admin": {"admin"}}  # fmt: skip
+WINDOW = {"from": "2025-06-01T00:00:00+07:00", "to": "2025-06-03T00:00:00+07:00"}
+
+# (method, path, params, role needed, status when allowed)
+ROUTES: list[tuple[str, str, dict[str, str], str, int]] = [
+    ("GET", "/api/v1/indicators", {}, "public", 200),
+    ("GET", "/api/v1/indicators/health.encounters", {}, "public", 200),
+    ("GET", "/api/v1/indicators/health.encounters/values", WINDOW, "public", 200),
+    ("GET", "/api/v1/indicators/ps.on_time_rate/ranking", {"period": "2025-06-01"}, "public", 200),
+    ("GET", "/api/v1/indicators/data.completeness/values", WINDOW, "operator", 200),
+    ("GET", "/api/v1/units", {}, "public", 200),
+    ("GET", "/api/v1/units/503", {}, "public", 200),
+    ("GET", "/api/v1/export/health.encounters.csv", WINDOW, "public", 200),
+    ("GET", "/api/v1/export/data.on_time_share.json", WINDOW, "operator", 200),
+    ("GET", "/api/v1/auth/me", {}, "public", 200),
+    ("GET", "/api/v1/sources", WINDOW, "operator", 200),
+    ("GET", "/api/v1/alerts", {}, "operator", 200),
+    ("GET", "/api/v1/alerts/rules", {}, "operator", 200),
+    ("GET", "/api/v1/alerts/999", {}, "operator", 404),
+    ("POST", "/api/v1/alerts/999/ack", {}, "operator", 404),
+    ("POST", "/api/v1/alerts/999/resolve", {}, "operator", 404),
+    ("GET", "/api/v1/auth/keys", {}, "admin", 200),
+    ("DELETE", "/api/v1/auth/keys/999999", {}, "admin", 404),
+    ("GET", "/healthz", {}, "public", 200),
+    ("GET", "/readyz", {}, "public", 200),
+    ("GET", "/metrics", {}, "public", 200),
+]
+
+
+async def _keys(api: AsyncClient) -> dict[str, dict[str, str]]:
+    headers: dict[str, dict[str, str]] = {
+        "anonymous": {},
+        "bootstrap": {"X-API-Key": ADMIN_API_KEY},
+    }
+    for role in ("public", "operator", "ingest", "admin"):
+        created = await api.post(
+            "/api/v1/auth/keys",
+            json={"name": f"{role} test", "role": role},
+            headers={"X-API-Key": ADMIN_API_KEY},
+        )
+        assert created.status_code == 201, created.text
+        # Alternate the two ways of sending a key, so both are exercised.
+        key = created.json()["key"]
+        headers[role] = (
+            {"Authorization": f"Bearer {key}"}
+            if role in ("operator", "admin")
+            else {"X-API-Key": key}
+        )
+    return headers
+
+
+def _allowed(role: str, needed: str) -> bool:
+    effective = "admin" if role == "bootstrap" else role
+    return needed == "public" or effective in RANK[needed]
+
+
+async def test_every_role_against_every_route(api: AsyncClient) -> None:
+    headers = await _keys(api)
+    failures = []
+    for method, path, params, needed, ok in ROUTES:
+        for role in ROLES:
+            response = await api.request(method, path, params=params, headers=headers[role])
+            if _allowed(role, needed):
+                expected = ok
+            else:
+                expected = 401 if role == "anonymous" else 403
+            if response.status_code != expected:
+                failures.append(f"{role} {method} {path}: {response.status_code} != {expected}")
+            elif expected == 401:
+                assert "X-API-Key" in response.json()["detail"]
+                assert response.headers["WWW-Authenticate"].startswith("Bearer")
+            elif expected == 403:
+                assert f"needs the {needed} role" in response.json()["detail"]
+    assert not failures, "\n".join(failures)
+
+
+async def test_key_creation_route_is_admin_only(api: AsyncClient) -> None:
+    headers = await _keys(api)
+    body = {"name": "another", "role": "public"}
+    for role in ROLES:
+        response = await api.post("/api/v1/auth/keys", json=body, headers=headers[role])
+        expected = 201 if role in ("admin", "bootstrap") else 401 if role == "anonymous" else 403
+        assert response.status_code == expected, (role, response.text)
+
+
+async def test_ingest_role_dependency_for_the_gateway(api: AsyncClient) -> None:
+    """``require_role("ingest")`` lets ingest and admin keys in, and nobody else."""
+    headers = await _keys(api)
+    app: Any = api.app  # type: ignore[attr-defined]
+    probe = FastAPI()
+    probe.state.engine = app.state.engine
+    probe.state.settings = app.state.settings
+
+    @probe.post("/events")
+    async def events(_: Any = Depends(require_role("ingest"))) -> dict[str, bool]:
+        return {"ok": True}
+
+    from app.kit.errors import ApiError
+
+    @probe.exception_handler(ApiError)
+    async def _err(request: Any, exc: ApiError) -> Any:
+        from fastapi.responses import JSONResponse
+
+        return JSONResponse({"detail": exc.message}, status_code=exc.status_code)
+
+    async with AsyncClient(transport=ASGITransport(app=probe), base_url="http://t") as client:
+        for role in ROLES:
+            status = (await client.post("/events", headers=headers[role])).status_code
+            expected = (
+                200
+                if role in ("ingest", "admin", "bootstrap")
+                else 401
+                if role == "anonymous"
+                else 403
+            )
+            assert status == expected, role
+
+
+async def test_bad_and_revoked_keys_get_401(api: AsyncClient, clean_db: AsyncEngine) -> None:
+    admin = {"X-API-Key": ADMIN_API_KEY}
+    created = (
+        await api.post(
+            "/api/v1/auth/keys", json={"name": "wall", "role": "operator"}, headers=admin
+        )
+    ).json()
+    key = created["key"]
+    async with clean_db.connect() as conn:
+        stored = (await conn.execute(text("SELECT key_hash, prefix FROM api_key"))).one()
+    assert key not in stored.key_hash and len(stored.key_hash) == 64
+    assert key.startswith(stored.prefix)
+
+    assert (await api.get("/api/v1/alerts", headers={"X-API-Key": key})).status_code == 200
+    assert (
+        await api.delete(f"/api/v1/auth/keys/{created['id']}", headers=admin)
+    ).status_code == 204
+    revoked = await api.get("/api/v1/indicators", headers={"X-API-Key": key})
+    assert revoked.status_code == 401
+    assert "revoked" in revoked.json()["detail"]
+    wrong = await api.get("/api/v1/indicators", headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 401
+    me = (await api.get("/api/v1/auth/me")).json()
+    assert me == {"role": "public", "name": "anonymous", "authenticated": False}
