@@ -32,6 +32,8 @@ from models.notify import ChangeNotice
 
 log = structlog.get_logger("stream")
 DEBOUNCE_SECONDS = 0.1
+RESUME_WINDOW_SECONDS = 300.0
+"""After the last client leaves, keep buffering this long so a reconnect can resume."""
 MAX_DAYS_PER_UPDATE = 7
 HIERARCHY = "2020"
 
@@ -86,6 +88,7 @@ class Hub:
         self._tasks: list[asyncio.Task[None]] = []
         self._ancestors: dict[str, set[str]] | None = None
         self._source_status: dict[str, str] = {}
+        self._last_client_at = 0.0
         self.listening = asyncio.Event()
 
     # --- subscribers ----------------------------------------------------------------------
@@ -100,10 +103,18 @@ class Hub:
         """Register a client; return its queue and the buffered events it missed."""
         queue: asyncio.Queue[StreamEvent] = asyncio.Queue(maxsize=1000)
         self._subscribers[queue] = sub
+        self._last_client_at = time.monotonic()
         return queue, [e for e in self._missed(last_event_id) if sub.wants(e)]
 
     def unsubscribe(self, queue: asyncio.Queue[StreamEvent]) -> None:
         self._subscribers.pop(queue, None)
+        self._last_client_at = time.monotonic()
+
+    @property
+    def _watched(self) -> bool:
+        """Someone is connected, or was lately and may come back with ``Last-Event-ID``."""
+        recent = time.monotonic() - self._last_client_at < RESUME_WINDOW_SECONDS
+        return bool(self._subscribers) or (self._last_client_at > 0 and recent)
 
     def _missed(self, last_event_id: str | None) -> list[StreamEvent]:
         if not last_event_id:
@@ -195,7 +206,7 @@ class Hub:
 
     async def on_change(self, notice: ChangeNotice) -> None:
         """Push the day values of every indicator the notice may have moved, per unit."""
-        if not self._subscribers:
+        if not self._watched:
             return
         wanted = [
             i for i in CATALOGUE
@@ -225,6 +236,8 @@ class Hub:
                         )  # fmt: skip
 
     def _anyone_wants(self, indicator: Indicator) -> bool:
+        if not self._subscribers:  # between reconnects: buffer everything
+            return True
         return any(
             (s.indicators is None or indicator.code in s.indicators)
             and (s.operator or indicator.open_data)

@@ -1,0 +1,144 @@
+"""Live stream: a real server, a real SSE client, a real ingest commit and its NOTIFY."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import uvicorn
+from httpx import AsyncClient
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.main import create_app
+from ingest.writer import RawMessage, Writer
+from models.events import dump_event
+from models.settings import Settings
+from tests import ingest_builders as b
+from tests.conftest import ADMIN_API_KEY
+from tests.helpers import wait_for
+
+pytestmark = pytest.mark.integration
+BOUND = 1.0  # seconds: "within a second of an ingest commit"
+
+
+@dataclass
+class Server:
+    base: str
+    app: Any
+
+
+@pytest.fixture
+async def server(clean_db: AsyncEngine, database_url: str) -> AsyncIterator[Server]:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    settings = Settings(admin_api_key=ADMIN_API_KEY, alert_interval_seconds=0)
+    app = create_app(database_url, settings=settings)
+    uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    task = asyncio.create_task(uv.serve())
+    await wait_for(lambda: uv.started, 10, "the server to start")
+    await asyncio.wait_for(app.state.hub.listening.wait(), 10)
+    try:
+        yield Server(f"http://127.0.0.1:{port}", app)
+    finally:
+        uv.should_exit = True
+        await asyncio.wait_for(task, 10)
+
+
+async def events(lines: AsyncIterator[str]) -> AsyncIterator[dict[str, Any]]:
+    """Parse SSE lines into {id, event, data} dicts."""
+    current: dict[str, Any] = {}
+    async for line in lines:
+        if not line:
+            if "data" in current:
+                yield current
+            current = {}
+        elif not line.startswith(":"):
+            field, _, value = line.partition(": ")
+            current[field] = json.loads(value) if field == "data" else value
+
+
+async def ingest(engine: AsyncEngine, docs: list[dict[str, Any]]) -> None:
+    messages = [RawMessage("t", 0, i, None, dump_event(d)) for i, d in enumerate(docs)]
+    result = await Writer(engine).write(messages)
+    assert result.inserted == len(docs)
+
+
+async def next_event(stream: AsyncIterator[dict[str, Any]], kind: str) -> dict[str, Any]:
+    async for event in stream:
+        if event["event"] == kind:
+            return event
+    raise AssertionError("stream ended")
+
+
+async def test_a_client_sees_an_ingest_commit_within_a_second(
+    server: Server, clean_db: AsyncEngine
+) -> None:
+    now = datetime.now(UTC)
+    source = b.source_for(b.ev.HEALTH_ENCOUNTER)
+    params = {"indicator": "health.encounters", "unit": source.commune_code}
+    async with (
+        AsyncClient(base_url=server.base, timeout=10) as client,
+        client.stream("GET", "/api/v1/stream", params=params) as response,
+    ):
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        stream = events(response.aiter_lines())
+        await wait_for(lambda: server.app.state.hub.subscriber_count > 0, 5, "the subscription")
+
+        await ingest(clean_db, [b.encounter(now - timedelta(minutes=1), i) for i in range(3)])
+        event = await asyncio.wait_for(next_event(stream, "indicator"), BOUND)
+
+    data = event["data"]
+    assert data["indicator"] == "health.encounters"
+    assert data["unit_code"] == source.commune_code
+    assert data["level"] == "commune" and data["value"] == 3
+    assert event["id"].startswith(server.app.state.hub.boot + ":")
+
+
+async def test_reconnecting_with_last_event_id_resumes(
+    server: Server, clean_db: AsyncEngine
+) -> None:
+    now = datetime.now(UTC)
+    params = {"indicator": "health.encounters"}
+    async with AsyncClient(base_url=server.base, timeout=10) as client:
+        async with client.stream("GET", "/api/v1/stream", params=params) as response:
+            stream = events(response.aiter_lines())
+            await wait_for(lambda: server.app.state.hub.subscriber_count > 0, 5, "subscribing")
+            await ingest(clean_db, [b.encounter(now, 0)])
+            first = await asyncio.wait_for(next_event(stream, "indicator"), 5)
+        await wait_for(lambda: server.app.state.hub.subscriber_count == 0, 5, "the hang-up")
+
+        # While the wall is away, two more encounters arrive.
+        seq_before = int(server.app.state.hub._seq)
+        await ingest(clean_db, [b.encounter(now, 1), b.encounter(now, 2)])
+        await wait_for(lambda: server.app.state.hub._seq > seq_before, 5, "buffered updates")
+
+        headers = {"Last-Event-ID": first["id"]}
+        async with client.stream("GET", "/api/v1/stream", params=params, headers=headers) as r:
+            stream = events(r.aiter_lines())
+            missed = await asyncio.wait_for(next_event(stream, "indicator"), 5)
+        assert int(missed["id"].split(":")[1]) > int(first["id"].split(":")[1])
+        assert missed["data"]["indicator"] == "health.encounters"
+
+        stale = {"Last-Event-ID": "old-process:1"}
+        async with client.stream("GET", "/api/v1/stream", params=params, headers=stale) as r:
+            stream = events(r.aiter_lines())
+            reset = await asyncio.wait_for(next_event(stream, "reset"), 5)
+        assert "reload" in reset["data"]["reason"]
+
+
+async def test_public_clients_get_open_indicators_only(server: Server) -> None:
+    async with AsyncClient(base_url=server.base, timeout=10) as client:
+        restricted = await client.get("/api/v1/stream", params={"indicator": "data.completeness"})
+        assert restricted.status_code == 401
+        unknown = await client.get("/api/v1/stream", params={"indicator": "nope.nothing"})
+        assert unknown.status_code == 404 and "health.encounters" in unknown.text
+        bad_unit = await client.get("/api/v1/stream", params={"unit": "99999"})
+        assert bad_unit.status_code == 404
