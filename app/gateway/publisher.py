@@ -19,18 +19,30 @@ class KafkaPublisher:
     too, e.g. for reads only) and stopped with the app."""
 
     def __init__(self, bootstrap: str) -> None:
-        self._producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
-        self._started = False
+        self._bootstrap = bootstrap
+        self._producer: AIOKafkaProducer | None = None
         self._lock = asyncio.Lock()
 
-    async def publish(self, messages: Sequence[tuple[str, bytes, bytes]]) -> None:
+    async def _started(self) -> AIOKafkaProducer:
         async with self._lock:
-            if not self._started:
-                await self._producer.start()
-                self._started = True
-        sends = [await self._producer.send(t, v, key=k) for t, k, v in messages]
+            if self._producer is None:
+                producer = AIOKafkaProducer(
+                    bootstrap_servers=self._bootstrap, acks="all", linger_ms=5
+                )
+                try:
+                    await producer.start()
+                except BaseException:
+                    await producer.stop()  # release its sockets; the caller sees the error
+                    raise
+                self._producer = producer
+            return self._producer
+
+    async def publish(self, messages: Sequence[tuple[str, bytes, bytes]]) -> None:
+        producer = await self._started()
+        sends = [await producer.send(t, v, key=k) for t, k, v in messages]
         await asyncio.gather(*sends)
 
     async def close(self) -> None:
-        if self._started:
+        if self._producer is not None:
             await self._producer.stop()
+            self._producer = None
