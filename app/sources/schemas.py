@@ -22,5 +22,7 @@ class SourceStatus(BaseModel):
         description="received ÷ expected, capped at 1; null when none is expected."
     )
     on_time_share: float | None = Field(description="Share stored within an hour of happening.")
-    silent_reporting_hours: float = Field(description="Reporting hours since the last event.")
+    silent_reporting_hours: float = Field(
+        description="Reporting hours since the last event, counted up to the silent mark (3)."
+    )
     status: Literal["fresh", "late", "silent"]

@@ -113,13 +113,22 @@ async def source_metric(
     return dict(out)
 
 
-def status_of(source: SourceSystem, last_event_at: datetime | None, start: datetime,
-              as_of: datetime) -> tuple[str, float]:  # fmt: skip
-    """(status, reporting hours elapsed since the last event, or since ``start``)."""
+def status_of(
+    source: SourceSystem, last_event_at: datetime | None, start: datetime, as_of: datetime
+) -> tuple[str, float]:
+    """(status, reporting hours elapsed since the last event, or since ``start``).
+
+    Walks back from ``as_of`` and stops once the source counts as silent, so a source
+    that has been quiet for a year costs no more than one quiet for an afternoon.
+    """
     since = max(last_event_at, start) if last_event_at else start
-    silent_hours = sum(
-        fraction for slot, fraction in _hour_slots(since, as_of) if _reports_in(source, slot)
-    )
+    silent_hours = 0.0
+    cursor = as_of.astimezone(LOCAL).replace(minute=0, second=0, microsecond=0)
+    while cursor + HOUR > since and silent_hours < SILENT_AFTER_HOURS:
+        inside = (min(cursor + HOUR, as_of) - max(cursor, since)) / HOUR
+        if inside > 0 and _reports_in(source, cursor):
+            silent_hours += inside
+        cursor -= HOUR
     if silent_hours < LATE_AFTER_HOURS:
         return "fresh", silent_hours
     if silent_hours < SILENT_AFTER_HOURS:

@@ -1,0 +1,97 @@
+"""Alert rules as data: a breach opens one alert, an operator acknowledges it, recovery resolves."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from httpx import AsyncClient
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.alerts import service
+from app.alerts.service import robust_z
+from ingest.writer import RawMessage, Writer
+from models.alert_rules import BY_RULE
+from models.events import dump_event
+from models.units import legacy_units
+from tests import ingest_builders as b
+from tests.conftest import ADMIN_API_KEY
+
+pytestmark = pytest.mark.integration
+
+T0 = datetime(2025, 6, 2, 1, 0, tzinfo=UTC)  # a Monday, 08:00 in Quảng Nam
+SOURCE = b.source_for(b.ev.HEALTH_ENCOUNTER)
+DISTRICT = next(u.parent_code for u in legacy_units() if u.code == SOURCE.commune_code)
+
+
+async def ingest(engine: AsyncEngine, docs: list[dict[str, Any]]) -> None:
+    messages = [RawMessage("t", 0, i, None, dump_event(d)) for i, d in enumerate(docs)]
+    assert (await Writer(engine).write(messages)).inserted == len(docs)
+
+
+async def evaluate(engine: AsyncEngine, rule: str, as_of: datetime) -> Any:
+    async with engine.begin() as conn:
+        return await service.evaluate(conn, as_of, rules=(BY_RULE[rule],))
+
+
+def test_robust_z_ignores_one_outlier_in_the_baseline() -> None:
+    assert robust_z(10, [10, 10, 10, 10]) is None  # no spread, no verdict
+    steady = robust_z(40, [20, 21, 22, 20, 23, 21, 22, 500])
+    assert steady is not None and steady > 3.5
+
+
+async def test_threshold_alert_lifecycle(api: AsyncClient, clean_db: AsyncEngine) -> None:
+    rule = "health.emergency_share_high"
+    # 30 encounters in the window, every third an emergency: 33% > 25%.
+    await ingest(clean_db, [b.encounter(T0 + timedelta(minutes=5 * i), i) for i in range(30)])
+    as_of = T0 + timedelta(hours=6)
+    first = await evaluate(clean_db, rule, as_of)
+    assert [(a.unit_code, a.status, a.value) for a in first.opened] == [(DISTRICT, "open", 33.33)]
+    again = await evaluate(clean_db, rule, as_of)
+    assert again.opened == [] and again.resolved == []  # one open alert per rule and unit
+
+    alert_id = first.opened[0].id
+    listed = (await api.get("/api/v1/alerts", headers={"X-API-Key": ADMIN_API_KEY})).json()
+    assert [a["id"] for a in listed] == [alert_id]
+    assert (await api.post(f"/api/v1/alerts/{alert_id}/ack")).status_code == 401
+
+    key = (
+        await api.post(
+            "/api/v1/auth/keys",
+            json={"name": "duty officer", "role": "operator"},
+            headers={"X-API-Key": ADMIN_API_KEY},
+        )
+    ).json()["key"]
+    operator = {"X-API-Key": key}
+    acked = (await api.post(f"/api/v1/alerts/{alert_id}/ack", headers=operator)).json()
+    assert acked["status"] == "acknowledged" and acked["acknowledged_by"] == "duty officer"
+    twice = await api.post(f"/api/v1/alerts/{alert_id}/ack", headers=operator)
+    assert twice.status_code == 200 and twice.json()["acknowledged_at"] == acked["acknowledged_at"]
+
+    # Sixty outpatient visits later the share is 11%: the evaluator resolves the alert.
+    calm = [b.encounter(T0 + timedelta(minutes=3 * i), 3 * i) for i in range(60)]
+    await ingest(clean_db, [{**d, "id": str(uuid.uuid4())} for d in calm])
+    after = await evaluate(clean_db, rule, as_of)
+    assert [(a.id, a.status) for a in after.resolved] == [(alert_id, "resolved")]
+    late_ack = await api.post(f"/api/v1/alerts/{alert_id}/ack", headers=operator)
+    assert late_ack.status_code == 409 and "resolved" in late_ack.json()["detail"]
+    missing = await api.get("/api/v1/alerts/999999", headers=operator)
+    assert missing.status_code == 404
+
+
+async def test_anomaly_rule_flags_a_spike_against_earlier_weeks(clean_db: AsyncEngine) -> None:
+    latest = datetime(2025, 6, 2, 2, 0, tzinfo=UTC)  # Monday
+    docs = []
+    for week, count in enumerate((21, 20, 22, 21, 23, 20, 22, 24), start=1):
+        day = latest - timedelta(weeks=week)
+        docs += [b.encounter(day + timedelta(minutes=i), i) for i in range(count)]
+    docs += [b.encounter(latest + timedelta(minutes=i), i) for i in range(80)]
+    await ingest(clean_db, docs)
+
+    result = await evaluate(clean_db, "health.encounters_spike", latest + timedelta(days=1))
+    assert [(a.unit_code, a.value, a.threshold) for a in result.opened] == [(DISTRICT, 80, 21.5)]
+    assert "robust z" in result.opened[0].message
+    quiet = await evaluate(clean_db, "health.encounters_spike", latest + timedelta(days=8))
+    assert quiet.opened == []
