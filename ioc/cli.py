@@ -98,31 +98,30 @@ def serve() -> None:
 
 
 @app.command()
-def ingest() -> None:
-    """Consume every event topic into the store (needs IOC_KAFKA_BOOTSTRAP)."""
-    from ingest.consumer import consume
-    from ingest.writer import Writer
+def ingest(
+    metrics_port: Annotated[
+        int | None, typer.Option(help="Serve Prometheus /metrics on this port.")
+    ] = None,
+    health_file: Annotated[
+        Path | None, typer.Option(help="Rewrite this file after every poll (liveness).")
+    ] = None,
+) -> None:
+    """Consume every event topic into the store (needs IOC_KAFKA_BOOTSTRAP); SIGTERM stops
+    after the batch in hand is committed."""
+    from ingest.worker import run_worker
 
     settings = _settings()
     bootstrap = _require_bootstrap(settings)
     with services(settings, need_broker=False) as svc:
-
-        async def run() -> None:
-            engine = make_engine(svc.database_url)
-            try:
-                await consume(
-                    Writer(engine),
-                    bootstrap=bootstrap,
-                    topic_prefix=settings.topic_prefix,
-                    group_id=settings.consumer_group,
-                    partitions=settings.topic_partitions,
-                    max_records=settings.batch_max_records,
-                    timeout_ms=settings.batch_timeout_ms,
-                )
-            finally:
-                await engine.dispose()
-
-        _run(run())
+        _run(
+            run_worker(
+                settings,
+                database_url=svc.database_url,
+                bootstrap=bootstrap,
+                metrics_port=metrics_port or settings.ingest_metrics_port,
+                health_file=health_file or settings.ingest_health_file,
+            )
+        )
 
 
 @app.command()
@@ -184,6 +183,36 @@ def db_upgrade() -> None:
             finally:
                 await engine.dispose()
             console.print(f"schema at head; {units} administrative units loaded")
+
+        _run(run())
+
+
+@db_app.command("maintain")
+def db_maintain(
+    retention_days: Annotated[
+        int | None, typer.Option(min=1, help="Override IOC_RETENTION_DAYS for this run.")
+    ] = None,
+) -> None:
+    """Create next month's event partitions and drop raw events past retention."""
+    from ingest.maintenance import maintain
+
+    settings = _settings()
+    with services(settings, need_broker=False) as svc:
+
+        async def run() -> None:
+            engine = make_engine(svc.database_url)
+            try:
+                done = await maintain(
+                    engine,
+                    now=datetime.now(UTC),
+                    retention_days=retention_days or settings.retention_days,
+                )
+            finally:
+                await engine.dispose()
+            console.print(
+                f"{len(done.created)} partitions created, {len(done.dropped)} dropped, "
+                f"{done.chunks_dropped} chunks dropped"
+            )
 
         _run(run())
 

@@ -45,6 +45,13 @@ class Settings(BaseSettings):
     batch_timeout_ms: int = 500
     log_level: str = "INFO"
     log_json: bool = False
+    retention_days: int | None = None
+    """Raw events older than this many days are dropped (whole monthly partitions or
+    TimescaleDB chunks); roll-ups and lifecycle states are kept. Unset: keep everything."""
+    ingest_metrics_port: int | None = None
+    """Port of the ingest worker's Prometheus ``/metrics`` (on ``api_host``); unset: none."""
+    ingest_health_file: Path | None = None
+    """File the ingest worker rewrites after every poll (a liveness probe checks its age)."""
     admin_api_key: str | None = None
     """Accepted as an admin API key (bootstrap, demo, tests); unset: only stored keys work."""
     alert_interval_seconds: float = 60.0
