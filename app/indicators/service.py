@@ -172,7 +172,9 @@ async def values(
         den = await _metric(conn, q, ind.denominator, now)
     completeness = await _completeness(conn, q, now) if with_completeness else {}
     out = []
-    for key in sorted(set(num) | set(den)):
+    # Buckets where sources were expected but sent nothing still get a point: value 0 (or
+    # N/A) with completeness 0 is how the wall sees a silent feed rather than a gap.
+    for key in sorted(set(num) | set(den) | set(completeness)):
         unit_code, period = key
         numerator, num_as_of = num.get(key, (0.0, None))
         if population is not None:
