@@ -133,39 +133,79 @@ def simulate(
         datetime | None, typer.Option(help="End, exclusive; omit to keep streaming live.")
     ] = None,
     seed: Annotated[int, typer.Option(help="Same seed and range, same events.")] = 2026,
-    sink: Annotated[str, typer.Option(help="kafka or file.")] = "kafka",
+    streams: Annotated[
+        str | None,
+        typer.Option(help="Comma-separated: health,education,tourism,public_service,citizen."),
+    ] = None,
+    speed: Annotated[
+        float | None,
+        typer.Option(help="Simulated seconds per real second (3600 = an hour a second)."),
+    ] = None,
+    sink: Annotated[str, typer.Option(help="kafka, http or file.")] = "kafka",
     out: Annotated[Path | None, typer.Option(help="Output file for --sink file (.gz ok).")] = None,
+    url: Annotated[
+        str | None, typer.Option(help="Base URL of the ingest gateway for --sink http.")
+    ] = None,
+    api_key: Annotated[
+        str | None, typer.Option(envvar="IOC_SIMULATOR_API_KEY", help="API key for --sink http.")
+    ] = None,
+    fault: Annotated[
+        list[str] | None,
+        typer.Option(help="Inject a fault, e.g. duplicates=0.01 (repeatable; see docs)."),
+    ] = None,
+    scale: Annotated[float, typer.Option(min=0.001, help="Volume factor (1 = province).")] = 1.0,
 ) -> None:
-    """Generate seeded sector events for a time range (or live) into Kafka or a file."""
-    from simulators.health import HealthEncounterStream
-    from simulators.runner import backfill, live
-    from simulators.sinks import EventSink, FileSink, KafkaSink
+    """Generate seeded sector events for a time range (or live) into Kafka, HTTP or a file."""
+    from simulators.command import SinkOptions, make_sink, prepare, run_simulation
 
     settings = _settings()
     start = _utc(from_) if from_ else datetime.now(UTC)
     end = _utc(to) if to else None
     if end is not None and end <= start:
         raise typer.BadParameter("--to must be after --from")
-    target: EventSink
-    if sink == "file":
-        if out is None:
-            raise typer.BadParameter("--sink file needs --out PATH")
-        target = FileSink(out)
-    elif sink == "kafka":
-        target = KafkaSink(_require_bootstrap(settings), settings.topic_prefix)
-    else:
-        raise typer.BadParameter(f"unknown sink {sink!r}; choose kafka or file")
-    streams = [HealthEncounterStream(seed=seed)]
+    base_url = url or f"http://{settings.api_host}:{settings.api_port}"
+    options = SinkOptions(
+        sink, out, settings.kafka_bootstrap, settings.topic_prefix, base_url, api_key
+    )
+    try:
+        chosen, injector = prepare(
+            seed, streams.split(",") if streams else None, fault or [], scale
+        )
+        target = make_sink(options)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
 
     async def run() -> None:
-        try:
-            if end is None:
-                await live(streams, target, start)
-            else:
-                sent = await backfill(streams, target, start, end)
-                console.print(f"{sent} events sent to {sink}")
-        finally:
-            await target.close()
+        await run_simulation(
+            target,
+            console=console,
+            start=start,
+            end=end,
+            streams=chosen,
+            injector=injector,
+            speed=speed,
+        )
+
+    _run(run())
+
+
+@app.command()
+def replay(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="JSON lines (.gz ok).")],
+    speed: Annotated[
+        float | None,
+        typer.Option(help="Pace by event time (3600 = an hour a second); default: at once."),
+    ] = None,
+) -> None:
+    """Send a recorded stream file to Kafka, bytes as recorded, each source in its order."""
+    from simulators.command import run_replay
+    from simulators.sinks import KafkaSink
+
+    settings = _settings()
+    target = KafkaSink(_require_bootstrap(settings), settings.topic_prefix)
+
+    async def run() -> None:
+        await run_replay(file, target, console=console, speed=speed)
 
     _run(run())
 

@@ -22,9 +22,14 @@ from ioc.services import Services, upgrade
 from models.db import make_engine
 from models.settings import Settings
 from simulators.base import floor_hour
-from simulators.health import HealthEncounterStream
 from simulators.runner import backfill, live
 from simulators.sinks import KafkaSink
+from simulators.streams import make_streams
+
+DEMO_SCALE = 1.0
+"""Volume factor of the demo's streams. At the province's full volume a 7-day backfill is
+~180,000 events (November), stored in about 16 s on a 2-core machine; lower it if a
+slower store falls behind."""
 
 
 @dataclass
@@ -94,7 +99,7 @@ async def run_demo(
 async def _simulate(
     settings: Settings, svc: Services, *, days: int, seed: int, counters: Counters, console: Console
 ) -> None:
-    streams = [HealthEncounterStream(seed=seed)]
+    streams = make_streams(seed, scale=DEMO_SCALE)
     sink = KafkaSink(svc.kafka_bootstrap, settings.topic_prefix)
     now = datetime.now(UTC)
     start = floor_hour(now - timedelta(days=days))

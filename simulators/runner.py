@@ -1,18 +1,23 @@
-"""Drive streams into a sink: a historical backfill as fast as the sink takes it, then live.
+"""Drive streams into a sink: a historical backfill (as fast as the sink takes it, or paced at
+a speed factor), then live.
 
 Live mode emits, every tick, the events whose time has just passed; because generation is
 seeded per hour, the live events are exactly those a later backfill of the same hours gives.
+Faults, when asked for, are applied hour by hour between generation and the sink.
 """
 
 from __future__ import annotations
 
 import asyncio
-import itertools
-from collections.abc import Callable, Sequence
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from simulators.base import EventDoc, Stream, events_between
-from simulators.sinks import EventSink
+from simulators.base import HOUR, EventDoc, Stream, event_time, events_between, hours
+from simulators.faults import FaultInjector
+from simulators.sinks import EventSink, Outgoing
 
 Progress = Callable[[int, datetime], None]
 BATCH = 2_000
@@ -22,23 +27,91 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+@dataclass
+class RunStats:
+    """What a run generated (per event type) and which faults it injected."""
+
+    generated: Counter[str] = field(default_factory=Counter)
+    sent: int = 0
+    faults: Counter[str] = field(default_factory=Counter)
+
+
+def hour_batches(
+    streams: Sequence[Stream], start: datetime, end: datetime
+) -> Iterator[tuple[datetime, list[EventDoc]]]:
+    """Per hour of ``[start, end)``: that hour's events of all streams, in time order."""
+    for hour_start in hours(start, end):
+        batch = [e for s in streams for e in s.events_for_hour(hour_start)]
+        batch.sort(key=event_time)
+        if hour_start < start or hour_start + HOUR > end:
+            batch = [e for e in batch if start <= event_time(e) < end]
+        yield hour_start, batch
+
+
+@dataclass
+class Pacer:
+    """Sleeps so that simulated time runs ``speed`` times as fast as the wall clock."""
+
+    speed: float | None
+    sim_start: datetime
+    wall_start: float = field(default_factory=time.monotonic)
+
+    async def wait_for(self, sim_time: datetime) -> None:
+        if not self.speed:
+            return
+        due = self.wall_start + (sim_time - self.sim_start).total_seconds() / self.speed
+        delay = due - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+
 async def backfill(
     streams: Sequence[Stream],
     sink: EventSink,
     start: datetime,
     end: datetime,
     progress: Progress | None = None,
+    *,
+    faults: FaultInjector | None = None,
+    speed: float | None = None,
+    stats: RunStats | None = None,
+    flush: bool = True,
 ) -> int:
-    """Send every event in ``[start, end)``; return how many were sent."""
+    """Send every event in ``[start, end)`` (with faults if given); return messages sent.
+
+    ``flush`` sends the late events still held back at the end (a finished run); live
+    mode keeps holding them for the ticks to come.
+    """
+    stats = stats if stats is not None else RunStats()
+    pacer = Pacer(speed, start)
     sent = 0
-    events = events_between(streams, start, end)
-    while batch := list(itertools.islice(events, BATCH)):
-        await sink.send(batch)
-        sent += len(batch)
-        if progress:
-            progress(sent, datetime.fromisoformat(batch[-1]["time"]))
-        await asyncio.sleep(0)  # let the consumer and the API breathe in a one-process demo
+    for hour_start, events in hour_batches(streams, start, end):
+        stats.generated.update(e["type"] for e in events)
+        out: list[Outgoing] = list(events) if faults is None else faults.apply(hour_start, events)
+        for i in range(0, len(out), BATCH):
+            chunk = out[i : i + BATCH]
+            at = _first_time(chunk) or hour_start
+            await pacer.wait_for(at)
+            await sink.send(chunk)
+            sent += len(chunk)
+            if progress:
+                progress(sent, min(at, end))
+            await asyncio.sleep(0)  # let the consumer and the API breathe in a one-process demo
+    if faults is not None:
+        rest = faults.flush() if flush else []
+        if rest:
+            await sink.send(rest)
+            sent += len(rest)
+        stats.faults = faults.counts
+    stats.sent += sent
+    if progress:
+        progress(sent, end)
     return sent
+
+
+def _first_time(chunk: list[Outgoing]) -> datetime | None:
+    first = chunk[0] if chunk else None
+    return event_time(first) if isinstance(first, dict) and first else None
 
 
 async def live(
@@ -48,17 +121,28 @@ async def live(
     tick_seconds: float = 1.0,
     progress: Progress | None = None,
     clock: Callable[[], datetime] = utcnow,
+    *,
+    faults: FaultInjector | None = None,
+    stats: RunStats | None = None,
 ) -> None:
     """Catch up from ``start`` to now, then keep emitting what happens, tick by tick."""
     cursor, sent = start, 0
     while True:
         now = clock()
         if now > cursor:
-            sent += await backfill(streams, sink, cursor, now)
+            sent += await backfill(
+                streams, sink, cursor, now, faults=faults, stats=stats, flush=False
+            )
             cursor = now
             if progress:
                 progress(sent, now)
         await asyncio.sleep(tick_seconds)
+
+
+def sped_up_clock(start: datetime, speed: float) -> Callable[[], datetime]:
+    """A clock that starts at ``start`` and runs ``speed`` times faster than real time."""
+    wall0 = time.monotonic()
+    return lambda: start + (time.monotonic() - wall0) * speed * HOUR / 3600
 
 
 def collect(streams: Sequence[Stream], start: datetime, end: datetime) -> list[EventDoc]:

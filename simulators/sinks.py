@@ -1,29 +1,88 @@
-"""Where simulated events go: a Kafka-protocol broker or a JSON-lines file.
+"""Where simulated events go: a Kafka-protocol broker, the HTTP ingest gateway, or a JSON-lines
+file.
 
-Each sink is the same small interface, so the runner does not care which it feeds and a
-unit test can pass a list-backed fake.
+Each sink is the same small interface, ``send(items)`` and ``close()``, so the runner does not
+care which it feeds and a unit test can pass a list-backed fake. An item is either a clean
+event document (the sink encodes it) or a :class:`Message` whose bytes are already on-wire,
+which is how faults (malformed JSON, schema violations) and replayed files travel: they must
+arrive exactly as made, not re-encoded.
 """
 
 from __future__ import annotations
 
+import asyncio
 import gzip
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
+import httpx
+import orjson
 from aiokafka import AIOKafkaProducer
 
 from models.events import REGISTRY, dump_event
 from simulators.base import EventDoc
 
+_TYPE = re.compile(rb'"type"\s*:\s*"([^"]+)"')
+_SOURCE = re.compile(rb'"source"\s*:\s*"([^"]*)"')
+_TIME = re.compile(rb'"time"\s*:\s*"([^"]+)"')
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One message as it goes on the wire: the event type that routes it, its key, its bytes."""
+
+    event_type: str
+    key: bytes
+    value: bytes
+
+    @staticmethod
+    def of(event: EventDoc) -> Message:
+        return Message(
+            str(event.get("type")), str(event.get("source", "")).encode(), dump_event(event)
+        )
+
+    @staticmethod
+    def from_raw(value: bytes) -> Message:
+        """Route raw bytes (a recorded line, maybe broken) by the type and source they carry."""
+        found = _TYPE.search(value)
+        source = _SOURCE.search(value)
+        return Message(
+            found.group(1).decode(errors="replace") if found else "",
+            source.group(1) if source else b"",
+            value,
+        )
+
+    def time(self) -> str | None:
+        found = _TIME.search(self.value)
+        return found.group(1).decode(errors="replace") if found else None
+
+
+Outgoing = EventDoc | Message
+
+
+def encode(item: Outgoing) -> Message:
+    return item if isinstance(item, Message) else Message.of(item)
+
 
 class EventSink(Protocol):
-    async def send(self, events: list[EventDoc]) -> None: ...
+    async def send(self, items: Sequence[Outgoing]) -> None: ...
 
     async def close(self) -> None: ...
 
 
+def topic_for(event_type: str, prefix: str) -> str:
+    registered = REGISTRY.get(event_type)
+    if registered is None:
+        raise ValueError(f"no topic for event type {event_type!r}")
+    return registered.topic(prefix)
+
+
 class KafkaSink:
-    """Publishes CloudEvents to ``<prefix>.<sector>.<kind>``, keyed by ``source``.
+    """Publishes to ``<prefix>.<sector>.<kind>``, keyed by ``source``, in producer batches.
 
     The key keeps one source system's events in one partition, hence in order.
     """
@@ -35,31 +94,26 @@ class KafkaSink:
         self._prefix = topic_prefix
         self._started = False
 
-    async def send(self, events: list[EventDoc]) -> None:
+    async def send(self, items: Sequence[Outgoing]) -> None:
         if not self._started:
             await self._producer.start()
             self._started = True
-        futures = [
-            await self._producer.send(
-                topic_for(event, self._prefix),
-                key=str(event.get("source", "")).encode(),
-                value=dump_event(event),
+        futures = []
+        for item in items:
+            message = encode(item)
+            futures.append(
+                await self._producer.send(
+                    topic_for(message.event_type, self._prefix),
+                    key=message.key,
+                    value=message.value,
+                )
             )
-            for event in events
-        ]
         for future in futures:
             await future
 
     async def close(self) -> None:
         if self._started:
             await self._producer.stop()
-
-
-def topic_for(event: EventDoc, prefix: str) -> str:
-    event_type = REGISTRY.get(str(event.get("type")))
-    if event_type is None:
-        raise ValueError(f"no topic for event type {event.get('type')!r}")
-    return event_type.topic(prefix)
 
 
 class FileSink:
@@ -73,9 +127,82 @@ class FileSink:
             self._file = gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0)
         self._raw = raw
 
-    async def send(self, events: list[EventDoc]) -> None:
-        self._file.writelines(dump_event(e) + b"\n" for e in events)
+    async def send(self, items: Sequence[Outgoing]) -> None:
+        self._file.writelines(encode(i).value + b"\n" for i in items)
 
     async def close(self) -> None:
         self._file.close()
         self._raw.close()
+
+
+class HttpSink:
+    """POSTs batches of CloudEvents to the ingest gateway (``POST /api/v1/events``).
+
+    A batch is a JSON array (``application/cloudevents-batch+json``) with the API key in
+    ``X-API-Key``. A message that is not valid JSON goes alone, so it spoils no other
+    event's request. 4xx answers are counted as rejected (the gateway said no, that is its
+    job); 5xx and connection errors are retried, then raised.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        batch_size: int = 500,
+        transport: httpx.AsyncBaseTransport | None = None,
+        retries: int = 3,
+    ) -> None:
+        self._client = httpx.AsyncClient(
+            base_url=base_url,
+            headers={"X-API-Key": api_key},
+            timeout=30.0,
+            transport=transport,
+        )
+        self._batch_size = batch_size
+        self._retries = retries
+        self.responses: Counter[int] = Counter()
+        self.rejected_requests = 0
+
+    async def send(self, items: Sequence[Outgoing]) -> None:
+        batch: list[bytes] = []
+        for item in items:
+            value = encode(item).value
+            if _is_json(value):
+                batch.append(value)
+                if len(batch) >= self._batch_size:
+                    await self._post(batch)
+                    batch = []
+            else:
+                await self._post([value])
+        if batch:
+            await self._post(batch)
+
+    async def _post(self, values: list[bytes]) -> None:
+        body = b"[" + b",".join(values) + b"]"
+        headers = {"Content-Type": "application/cloudevents-batch+json"}
+        for attempt in range(self._retries + 1):
+            try:
+                response = await self._client.post("/api/v1/events", content=body, headers=headers)
+            except httpx.TransportError:
+                if attempt == self._retries:
+                    raise
+            else:
+                if response.status_code < 500:
+                    self.responses[response.status_code] += 1
+                    if response.status_code >= 400:
+                        self.rejected_requests += 1
+                    return
+                if attempt == self._retries:
+                    response.raise_for_status()
+            await asyncio.sleep(0.2 * 2**attempt)
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+
+def _is_json(value: bytes) -> bool:
+    try:
+        orjson.loads(value)
+    except orjson.JSONDecodeError:
+        return False
+    return True
