@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from alembic import context
+from models import tables_serving  # noqa: F401  (registers the API's tables on Base)
 from models.settings import get_settings, normalise_database_url
 from models.tables import Base
-from models import tables_serving  # noqa: F401  (registers the API's tables on Base)
 
 config = context.config
 target_metadata = Base.metadata
