@@ -32,18 +32,30 @@ def _get(column: str) -> Callable[[Row], object]:
 # --- Public-service dossiers -----------------------------------------------------------------
 
 
-def dossier_on_time(row: Row) -> bool:
-    """As the one-stop system judged it; if it did not say, completed by the promised date."""
-    judged = row["on_time"]
-    return bool(judged) if judged is not None else row["occurred_at"] <= row["due_at"]
+def judged_on_time(column: str) -> Callable[[Row], bool]:
+    """As the source system judged it; if it did not say, finished by the due date."""
+
+    def on_time(row: Row) -> bool:
+        judged = row[column]
+        return bool(judged) if judged is not None else bool(row["occurred_at"] <= row["due_at"])
+
+    return on_time
 
 
-def _completed(row: Row) -> bool:
-    return bool(row["stage"] == "completed")
+def at_stage(stage: str) -> Callable[[Row], bool]:
+    return lambda row: bool(row["stage"] == stage)
 
 
-def _elapsed_days(row: Row) -> float:
-    return days_between(row["received_at"], row["occurred_at"]) if _completed(row) else 0.0
+def days_since_received(stage: str) -> Callable[[Row], float]:
+    """Days from receipt to this event, for events of ``stage`` (0 for the others)."""
+    return lambda row: (
+        days_between(row["received_at"], row["occurred_at"]) if row["stage"] == stage else 0.0
+    )
+
+
+dossier_on_time = judged_on_time("on_time")
+_completed = at_stage("completed")
+_elapsed_days = days_since_received("completed")
 
 
 DOSSIER_FACTS = (
@@ -125,17 +137,13 @@ PUBLIC_SERVICE_DOSSIERS = EventTable(
 # --- Citizen reports (1022 hotline, app) -----------------------------------------------------
 
 
-def report_on_time(row: Row) -> bool:
-    judged = row["resolved_on_time"]
-    return bool(judged) if judged is not None else row["occurred_at"] <= row["due_at"]
-
-
-def _resolved(row: Row) -> bool:
-    return bool(row["stage"] == "resolved")
+report_on_time = judged_on_time("resolved_on_time")
+_resolved = at_stage("resolved")
+_resolved_days = days_since_received("resolved")
 
 
 def _handling_hours(row: Row) -> float:
-    return days_between(row["received_at"], row["occurred_at"]) * 24 if _resolved(row) else 0.0
+    return _resolved_days(row) * 24
 
 
 CITIZEN_REPORTS = EventTable(

@@ -11,7 +11,20 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Dialect,
+    and_,
+    case,
+    column,
+    func,
+    or_,
+    select,
+)
+from sqlalchemy import (
+    table as sql_table,
+)
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -25,11 +38,47 @@ def hour_of(moment: datetime) -> datetime:
 
 
 async def insert_events(conn: AsyncConnection, spec: EventTable, rows: list[Row]) -> list[Row]:
-    """Insert the rows; return only those that were new (what the roll-ups may count)."""
+    """Insert the rows; return only those that were new (what the roll-ups may count).
+
+    Binary ``COPY`` into a per-session staging table, then one ``INSERT … SELECT … ON
+    CONFLICT DO NOTHING RETURNING``: about 10× the throughput of a multi-row ``INSERT``
+    (``bench/ingest_insert_vs_copy.py``), with the same dedupe on the primary key.
+    """
     if not rows:
         return []
-    stmt = insert(spec.table).on_conflict_do_nothing().returning(*spec.table.c)
-    return [dict(r._mapping) for r in (await conn.execute(stmt, rows)).all()]
+    table = spec.table
+    columns = [c for c in table.c if c.name in rows[0]]
+    names = ", ".join(f'"{c.name}"' for c in columns)
+    staging = f"staging_{table.name}"
+    raw = await conn.get_raw_connection()
+    pg: Any = raw.driver_connection
+    async with pg.cursor() as cur:
+        await cur.execute(
+            f'CREATE TEMP TABLE IF NOT EXISTS "{staging}" '
+            f'(LIKE "{table.name}" INCLUDING DEFAULTS) ON COMMIT DELETE ROWS'
+        )
+        async with cur.copy(f'COPY "{staging}" ({names}) FROM STDIN (FORMAT BINARY)') as copy:
+            copy.set_types([_pg_type(c, conn.dialect) for c in columns])
+            for row in rows:
+                await copy.write_row([row[c.name] for c in columns])
+    staged = sql_table(staging, *(column(c.name) for c in columns))
+    stmt = (
+        insert(table)
+        .from_select([c.name for c in columns], select(*staged.c))
+        .on_conflict_do_nothing()
+        .returning(*table.c)
+    )
+    result = await conn.execute(stmt)
+    return [dict(r._mapping) for r in result.all()]
+
+
+_PG_ALIASES = {"float": "float8"}
+
+
+def _pg_type(col: Column[Any], dialect: Dialect) -> str:
+    """The type name psycopg's binary COPY needs, from the column's DDL type."""
+    name = col.type.compile(dialect=dialect).split("(")[0].lower()
+    return _PG_ALIASES.get(name, name)
 
 
 def rollup_deltas(rollup: Rollup, rows: Iterable[Row]) -> list[Row]:
@@ -99,8 +148,8 @@ def lifecycle_deltas(lifecycle: Lifecycle, rows: Iterable[Row]) -> list[Row]:
             if step and step.at:
                 delta[step.at] = event["occurred_at"]
                 delta.update({col: fn(event) for col, fn in step.columns.items()})
-        for column, measure in lifecycle.additive.items():
-            delta[column] = sum(measure(e) for e in events)
+        for name, measure in lifecycle.additive.items():
+            delta[name] = sum(measure(e) for e in events)
         deltas.append(delta)
     return deltas
 
