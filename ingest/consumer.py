@@ -22,6 +22,8 @@ from typing import Any
 import orjson
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import KafkaError
+from sqlalchemy.exc import OperationalError
 
 from ingest import metrics
 from ingest.deadletter import KafkaDeadLetters, RawMessage, dead_letter_topic
@@ -32,6 +34,7 @@ from ingest.writer import BatchResult, Writer
 log = structlog.get_logger("ingest")
 
 MAINTENANCE_EVERY_S = 3600.0
+RETRIES = 6
 
 
 class FinishBatchOnRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -107,7 +110,7 @@ async def consume(
                         for records in batches.values()
                         for m in records
                     ]
-                    result = await writer.write(messages, dead_letters)
+                    result = await _write(writer, messages, dead_letters)
                     await consumer.commit({tp: recs[-1].offset + 1 for tp, recs in batches.items()})
                 metrics.record(
                     result, Counter(m.topic for m in messages), time.perf_counter() - started
@@ -128,6 +131,24 @@ async def consume(
                 write_health(health_file, status="stopped")
     finally:
         await producer.stop()
+
+
+async def _write(
+    writer: Writer, messages: list[RawMessage], dead_letters: KafkaDeadLetters
+) -> BatchResult:
+    """Write the batch, retrying transient failures (database or broker unreachable) with
+    backoff; anything else, or a failure that outlasts the retries, stops the worker with
+    the batch uncommitted, to be redelivered after a restart."""
+    for attempt in range(RETRIES):
+        try:
+            return await writer.write(messages, dead_letters)
+        except (OperationalError, KafkaError) as exc:
+            if attempt == RETRIES - 1:
+                raise
+            delay = min(30.0, 2.0**attempt)
+            log.warning("batch failed, retrying", error=repr(exc), attempt=attempt + 1, delay=delay)
+            await asyncio.sleep(delay)
+    raise AssertionError("unreachable")
 
 
 def _record_lag(consumer: AIOKafkaConsumer, batches: dict[TopicPartition, Any]) -> None:

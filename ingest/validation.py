@@ -24,6 +24,10 @@ class Validator:
 
     def parse(self, raw: bytes) -> Event:
         """Validate raw bytes (size, JSON, schema, unit, source) or raise EventRejected."""
+        if b"\\u0000" in raw:
+            # valid JSON, but PostgreSQL text cannot hold NUL: refused here, not by the store
+            # (where it would fail the whole batch again on every redelivery)
+            raise EventRejected(RejectReason.SCHEMA, "a string contains the NUL character")
         return self._known(parse_event(raw))
 
     def validate(self, doc: dict[str, Any]) -> Event:

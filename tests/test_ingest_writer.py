@@ -233,3 +233,14 @@ async def test_retention_drops_old_months_and_keeps_the_next_one_ready(
     assert datetime(2031, 6, 1, tzinfo=UTC) in months
     assert datetime(2031, 7, 1, tzinfo=UTC) in months
     assert not months & set(old)
+
+
+async def test_a_nul_character_is_refused_instead_of_failing_the_batch(
+    clean_db: AsyncEngine,
+) -> None:
+    good = b.encounter(T0)
+    poison = {**b.encounter(T0), "data": {**good["data"], "icd_chapter": "I\u0000"}}
+    result = await write(clean_db, [poison, good])
+    assert (result.inserted, result.rejected) == (1, {"schema": 1})
+    detail = await rows(clean_db, "SELECT detail FROM ingest_reject")
+    assert detail == [("a string contains the NUL character",)]
