@@ -81,15 +81,15 @@ async def rollup_sums(
         select(
             at_level.c.ancestor_code.label("unit_code"),
             period,
-            func.coalesce(
-                func.sum(table.c[str(metric.measure)]).filter(_condition(table, metric)), 0
-            ).label("total"),
+            func.coalesce(func.sum(table.c[str(metric.measure)]), 0).label("total"),
             func.max(table.c.updated_at).label("as_of"),
         )
         .select_from(table)
         .join(at_level, on_level)
         .join(within, on_within)
-        .where(table.c.bucket_start >= start, table.c.bucket_start < end)
+        .where(
+            table.c.bucket_start >= start, table.c.bucket_start < end, _condition(table, metric)
+        )
         .group_by(at_level.c.ancestor_code, period)
     )
     rows = (await conn.execute(stmt)).all()
