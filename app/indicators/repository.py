@@ -87,9 +87,7 @@ async def rollup_sums(
         .select_from(table)
         .join(at_level, on_level)
         .join(within, on_within)
-        .where(
-            table.c.bucket_start >= start, table.c.bucket_start < end, _condition(table, metric)
-        )
+        .where(table.c.bucket_start >= start, table.c.bucket_start < end, _condition(table, metric))
         .group_by(at_level.c.ancestor_code, period)
     )
     rows = (await conn.execute(stmt)).all()
