@@ -22,9 +22,7 @@ DAY = datetime(2025, 6, 1, 17, 0, tzinfo=UTC)  # 2 June 00:00 in Quảng Nam
 PARENT = {u.code: u.parent_code for u in legacy_units()}
 HIS = [s for s in source_registry() if HEALTH_ENCOUNTER.type in s.event_types]
 # Districts with a single hospital system, so its district's completeness is its own.
-ALONE = [
-    s for s in HIS if sum(PARENT[o.commune_code] == PARENT[s.commune_code] for o in HIS) == 1
-]
+ALONE = [s for s in HIS if sum(PARENT[o.commune_code] == PARENT[s.commune_code] for o in HIS) == 1]
 STEADY, SILENCED = ALONE[0], ALONE[1]
 OPERATOR = {"X-API-Key": ADMIN_API_KEY}
 
