@@ -71,6 +71,8 @@ class _YearPlan:
     desk_per_office_day: float
     online_per_office_day: float
     online_given_offered: float
+    offered_reach: float
+    """Share of dossiers (by procedure popularity) whose procedure is offered online."""
     online_mix: np.ndarray
     desk_mix_lowland: np.ndarray
     desk_mix_mountain: np.ndarray
@@ -113,6 +115,7 @@ class DossierStream(LifecycleStream):
                 desk_per_office_day=per_year * (1 - share) / n_office,
                 online_per_office_day=per_year * share / (n_office + OFF_DAY_ONLINE * n_off),
                 online_given_offered=k,
+                offered_reach=reach,
                 online_mix=online_mix / online_mix.sum(),
                 desk_mix_lowland=low / low.sum(),
                 desk_mix_mountain=high / high.sum(),
@@ -128,9 +131,12 @@ class DossierStream(LifecycleStream):
         desk_rate = plan.desk_per_office_day * _DESK_HOURS[local.hour] if office else 0.0
         online_rate = plan.online_per_office_day * _ONLINE_HOURS[local.hour]
         online_rate *= 1.0 if office else OFF_DAY_ONLINE
-        online_share_c = self._share * self._online_factor
-        n_desk = rng.poisson(desk_rate * self._share)
-        n_online = rng.poisson(online_rate * online_share_c)
+        # Each commune's dossiers are in proportion to its population; its online part
+        # follows its factor, so the desk takes the rest.
+        share = plan.online_given_offered * plan.offered_reach
+        desk_c = self._share * (1 - share * self._online_factor) / (1 - share)
+        n_desk = rng.poisson(desk_rate * desk_c)
+        n_online = rng.poisson(online_rate * self._share * self._online_factor)
         every = np.arange(len(self.units))
         commune = np.concatenate([np.repeat(every, n_desk), np.repeat(every, n_online)])
         n = len(commune)
