@@ -7,6 +7,7 @@ API serves what has landed so far.
 from __future__ import annotations
 
 import asyncio
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -54,9 +55,13 @@ async def run_demo(
         console.print(f"[green]✓[/] schema migrated, {units} administrative units loaded")
         await ensure_topics(svc.kafka_bootstrap, settings.topic_prefix, settings.topic_partitions)
         counters = Counters()
+        # The demo always has an admin key (IOC_ADMIN_API_KEY, else a fresh one), printed
+        # below, so operator views (sources, alerts) can be tried at once.
+        if not settings.admin_api_key:
+            settings = settings.model_copy(update={"admin_api_key": secrets.token_urlsafe(24)})
         server = uvicorn.Server(
             uvicorn.Config(
-                create_app(svc.database_url, svc.kafka_bootstrap),
+                create_app(svc.database_url, svc.kafka_bootstrap, settings=settings),
                 host=settings.api_host,
                 port=settings.api_port,
                 log_level="warning",
@@ -162,5 +167,13 @@ def _print_banner(settings: Settings, svc: Services, console: Console) -> None:
             "/api/v1/indicators/health.encounters/values?level=district&bucket=day",
         ),
         ("emergency share", "/api/v1/indicators/health.emergency_share/values?bucket=hour"),
+        ("district ranking", "/api/v1/indicators/ps.on_time_rate/ranking?level=district"),
+        ("live stream", "/api/v1/stream?indicator=health.encounters"),
     ):
         console.print(f"  {label:<17}{base}{path}", soft_wrap=True)
+    console.print(f"  {'admin API key':<17}{settings.admin_api_key}")
+    console.print(
+        f"  {'sources (operator)':<17}curl -H 'X-API-Key: {settings.admin_api_key}' "
+        f"{base}/api/v1/sources",
+        soft_wrap=True,
+    )
