@@ -9,7 +9,8 @@ provincial hospitals, a preschool / primary / lower-secondary school per commune
 secondary schools per district, the main tourist sites and lodging areas, one-stop desks
 at every level, the 1022 hotline and its channels); names of individual schools and desks
 are generated from the commune they serve. ``expected_per_hour`` is the normal-day
-baseline, in line with the simulators' volumes (see each stream's module docstring).
+baseline, in line with the simulators' volumes (see each stream's module docstring) and
+checked against a simulated March week by ``tests/test_simulators.py``.
 """
 
 from __future__ import annotations
@@ -86,6 +87,12 @@ PUPILS_PER_PERSON = {"preschool": 0.045, "primary": 0.085, "lower_secondary": 0.
 """Enrolment per inhabitant of the commune served (Quảng Nam 2019: ~1.5 m people,
 ~330 k pupils in general education and ~70 k in preschools)."""
 UPPER_SECONDARY_PER_PERSON = 0.045
+GRADES = {
+    "preschool": (0,),
+    "primary": (1, 2, 3, 4, 5),
+    "lower_secondary": (6, 7, 8, 9),
+    "upper_secondary": (10, 11, 12),
+}
 
 
 def _t(sector: str, kind: str) -> str:
@@ -102,8 +109,25 @@ def _district_seat(district: str) -> str:
     return (towns or members)[0].code
 
 
+REFERRAL_HOSPITAL = {"504": "BVDKKV-MNPB", "505": "BVDKKV-MNPB", "510": "BVDKKV-MNPB"}
+REFERRAL_HOSPITAL |= {"515": "BVTW-QN", "516": "BVTW-QN", "517": "BVTW-QN"}
+"""Where a district's referred emergencies and admissions go; the rest go to BVDK-QN."""
+ENCOUNTERS_PER_DAY = 9_500
+WEEKLY_CLINIC_FACTOR = 0.8
+"""Mean of the clinics' weekday factors (full Monday–Friday, half Saturday, closed Sunday):
+a health source reports all week, so its hourly baseline is the week's mean."""
+REFERRED_SHARE = 0.15 * 0.35
+"""Emergencies and admissions (15% of encounters) of which 35% go to a provincial hospital."""
+INSURED_SHARE = 0.91
+
+
 def health_sources() -> list[SourceSystem]:
     districts = [u for u in legacy_units(PROVINCE_CODE) if u.level == "district"]
+    province = sum(d.population or 0 for d in districts)
+    catchment: dict[str, float] = {}
+    for d in districts:
+        hospital = REFERRAL_HOSPITAL.get(d.code, "BVDK-QN")
+        catchment[hospital] = catchment.get(hospital, 0) + (d.population or 0) / province
     facilities = [
         (
             f"TTYT-{d.code}",
@@ -111,15 +135,23 @@ def health_sources() -> list[SourceSystem]:
             _district_seat(d.code),
             "district_health_centre",
             max(60, (d.population or 0) // 900),
+            ENCOUNTERS_PER_DAY
+            * WEEKLY_CLINIC_FACTOR
+            * (1 - REFERRED_SHARE)
+            * (d.population or 0)
+            / province
+            / 24,
         )
         for d in districts
     ]
+    # Referred patients: emergencies round the clock, admissions on clinic days.
+    referred_per_hour = ENCOUNTERS_PER_DAY * REFERRED_SHARE * 0.85 / 24
     facilities += [
-        (c, n, commune, "provincial_hospital", b) for c, n, commune, b in PROVINCIAL_HOSPITALS
+        (c, n, commune, "provincial_hospital", b, referred_per_hour * catchment[c])
+        for c, n, commune, b in PROVINCIAL_HOSPITALS
     ]
     out = []
-    for code, name, commune, kind, beds in facilities:
-        per_hour = 3.0 + beds / 40
+    for code, name, commune, kind, beds, encounters_per_hour in facilities:
         out.append(
             SourceSystem(
                 f"his/{code}",
@@ -127,7 +159,7 @@ def health_sources() -> list[SourceSystem]:
                 "health",
                 (_t("health", "encounter"), _t("health", "bed_census")),
                 commune,
-                expected_per_hour=per_hour,
+                expected_per_hour=round(encounters_per_hour + 1, 2),  # + the hourly census
                 kind=kind,
                 capacity=beds,
             )
@@ -139,7 +171,7 @@ def health_sources() -> list[SourceSystem]:
                 "health",
                 (_t("health", "claim"),),
                 commune,
-                expected_per_hour=per_hour * 0.8,
+                expected_per_hour=round(encounters_per_hour * INSURED_SHARE, 2),
                 kind=kind,
             )
         )
@@ -160,7 +192,7 @@ def education_sources() -> list[SourceSystem]:
                     unit.code,
                     reporting_hours=(7, 11),
                     reporting_weekdays=WORK_WEEK,
-                    expected_per_hour=1.0 if level == "preschool" else 1.2,
+                    expected_per_hour=len(GRADES[level]) / 4,  # a record per grade, 4 h
                     kind=level,
                     capacity=round((unit.population or 0) * PUPILS_PER_PERSON[level]),
                 )
@@ -179,7 +211,7 @@ def education_sources() -> list[SourceSystem]:
                     seat,
                     reporting_hours=(7, 11),
                     reporting_weekdays=WORK_WEEK,
-                    expected_per_hour=0.75,
+                    expected_per_hour=len(GRADES["upper_secondary"]) / 4,
                     kind="upper_secondary",
                     capacity=pupils,
                 )
@@ -197,7 +229,7 @@ def tourism_sources() -> list[SourceSystem]:
             arrival,
             commune,
             reporting_hours=(7, 22),
-            expected_per_hour=daily / 3.2 / 15,
+            expected_per_hour=round(daily / 3.2 / 15 * 1.2, 2),
             kind="site",
             capacity=daily,
         )
@@ -211,7 +243,7 @@ def tourism_sources() -> list[SourceSystem]:
             arrival,
             commune,
             reporting_hours=(11, 23),
-            expected_per_hour=daily / 2.4 / 12,
+            expected_per_hour=round(daily / 2.4 / 12 * 1.18, 2),
             kind="lodging",
             capacity=daily,
         )
@@ -224,7 +256,7 @@ def tourism_sources() -> list[SourceSystem]:
             "tourism",
             (_t("tourism", "feedback"),),
             "20398",
-            expected_per_hour=8.0,
+            expected_per_hour=14.6,
             kind="feedback",
         )
     )
@@ -242,7 +274,7 @@ def public_service_sources() -> list[SourceSystem]:
             u.code,
             reporting_hours=OFFICE_HOURS,
             reporting_weekdays=WORK_WEEK,
-            expected_per_hour=max(0.5, (u.population or 0) / 15_000),
+            expected_per_hour=round(max(0.1, (u.population or 0) / 7_800), 2),
             kind="commune_desk",
         )
         for u in communes()
@@ -256,7 +288,7 @@ def public_service_sources() -> list[SourceSystem]:
             _district_seat(d.code),
             reporting_hours=OFFICE_HOURS,
             reporting_weekdays=WORK_WEEK,
-            expected_per_hour=max(1.0, (d.population or 0) / 25_000),
+            expected_per_hour=round((d.population or 0) / 10_800, 2),
             kind="district_desk",
         )
         for d in legacy_units(PROVINCE_CODE)
@@ -271,7 +303,7 @@ def public_service_sources() -> list[SourceSystem]:
             "20335",
             reporting_hours=OFFICE_HOURS,
             reporting_weekdays=WORK_WEEK,
-            expected_per_hour=60.0,
+            expected_per_hour=114.0,
             kind="province_desk",
         )
     )
@@ -279,7 +311,8 @@ def public_service_sources() -> list[SourceSystem]:
 
 
 def citizen_sources() -> list[SourceSystem]:
-    share = {"call_1022": 0.5, "app": 0.25, "zalo": 0.15, "web": 0.1}
+    # Lifecycle events per reporting hour (received, assigned, resolved, rated ≈ 3.5 each).
+    share = {"call_1022": 9.4, "app": 3.5, "zalo": 2.4, "web": 1.7}
     return [
         SourceSystem(
             code,
@@ -287,7 +320,7 @@ def citizen_sources() -> list[SourceSystem]:
             "citizen",
             (_t("citizen", "report"),),
             "20335",
-            expected_per_hour=12.0 * share[channel],
+            expected_per_hour=share[channel],
             kind=channel,
         )
         for code, name, channel in HOTLINE_CHANNELS

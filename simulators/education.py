@@ -22,14 +22,12 @@ from functools import cache
 import numpy as np
 
 from models.events import EDUCATION_ATTENDANCE, EDUCATION_REPORT
-from models.sources import SourceSystem, sources_of
+from models.sources import GRADES, SourceSystem, sources_of
 from models.units import MOUNTAIN_DISTRICTS, communes
 from simulators.base import LOCAL_OFFSET_MS, EventDoc, envelope, hour_rng, id_strings, iso_times
 from simulators.lifecycle import at_local
 from simulators.seasons import ATTENDANCE_BY_MONTH, is_school_day
 
-GRADES = {"preschool": (0,), "primary": (1, 2, 3, 4, 5), "lower_secondary": (6, 7, 8, 9)}
-GRADES["upper_secondary"] = (10, 11, 12)
 PUPILS_PER_CLASS = {"preschool": 25, "primary": 30, "lower_secondary": 35, "upper_secondary": 38}
 PUPILS_PER_TEACHER = {
     "preschool": 14,

@@ -26,7 +26,7 @@ from functools import lru_cache
 import numpy as np
 
 from models.events import HEALTH_BED_CENSUS, HEALTH_CLAIM, HEALTH_ENCOUNTER
-from models.sources import sources_of
+from models.sources import ENCOUNTERS_PER_DAY, INSURED_SHARE, REFERRAL_HOSPITAL, sources_of
 from models.units import Unit, communes
 from simulators.base import (
     LOCAL_OFFSET_MS,
@@ -39,13 +39,12 @@ from simulators.base import (
 )
 from simulators.seasons import DENGUE_BY_MONTH, EMERGENCY_BY_MONTH
 
-DAILY_ENCOUNTERS = 9_500
+DAILY_ENCOUNTERS = ENCOUNTERS_PER_DAY
 CLASSES = ("outpatient", "inpatient", "emergency")
 AGE_BANDS = ("0-4", "5-14", "15-49", "50-64", "65+")
 AGE_P = (0.12, 0.13, 0.38, 0.19, 0.18)
 ICD = ("I", "IV", "IX", "X", "XI", "XIII", "XIX", "XVIII", "XXI")
 ICD_P = (0.08, 0.10, 0.16, 0.22, 0.12, 0.10, 0.07, 0.08, 0.07)
-INSURED_SHARE = 0.91
 DENGUE_SHARE = 0.0012
 EMERGENCY_SHARE = 0.07
 INPATIENT_SHARE = 0.08
@@ -60,8 +59,6 @@ _CLINIC_HOURS = hour_weights(
     [0.03, 0.08, 0.10, 0.08, 0.03, 0, 0, 0, 0, 0, 0, 0],
 )
 _WEEKDAY_FACTOR = (1.08, 1.0, 1.0, 1.0, 0.97, 0.45, 0.0)  # Mon..Sun
-_REGIONAL = {"504": "BVDKKV-MNPB", "505": "BVDKKV-MNPB", "510": "BVDKKV-MNPB"}
-_REGIONAL |= {"515": "BVTW-QN", "516": "BVTW-QN", "517": "BVTW-QN"}
 
 
 @dataclass(frozen=True)
@@ -96,7 +93,7 @@ class HealthEncounterStream:
         pop = np.array([u.population or 1 for u in self.units], dtype=float)
         self._share = pop / pop.sum()
         local = [f"TTYT-{u.parent_code}" for u in self.units]
-        regional = [_REGIONAL.get(u.parent_code or "", "BVDK-QN") for u in self.units]
+        regional = [REFERRAL_HOSPITAL.get(u.parent_code or "", "BVDK-QN") for u in self.units]
         self._facilities = sorted(set(local) | set(regional))
         index = {f: i for i, f in enumerate(self._facilities)}
         self._local = np.array([index[f] for f in local])

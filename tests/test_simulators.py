@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import statistics
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,7 +15,7 @@ from models.events import REGISTRY, parse_event
 from models.sources import sources_by_code
 from models.units import commune_codes
 from simulators.health import HealthEncounterStream
-from simulators.runner import backfill, collect
+from simulators.runner import backfill, collect, hour_batches
 from simulators.sinks import FileSink
 from simulators.streams import SECTORS, make_streams
 
@@ -91,3 +92,28 @@ async def test_gzip_file_of_all_streams_is_byte_identical_across_runs(tmp_path: 
     assert outputs[0] != outputs[2]
     lines = gzip.decompress(outputs[0]).splitlines()
     assert len(lines) == counts[0] > 1000
+
+
+def test_registry_baselines_match_what_the_sources_send_in_a_normal_week() -> None:
+    """``expected_per_hour`` is what completeness divides by: off baselines raise false alarms."""
+    sources = sources_by_code()
+    start = datetime(2025, 3, 9, 17, tzinfo=UTC)  # Monday 10 March, 00:00 local
+    sent: Counter[str] = Counter()
+    slots: Counter[str] = Counter()
+    for hour_start, events in hour_batches(make_streams(2), start, start + timedelta(days=7)):
+        local = hour_start + timedelta(hours=7)
+        reporting = {
+            code
+            for code, s in sources.items()
+            if local.weekday() in s.reporting_weekdays
+            and s.reporting_hours[0] <= local.hour < s.reporting_hours[1]
+        }
+        slots.update(reporting)
+        sent.update(e["source"] for e in events if e["source"] in reporting)
+    by_kind: dict[tuple[str, str], list[float]] = {}
+    for code, s in sources.items():
+        ratio = sent[code] / slots[code] / s.expected_per_hour
+        by_kind.setdefault((code.split("/")[0], s.kind), []).append(ratio)
+    assert len(by_kind) == 18
+    for kind, ratios in by_kind.items():
+        assert 0.85 < statistics.median(ratios) < 1.2, kind
