@@ -95,3 +95,23 @@ async def test_anomaly_rule_flags_a_spike_against_earlier_weeks(clean_db: AsyncE
     assert "robust z" in result.opened[0].message
     quiet = await evaluate(clean_db, "health.encounters_spike", latest + timedelta(days=8))
     assert quiet.opened == []
+
+
+async def test_opening_stays_idempotent_once_the_statement_is_prepared(
+    clean_db: AsyncEngine,
+) -> None:
+    """psycopg prepares a statement after 5 runs; the partial-index conflict must still match."""
+    from sqlalchemy import text
+
+    from app.alerts import repository
+
+    async with clean_db.begin() as conn:
+        await conn.execute(text("TRUNCATE alert"))
+        for i in range(12):
+            row = await repository.open_alert(
+                conn,
+                {"rule_code": "r", "kind": "threshold", "indicator_code": "health.encounters",
+                 "unit_code": str(i % 3), "severity": "info", "status": "open",
+                 "period_start": T0, "value": 1.0, "threshold": 0.0, "message": "m"},
+            )  # fmt: skip
+            assert (row is not None) == (i < 3)

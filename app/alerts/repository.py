@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -29,7 +29,10 @@ async def open_alert(conn: AsyncConnection, values: Row) -> Row | None:
         insert(Alert)
         .values(**values)
         .on_conflict_do_nothing(
-            index_elements=["rule_code", "unit_code"], index_where=_ALERT.c.status != "resolved"
+            # A literal predicate: with a bound parameter PostgreSQL cannot match the partial
+            # index once psycopg prepares the statement (generic plan).
+            index_elements=["rule_code", "unit_code"],
+            index_where=text("status <> 'resolved'"),
         )
         .returning(_ALERT)
     )
