@@ -12,6 +12,7 @@ from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     generate_latest,
 )
@@ -60,6 +61,10 @@ def instrument(app: FastAPI) -> None:
     latency = Histogram(
         "ioc_api_request_seconds", "API request latency", ["route"], registry=registry
     )
+    clients = Gauge("ioc_stream_clients", "Connected live-stream clients", registry=registry)
+    clients.set_function(
+        lambda: float(getattr(getattr(app.state, "hub", None), "subscriber_count", 0))
+    )
 
     @app.middleware("http")
     async def _measure(
@@ -68,9 +73,16 @@ def instrument(app: FastAPI) -> None:
         started = time.perf_counter()
         response = await call_next(request)
         route = getattr(request.scope.get("route"), "path", "unmatched")
+        if request.url.path.startswith("/api/v1/") and not route.startswith("/api/v1"):
+            route = "/api/v1" + route  # included routers report their own paths
         requests.labels(request.method, route, str(response.status_code)).inc()
         latency.labels(route).observe(time.perf_counter() - started)
         return response
+
+
+def _stream_clients(app: FastAPI) -> float:
+    hub = getattr(app.state, "hub", None)
+    return float(hub.subscriber_count) if hub is not None else 0.0
 
 
 async def _reachable(bootstrap: str) -> bool:

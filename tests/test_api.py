@@ -38,6 +38,10 @@ async def test_health_checks(client: AsyncClient) -> None:
     assert (await client.get("/healthz")).json() == {"status": "ok"}
     ready = await client.get("/readyz")
     assert ready.status_code == 200, ready.text
+    await client.get("/api/v1/indicators/health.nope/values")
+    metrics = (await client.get("/metrics")).text
+    assert 'route="/api/v1/indicators/{code}/values",status="404"} 1.0' in metrics
+    assert "ioc_stream_clients 0.0" in metrics
 
 
 @pytest.mark.parametrize(
