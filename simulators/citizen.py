@@ -22,8 +22,8 @@ from models.calendar import add_working_days_array, business_calendar
 from models.events import CITIZEN_REPORT
 from models.sources import HOTLINE_CHANNELS
 from models.units import MOUNTAIN_DISTRICTS, communes
-from simulators.base import LOCAL_OFFSET_MS, hour_rng, hour_weights
-from simulators.lifecycle import Cohort, LifecycleStream, at_local, iso_one, local_days
+from simulators.base import LOCAL_OFFSET_MS, hour_rng, hour_weights, iso_times
+from simulators.lifecycle import Cohort, LifecycleStream, at_local, local_days
 
 REPORTS_PER_DAY = 120
 CATEGORIES = ("procedures", "emergency", "environment", "infrastructure", "public_order", "other")
@@ -127,8 +127,8 @@ class CitizenReportStream(LifecycleStream):
             "channel": channel,
             "category": category,
             "level": level,
-            "received": [iso_one(int(t)) for t in received],
-            "due": [iso_one(int(t)) for t in due],
+            "received": iso_times(received),
+            "due": iso_times(due),
             "on_time": on_time,
             "rating": rng.choice(3, size=n, p=(0.86, 0.08, 0.06)),
         }

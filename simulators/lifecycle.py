@@ -3,14 +3,14 @@ spread over the following days or weeks.
 
 Every entity's whole life is drawn when it is born, from the generator of its birth hour
 (a *cohort*), so the stream stays a pure function of ``(seed, hour)``: the events of hour
-H are those of every cohort born in the last ``horizon`` hours that fall in H. Cohorts
-are cached, so a sequential backfill draws each one once; a cold start (live mode, a
-random hour) draws the horizon's cohorts first.
+H are those of every cohort born in the last ``horizon`` hours that fall in H. Each
+cohort is drawn once and its events filed under the hours they fall in, so a sequential
+backfill costs one draw per hour; a cold start (live mode, a random hour) draws the
+horizon's cohorts first.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -67,18 +67,38 @@ class LifecycleStream:
     event_type: str
 
     def __init__(self) -> None:
-        self._cache: OrderedDict[int, Cohort] = OrderedDict()
+        self._drawn: set[int] = set()
+        self._by_hour: dict[int, list[tuple[Cohort, int, int]]] = {}
+        self._floor = -(1 << 62)
 
-    def cohort(self, hour_index: int) -> Cohort:
-        """The cohort born in hour ``hour_index`` (hours since the epoch, UTC)."""
-        found = self._cache.get(hour_index)
-        if found is None:
-            found = self.draw_cohort(datetime.fromtimestamp(hour_index * 3600, UTC))
-            self._cache[hour_index] = found
-            while len(self._cache) > self.horizon_hours + 48:
-                self._cache.popitem(last=False)
-        else:
-            self._cache.move_to_end(hour_index)
+    def _index(self, born: int) -> None:
+        """Draw the cohort born in hour ``born`` and file its events under their hours."""
+        cohort = self.draw_cohort(datetime.fromtimestamp(born * 3600, UTC))
+        self._drawn.add(born)
+        hours, starts = np.unique(cohort.event_ms // 3_600_000, return_index=True)
+        ends = [*starts[1:].tolist(), len(cohort.event_ms)][: len(starts)]
+        for hour, a, b in zip(hours.tolist(), starts.tolist(), ends, strict=True):
+            self._by_hour.setdefault(hour, []).append((cohort, a, b))
+
+    def _slices(self, hour: int) -> list[tuple[Cohort, int, int]]:
+        """The cohort slices holding hour ``hour``'s events, drawing what is missing.
+
+        Only the last two days before the newest hour asked for stay indexed: asking for an
+        older hour starts the index afresh (the same events: cohorts are pure functions).
+        """
+        if hour < self._floor:
+            self._drawn.clear()
+            self._by_hour.clear()
+            self._floor = -(1 << 62)
+        for born in range(hour - self.horizon_hours, hour + 1):
+            if born not in self._drawn:
+                self._index(born)
+        found = self._by_hour.get(hour, [])
+        floor = hour - 48
+        if floor > self._floor + 24:
+            self._floor = floor
+            self._by_hour = {h: v for h, v in self._by_hour.items() if h >= floor}
+            self._drawn = {b for b in self._drawn if b >= floor - self.horizon_hours}
         return found
 
     def draw_cohort(self, hour_start: datetime) -> Cohort:
@@ -106,14 +126,8 @@ class LifecycleStream:
         raise NotImplementedError
 
     def events_for_hour(self, hour_start: datetime) -> list[EventDoc]:
-        hour = int(hour_start.timestamp()) // 3600
-        lo, hi = hour * 3_600_000, (hour + 1) * 3_600_000
         out: list[EventDoc] = []
-        for born in range(hour - self.horizon_hours, hour + 1):
-            cohort = self.cohort(born)
-            a, b = np.searchsorted(cohort.event_ms, [lo, hi])
-            if a == b:
-                continue
+        for cohort, a, b in self._slices(int(hour_start.timestamp()) // 3600):
             times = iso_times(cohort.event_ms[a:b])
             for k, i in enumerate(range(a, b)):
                 entity, stage = int(cohort.event_entity[i]), int(cohort.event_stage[i])
@@ -143,7 +157,3 @@ def at_local(days: np.ndarray, seconds_of_day: np.ndarray) -> np.ndarray:
         - 7 * 3_600_000
         + (seconds_of_day * 1000).astype(np.int64)
     )
-
-
-def iso_one(epoch_ms: int) -> str:
-    return iso_times(np.array([epoch_ms]))[0]

@@ -30,8 +30,8 @@ from models.calendar import add_working_days_array, business_calendar
 from models.events import PUBLIC_SERVICE_DOSSIER
 from models.sources import PROVINCE_DESK
 from models.units import MOUNTAIN_DISTRICTS, communes
-from simulators.base import LOCAL_OFFSET_MS, hour_rng, hour_weights
-from simulators.lifecycle import Cohort, LifecycleStream, at_local, iso_one, local_days
+from simulators.base import LOCAL_OFFSET_MS, hour_rng, hour_weights, iso_times
+from simulators.lifecycle import Cohort, LifecycleStream, at_local, local_days
 from simulators.procedures import LEVELS, catalogue
 from simulators.seasons import is_office_day
 
@@ -201,8 +201,8 @@ class DossierStream(LifecycleStream):
             "online": online,
             "proc": proc,
             "online_level": cat.online_level(proc, year),
-            "received": [iso_one(int(t)) for t in received],
-            "due": [iso_one(int(t)) for t in due],
+            "received": iso_times(received),
+            "due": iso_times(due),
             "fee": fee,
             "issues": issues,
             "synced": rng.random(n) < 0.97,

@@ -121,10 +121,13 @@ class FileSink:
 
     def __init__(self, path: Path) -> None:
         raw = path.open("wb")
-        # mtime=0 keeps the gzip header free of the clock: same seed, same bytes.
+        # mtime=0 keeps the gzip header free of the clock: same seed, same bytes. Level 6
+        # compresses nearly as well as 9 at twice the speed.
         self._file: BinaryIO | gzip.GzipFile = raw
         if path.suffix == ".gz":
-            self._file = gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0)
+            self._file = gzip.GzipFile(
+                filename="", fileobj=raw, mode="wb", mtime=0, compresslevel=6
+            )
         self._raw = raw
 
     async def send(self, items: Sequence[Outgoing]) -> None:
