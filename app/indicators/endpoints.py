@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 
 from app.auth import CurrentPrincipal
 from app.indicators import service
 from app.indicators.schemas import IndicatorSeries, Ranking
+from app.indicators.service import Question
 from app.kit.buckets import Bucket
 from app.kit.db import ConnDep
 from app.kit.ranges import RangeDep, aware
@@ -46,8 +47,7 @@ async def get_indicator(code: Code) -> Indicator:
     return service.get_indicator(code)
 
 
-@router.get("/{code}/values")
-async def indicator_values(
+async def series_question(
     conn: ConnDep,
     principal: CurrentPrincipal,
     code: Code,
@@ -56,13 +56,21 @@ async def indicator_values(
     level: LevelQ = None,
     bucket: Bucket = Bucket.DAY,
     hierarchy: Hierarchy = "2020",
-) -> IndicatorSeries:
-    """A time-bucketed series of one indicator for the units at a level within a unit."""
+) -> Question:
+    """The series a request asks for, checked: shared by values and open-data exports."""
     indicator = service.get_indicator(code, principal)
-    question = await service.ask(
+    return await service.ask(
         conn, indicator, unit=unit, level=level, bucket=bucket, start=period.start,
         end=period.end, hierarchy=hierarchy,
     )  # fmt: skip
+
+
+SeriesQuestion = Annotated[Question, Depends(series_question)]
+
+
+@router.get("/{code}/values")
+async def indicator_values(conn: ConnDep, question: SeriesQuestion) -> IndicatorSeries:
+    """A time-bucketed series of one indicator for the units at a level within a unit."""
     return await service.series(conn, question)
 
 
