@@ -11,24 +11,18 @@ and the COPY ÷ INSERT ratio.
 
 from __future__ import annotations
 
-import argparse
-import asyncio
-import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from bench.ingest_support import bench_database, run
 from ingest import store
 from ingest.streams import HEALTH_ENCOUNTERS
-from ioc.embedded import embedded_postgres
-from ioc.services import upgrade
-from models.db import make_engine
 from models.events import validate_event
 from models.partitions import ensure_month_partitions
 from tests import ingest_builders as b
@@ -73,36 +67,27 @@ async def timed(
 async def main(n: int, size: int) -> None:
     work = batches(n, size)
     total = n * size
-    with tempfile.TemporaryDirectory() as tmp, embedded_postgres(Path(tmp), "bench") as url:
-        engine = make_engine(url)
-        try:
-            await upgrade(url, engine)
+    async with bench_database() as engine:
+        async with engine.begin() as conn:
+            await ensure_month_partitions(conn, "health_encounter", [work[0][0]["occurred_at"]])
+        results = {}
+        for name, write in (("insert", by_insert), ("copy", by_copy)):
             async with engine.begin() as conn:
-                await ensure_month_partitions(conn, "health_encounter", [work[0][0]["occurred_at"]])
-            results = {}
-            for name, write in (("insert", by_insert), ("copy", by_copy)):
-                async with engine.begin() as conn:
-                    await conn.execute(text("TRUNCATE health_encounter"))
-                new_s, new_n = await timed(engine, work, write)
-                again_s, again_n = await timed(engine, work, write)
-                assert (new_n, again_n) == (total, 0), (name, new_n, again_n)
-                results[name] = (new_s, again_s)
-                print(
-                    f"{name:>6}: new {total / new_s:>9,.0f} events/s   "
-                    f"replay {total / again_s:>9,.0f} events/s"
-                )
-            (i_new, i_again), (c_new, c_again) = results["insert"], results["copy"]
+                await conn.execute(text("TRUNCATE health_encounter"))
+            new_s, new_n = await timed(engine, work, write)
+            again_s, again_n = await timed(engine, work, write)
+            assert (new_n, again_n) == (total, 0), (name, new_n, again_n)
+            results[name] = (new_s, again_s)
             print(
-                f"copy ÷ insert throughput: new {i_new / c_new:.2f}×, "
-                f"replay {i_again / c_again:.2f}×  ({n} batches of {size})"
+                f"{name:>6}: new {total / new_s:>9,.0f} events/s   "
+                f"replay {total / again_s:>9,.0f} events/s"
             )
-        finally:
-            await engine.dispose()
+        (i_new, i_again), (c_new, c_again) = results["insert"], results["copy"]
+        print(
+            f"copy ÷ insert throughput: new {i_new / c_new:.2f}×, "
+            f"replay {i_again / c_again:.2f}×  ({n} batches of {size})"
+        )
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--batches", type=int, default=10)
-    parser.add_argument("--size", type=int, default=2000)
-    args = parser.parse_args()
-    asyncio.run(main(args.batches, args.size))
+    run(__doc__ or "", main)

@@ -6,18 +6,12 @@ lifecycle merges, freshness, notice) on a mix of every stream, new and replayed.
 
 from __future__ import annotations
 
-import argparse
-import asyncio
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
+from bench.ingest_support import bench_database, run
 from ingest.deadletter import RawMessage
 from ingest.writer import Writer
-from ioc.embedded import embedded_postgres
-from ioc.services import upgrade
-from models.db import make_engine
 from models.events import dump_event
 from tests import ingest_builders as b
 
@@ -48,28 +42,19 @@ def mixed(batch: int, size: int) -> list[RawMessage]:
 async def main(n: int, size: int) -> None:
     work = [mixed(k, size) for k in range(n)]
     total = n * size
-    with tempfile.TemporaryDirectory() as tmp, embedded_postgres(Path(tmp), "bench") as url:
-        engine = make_engine(url)
-        try:
-            await upgrade(url, engine)
-            writer = Writer(engine)
-            for label in ("new", "replay"):
-                started = time.perf_counter()
-                inserted = 0
-                for messages in work:
-                    inserted += (await writer.write(messages)).inserted
-                seconds = time.perf_counter() - started
-                print(
-                    f"{label:>6}: {total / seconds:>8,.0f} events/s "
-                    f"({inserted} stored, {n} batches of {size})"
-                )
-        finally:
-            await engine.dispose()
+    async with bench_database() as engine:
+        writer = Writer(engine)
+        for label in ("new", "replay"):
+            started = time.perf_counter()
+            inserted = 0
+            for messages in work:
+                inserted += (await writer.write(messages)).inserted
+            seconds = time.perf_counter() - started
+            print(
+                f"{label:>6}: {total / seconds:>8,.0f} events/s "
+                f"({inserted} stored, {n} batches of {size})"
+            )
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--batches", type=int, default=10)
-    parser.add_argument("--size", type=int, default=2000)
-    args = parser.parse_args()
-    asyncio.run(main(args.batches, args.size))
+    run(__doc__ or "", main)

@@ -41,7 +41,7 @@ async def insert_events(conn: AsyncConnection, spec: EventTable, rows: list[Row]
     """Insert the rows; return only those that were new (what the roll-ups may count).
 
     Binary ``COPY`` into a per-session staging table, then one ``INSERT … SELECT … ON
-    CONFLICT DO NOTHING RETURNING``: about 10× the throughput of a multi-row ``INSERT``
+    CONFLICT DO NOTHING RETURNING``: 4–10× the throughput of a multi-row ``INSERT``
     (``bench/ingest_insert_vs_copy.py``), with the same dedupe on the primary key.
     """
     if not rows:
