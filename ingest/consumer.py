@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ from ingest.deadletter import KafkaDeadLetters, RawMessage, dead_letter_topic
 from ingest.maintenance import maintain
 from ingest.topics import ensure_topics
 from ingest.writer import BatchResult, Writer
+from models.events import REGISTRY
 
 log = structlog.get_logger("ingest")
 
@@ -49,6 +50,21 @@ class FinishBatchOnRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         log.info("partitions assigned", partitions=sorted(str(tp) for tp in assigned))
+
+
+def group_for(group_id: str, sectors: Collection[str] | None) -> str:
+    """The consumer group of a worker limited to some sectors: one group per family set, so
+    each family keeps its own offsets and scales on its own."""
+    return f"{group_id}.{'+'.join(sorted(sectors))}" if sectors else group_id
+
+
+def check_sectors(sectors: Collection[str]) -> list[str]:
+    """The sectors named, each one a sector of the type registry, or ValueError."""
+    known = sorted({t.sector for t in REGISTRY.values()})
+    unknown = sorted(set(sectors) - set(known))
+    if unknown:
+        raise ValueError(f"unknown sector(s) {', '.join(unknown)}; choose from {', '.join(known)}")
+    return sorted(set(sectors))
 
 
 def write_health(path: Path, **status: object) -> None:
@@ -71,10 +87,17 @@ async def consume(
     on_batch: Callable[[BatchResult], None] | None = None,
     health_file: Path | None = None,
     retention_days: int | None = None,
+    sectors: Collection[str] | None = None,
 ) -> None:
-    """Consume until ``stop`` is set (or the task is cancelled), then leave the group cleanly."""
+    """Consume until ``stop`` is set (or the task is cancelled), then leave the group cleanly.
+
+    ``sectors`` limits the worker to those stream families (one service per family, same
+    code); give each family its own ``group_id`` (see :func:`group_for`).
+    """
     stop = stop or asyncio.Event()
     topics = await ensure_topics(bootstrap, topic_prefix, partitions)
+    if sectors:
+        topics = [t for t in topics if t.split(".")[-2] in set(sectors)]
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap,
         group_id=group_id,

@@ -11,7 +11,7 @@ from pathlib import Path
 import structlog
 from prometheus_client import start_http_server
 
-from ingest.consumer import consume
+from ingest.consumer import consume, group_for
 from ingest.writer import Writer
 from models.db import make_engine
 from models.settings import Settings
@@ -26,6 +26,7 @@ async def run_worker(
     bootstrap: str,
     metrics_port: int | None,
     health_file: Path | None,
+    sectors: list[str] | None = None,
 ) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -40,13 +41,14 @@ async def run_worker(
             Writer(engine),
             bootstrap=bootstrap,
             topic_prefix=settings.topic_prefix,
-            group_id=settings.consumer_group,
+            group_id=group_for(settings.consumer_group, sectors),
             partitions=settings.topic_partitions,
             max_records=settings.batch_max_records,
             timeout_ms=settings.batch_timeout_ms,
             stop=stop,
             health_file=health_file,
             retention_days=settings.retention_days,
+            sectors=sectors,
         )
         log.info("stopped: last batch committed, group left")
     finally:

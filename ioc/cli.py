@@ -105,13 +105,22 @@ def ingest(
     health_file: Annotated[
         Path | None, typer.Option(help="Rewrite this file after every poll (liveness).")
     ] = None,
+    sectors: Annotated[
+        str | None,
+        typer.Option(help="Only these stream families, e.g. health,public_service (own group)."),
+    ] = None,
 ) -> None:
-    """Consume every event topic into the store (needs IOC_KAFKA_BOOTSTRAP); SIGTERM stops
+    """Consume the event topics into the store (needs IOC_KAFKA_BOOTSTRAP); SIGTERM stops
     after the batch in hand is committed."""
+    from ingest.consumer import check_sectors
     from ingest.worker import run_worker
 
     settings = _settings()
     bootstrap = _require_bootstrap(settings)
+    try:
+        families = check_sectors(sectors.split(",")) if sectors else None
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
     with services(settings, need_broker=False) as svc:
         _run(
             run_worker(
@@ -120,6 +129,7 @@ def ingest(
                 bootstrap=bootstrap,
                 metrics_port=metrics_port or settings.ingest_metrics_port,
                 health_file=health_file or settings.ingest_health_file,
+                sectors=families,
             )
         )
 

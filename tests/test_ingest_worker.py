@@ -1,4 +1,5 @@
-"""``ioc ingest`` as operators run it: metrics, a health file, and a clean stop on SIGTERM."""
+"""``ioc ingest`` as operators run it: one stream family, metrics, a health file, and a clean
+stop on SIGTERM."""
 
 from __future__ import annotations
 
@@ -58,11 +59,14 @@ async def test_worker_serves_metrics_and_stops_cleanly_on_sigterm(
         str(port),
         "--health-file",
         str(health),
+        "--sectors",
+        "health,education",
         env=env,
     )
     try:
         docs = [b.encounter(T0 + timedelta(minutes=i), i) for i in range(20)]
         docs.append({**docs[0], "subject": "99999", "id": "8f9c3f64-5717-4562-b3fc-2c963f66afa6"})
+        docs.append(b.arrival(T0))  # another family: left to the tourism workers
         sink = KafkaSink(kafka_bootstrap, topic_prefix)
         await sink.send(docs)
         await sink.close()
@@ -78,6 +82,8 @@ async def test_worker_serves_metrics_and_stops_cleanly_on_sigterm(
         assert "ioc_ingest_batch_seconds_count" in metrics
         assert "ioc_ingest_consumer_lag{" in metrics
         assert orjson.loads(health.read_bytes())["status"] == "ok"
+        assert await scalar(clean_db, "SELECT count(*) FROM tourism_arrival") == 0
+        assert f"{topic_prefix}.tourism.arrival" not in metrics
 
         worker.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(worker.wait(), 30) == 0
