@@ -47,6 +47,9 @@ async def insert_events(conn: AsyncConnection, spec: EventTable, rows: list[Row]
     if not rows:
         return []
     table = spec.table
+    unknown = rows[0].keys() - table.c.keys()
+    if unknown:  # a contract grew without a migration: refuse rather than drop data
+        raise LookupError(f"{table.name} has no column for {sorted(unknown)}")
     columns = [c for c in table.c if c.name in rows[0]]
     names = ", ".join(f'"{c.name}"' for c in columns)
     staging = f"staging_{table.name}"
