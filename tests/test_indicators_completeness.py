@@ -36,8 +36,8 @@ def hourly(source: Any, hours: int) -> list[dict[str, Any]]:
     """More than the registry expects in each hour, so the source is complete while it sends."""
     per_hour = int(source.expected_per_hour) + 2
     return [
-        b.encounter(DAY + timedelta(hours=h, minutes=m * 5), m, source=source.code,
-                    subject=source.commune_code)
+        b.encounter(DAY + timedelta(hours=h, seconds=m * 3600 // per_hour), m,
+                    source=source.code, subject=source.commune_code)
         for h in range(hours)
         for m in range(per_hour)
     ]  # fmt: skip

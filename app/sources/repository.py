@@ -73,3 +73,16 @@ async def freshness(conn: AsyncConnection) -> dict[str, Freshness]:
     )
     # Ordered by last_event_at, so the newest event type of each source wins.
     return {r.source: Freshness(r.last_event_at, r.last_ingested_at, r.lag_seconds) for r in rows}
+
+
+async def last_hours(
+    conn: AsyncConnection, *, start: datetime, end: datetime
+) -> dict[str, datetime]:
+    """Per source, the newest hour with events in ``[start, end)``: where a source stood at
+    ``end`` when it has sent more since (freshness keeps only the newest event)."""
+    rows = await conn.execute(
+        select(_HOURLY.c.source, func.max(_HOURLY.c.bucket_start))
+        .where(_HOURLY.c.bucket_start >= start, _HOURLY.c.bucket_start < end)
+        .group_by(_HOURLY.c.source)
+    )
+    return {source: hour for source, hour in rows}

@@ -149,6 +149,7 @@ async def source_statuses(
         acc[1] += row.on_time
         acc[2] += row.lag_seconds_sum
     fresh = await repository.freshness(conn)
+    hours_seen = await repository.last_hours(conn, start=start, end=end)
     hours = reporting_hours_by_period(sources, Bucket.YEAR, start, as_of)
     items = []
     for source in sources:
@@ -156,6 +157,8 @@ async def source_statuses(
         expected = sum(hours[source.code].values()) * source.expected_per_hour
         seen = fresh.get(source.code)
         last = seen.last_event_at if seen and seen.last_event_at < end else None
+        if seen and last is None and source.code in hours_seen:  # it has sent more since
+            last = min(hours_seen[source.code] + HOUR, end)
         status, silent_hours = status_of(source, last, start, as_of)
         items.append(
             SourceStatus(
