@@ -115,3 +115,27 @@ async def test_rollups_are_consistent_across_levels(replayed: AsyncClient) -> No
         assert await by_period(code, "district") == province, code
         assert await by_period(code, "commune") == province, code
         assert await by_period(code, "province", "2025") == province, code
+
+
+async def test_ranking_orders_districts_best_first_with_the_province(
+    replayed: AsyncClient,
+) -> None:
+    params = {"period": "2025-10-13T10:00:00+07:00", "bucket": "day", "level": "district"}
+    ranking = (
+        await replayed.get("/api/v1/indicators/education.attendance_rate/ranking", params=params)
+    ).json()
+    values = [u["value"] for u in ranking["units"]]
+    assert len(values) > 10 and values == sorted(values, reverse=True)
+    assert [u["rank"] for u in ranking["units"]] == list(range(1, len(values) + 1))
+    assert ranking["period_start"] == "2025-10-13T00:00:00+07:00"
+    province = ranking["overall"]
+    assert province["unit_code"] == "49"
+    assert province["numerator"] == sum(u["numerator"] for u in ranking["units"])
+    assert min(values) <= province["value"] <= max(values)
+
+    # Lower is better for overdue dossiers: the best district has the smallest rate.
+    overdue = (
+        await replayed.get("/api/v1/indicators/ps.overdue_rate/ranking", params=params)
+    ).json()["units"]
+    rates = [u["value"] for u in overdue if u["value"] is not None]
+    assert rates == sorted(rates)
