@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
@@ -27,6 +28,18 @@ class Stream(Protocol):
     def events_for_hour(self, hour_start: datetime) -> list[EventDoc]:
         """All events whose time falls in ``[hour_start, hour_start + 1 h)``."""
         ...
+
+
+@dataclass
+class SeededStream:
+    """What every generated stream is set up with: its seed and a volume factor (1 = the
+    province's real volume)."""
+
+    seed: int
+    scale: float = 1.0
+
+    def __post_init__(self) -> None:
+        """Streams prepare their tables here (declared so subclasses' inits call it)."""
 
 
 def hour_rng(seed: int, stream: str, hour_start: datetime) -> np.random.Generator:

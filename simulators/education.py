@@ -24,7 +24,15 @@ import numpy as np
 from models.events import EDUCATION_ATTENDANCE, EDUCATION_REPORT
 from models.sources import GRADES, SourceSystem, sources_of
 from models.units import MOUNTAIN_DISTRICTS, communes
-from simulators.base import LOCAL_OFFSET_MS, EventDoc, envelope, hour_rng, id_strings, iso_times
+from simulators.base import (
+    LOCAL_OFFSET_MS,
+    EventDoc,
+    SeededStream,
+    envelope,
+    hour_rng,
+    id_strings,
+    iso_times,
+)
 from simulators.lifecycle import at_local
 from simulators.seasons import ATTENDANCE_BY_MONTH, is_school_day
 
@@ -59,12 +67,12 @@ def report_periods(year: int) -> list[tuple[str, dt.date]]:
 
 
 @dataclass
-class AttendanceStream:
-    """One record per school × grade × school day."""
-
-    seed: int
-    scale: float = 1.0
+class _EducationStream(SeededStream):
     name: str = "education"
+
+
+class AttendanceStream(_EducationStream):
+    """One record per school × grade × school day."""
 
     def __post_init__(self) -> None:
         self._schools = _school_schedule()
@@ -121,13 +129,8 @@ class AttendanceStream:
         return out
 
 
-@dataclass
-class SchoolReportStream:
+class SchoolReportStream(_EducationStream):
     """Periodic reports with their headcounts, filed around each due date."""
-
-    seed: int
-    scale: float = 1.0
-    name: str = "education"
 
     def __post_init__(self) -> None:
         self._schools = _school_schedule()

@@ -31,6 +31,7 @@ from models.units import Unit, communes
 from simulators.base import (
     LOCAL_OFFSET_MS,
     EventDoc,
+    SeededStream,
     envelope,
     hour_rng,
     hour_weights,
@@ -80,13 +81,15 @@ class _Encounters:
 
 
 @dataclass
-class HealthEncounterStream:
+class _HealthStream(SeededStream):
+    name: str = "health"
+
+
+@dataclass
+class HealthEncounterStream(_HealthStream):
     """Seeded encounter generator over the province's communes."""
 
-    seed: int
     units: tuple[Unit, ...] = field(default_factory=communes)
-    scale: float = 1.0
-    name: str = "health"
 
     def __post_init__(self) -> None:
         self._codes = [u.code for u in self.units]
@@ -179,13 +182,8 @@ def _draw(stream: HealthEncounterStream, hour_start: datetime) -> _Encounters:
     return _draw_cached((stream.seed, stream.scale), hour_start)
 
 
-@dataclass
-class HealthClaimStream:
+class HealthClaimStream(_HealthStream):
     """BHYT claims: one per insured encounter, sent within the hour of the visit."""
-
-    seed: int
-    scale: float = 1.0
-    name: str = "health"
 
     def __post_init__(self) -> None:
         self._encounters = HealthEncounterStream(seed=self.seed, scale=self.scale)
@@ -230,13 +228,8 @@ class HealthClaimStream:
         return out
 
 
-@dataclass
-class BedCensusStream:
+class BedCensusStream(_HealthStream):
     """Each HIS reports its beds once an hour, a few minutes past the hour."""
-
-    seed: int
-    scale: float = 1.0
-    name: str = "health"
 
     def __post_init__(self) -> None:
         self._sources = sources_of("health")

@@ -25,6 +25,7 @@ from models.sources import sources_of
 from simulators.base import (
     LOCAL_OFFSET_MS,
     EventDoc,
+    SeededStream,
     envelope,
     hour_rng,
     hour_weights,
@@ -50,12 +51,12 @@ CHANNELS = ("app", "portal", "social")
 
 
 @dataclass
-class TourismArrivalStream:
-    """Parties arriving at sites (``site_visit``) and checking in at lodgings."""
-
-    seed: int
-    scale: float = 1.0
+class _TourismStream(SeededStream):
     name: str = "tourism"
+
+
+class TourismArrivalStream(_TourismStream):
+    """Parties arriving at sites (``site_visit``) and checking in at lodgings."""
 
     def __post_init__(self) -> None:
         places = sources_of("tourism", "site") + sources_of("tourism", "lodging")
@@ -112,13 +113,8 @@ class TourismArrivalStream:
         return out
 
 
-@dataclass
-class TourismFeedbackStream:
+class TourismFeedbackStream(_TourismStream):
     """Reviews and social-media mentions, scored by the platform's sentiment analysis."""
-
-    seed: int
-    scale: float = 1.0
-    name: str = "tourism"
 
     def __post_init__(self) -> None:
         self._arrivals = TourismArrivalStream(seed=self.seed, scale=self.scale)
