@@ -13,12 +13,14 @@ from typing import Any
 import pytest
 import uvicorn
 from httpx import AsyncClient
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.main import create_app
 from ingest.writer import RawMessage, Writer
 from models.events import dump_event
 from models.settings import Settings
+from models.units import legacy_units
 from tests import ingest_builders as b
 from tests.conftest import ADMIN_API_KEY
 from tests.helpers import wait_for
@@ -38,7 +40,8 @@ async def server(clean_db: AsyncEngine, database_url: str) -> AsyncIterator[Serv
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    settings = Settings(admin_api_key=ADMIN_API_KEY, alert_interval_seconds=0)
+    # Alerts evaluate on change notices; the hourly timer never fires within a test.
+    settings = Settings(admin_api_key=ADMIN_API_KEY, alert_interval_seconds=3600)
     app = create_app(database_url, settings=settings)
     uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     task = asyncio.create_task(uv.serve())
@@ -142,3 +145,28 @@ async def test_public_clients_get_open_indicators_only(server: Server) -> None:
         assert unknown.status_code == 404 and "health.encounters" in unknown.text
         bad_unit = await client.get("/api/v1/stream", params={"unit": "99999"})
         assert bad_unit.status_code == 404
+
+
+async def test_an_alert_opened_by_new_data_reaches_operators(
+    server: Server, clean_db: AsyncEngine
+) -> None:
+    async with clean_db.begin() as conn:
+        await conn.execute(text("TRUNCATE alert"))
+    hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=2)
+    source = b.source_for(b.ev.HEALTH_ENCOUNTER)
+    operator = {"X-API-Key": ADMIN_API_KEY}
+    params = {"indicator": "health.emergency_share"}
+    async with (
+        AsyncClient(base_url=server.base, timeout=10) as client,
+        client.stream("GET", "/api/v1/stream", params=params, headers=operator) as response,
+    ):
+        stream = events(response.aiter_lines())
+        await wait_for(lambda: server.app.state.hub.subscriber_count > 0, 5, "subscribing")
+        # Every third of 30 encounters an emergency: 33% > the rule's 25% over 6 hours.
+        await ingest(clean_db, [b.encounter(hour + timedelta(minutes=i), i) for i in range(30)])
+        alert = (await asyncio.wait_for(next_event(stream, "alert"), 10))["data"]
+    assert alert["rule_code"] == "health.emergency_share_high"
+    assert alert["status"] == "open" and alert["value"] == 33.33
+    assert alert["unit_code"] == next(
+        u.parent_code for u in legacy_units() if u.code == source.commune_code
+    )

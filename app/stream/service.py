@@ -26,12 +26,15 @@ from app.sources import service as sources
 from app.stream import repository
 from app.stream.schemas import StreamEvent, Subscription
 from app.units import repository as units_repo
-from models.catalogue import CATALOGUE
+from models.alert_rules import RULES, AlertRule
+from models.catalogue import BY_CODE, CATALOGUE
 from models.indicators import Indicator, Metric
 from models.notify import ChangeNotice
 
 log = structlog.get_logger("stream")
 DEBOUNCE_SECONDS = 0.1
+ALERT_THROTTLE = 10.0
+"""Seconds between alert evaluations triggered by change notices (a burst is one)."""
 RESUME_WINDOW_SECONDS = 300.0
 """After the last client leaves, keep buffering this long so a reconnect can resume."""
 MAX_DAYS_PER_UPDATE = 7
@@ -89,6 +92,7 @@ class Hub:
         self._ancestors: dict[str, set[str]] | None = None
         self._source_status: dict[str, str] = {}
         self._last_client_at = 0.0
+        self._alerts_at = 0.0
         self.listening = asyncio.Event()
 
     # --- subscribers ----------------------------------------------------------------------
@@ -185,7 +189,9 @@ class Hub:
             while not self._notices.empty():
                 batch.append(self._notices.get_nowait())
             try:
-                await self.on_change(merge(batch))
+                notice = merge(batch)
+                await self.on_change(notice)
+                await self.alerts_after(notice)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -258,9 +264,19 @@ class Hub:
             self._ancestors = ancestors
         return {u for c in communes for u in self._ancestors.get(c, {c})}
 
-    async def evaluate_alerts(self, as_of: datetime) -> None:
+    async def alerts_after(self, notice: ChangeNotice) -> None:
+        """Evaluate the rules the changed roll-ups feed, at most every ``ALERT_THROTTLE``."""
+        if self._alert_interval <= 0 or time.monotonic() - self._alerts_at < ALERT_THROTTLE:
+            return
+        changed = set(notice.rollups)
+        rules = tuple(r for r in RULES if rollups_of(BY_CODE[r.indicator]) & changed)
+        if rules:
+            await self.evaluate_alerts(datetime.now(UTC), rules)
+
+    async def evaluate_alerts(self, as_of: datetime, rules: tuple[AlertRule, ...] = RULES) -> None:
+        self._alerts_at = time.monotonic()
         async with self._engine.begin() as conn:
-            result = await alerts.evaluate(conn, as_of)
+            result = await alerts.evaluate(conn, as_of, rules=rules)
         for alert in (*result.opened, *result.resolved):
             self.publish(
                 "alert", alert.model_dump(mode="json"), indicator=alert.indicator_code,
