@@ -101,3 +101,27 @@ async def test_shares_and_counts_roll_up_from_communes(
     assert share[0]["denominator"] == len(events)
     assert share[0]["value"] == round(100 * emergencies / len(events), 2)
     assert share[0]["period_start"].endswith("+07:00")
+
+
+async def test_units_tree_and_detail_in_both_hierarchies(client: AsyncClient) -> None:
+    tree = (await client.get("/api/v1/units")).json()
+    assert [u["code"] for u in tree] == ["49"]
+    districts = tree[0]["children"]
+    assert len(districts) == 17 and all(d["level"] == "district" for d in districts)
+    assert sum(len(d["children"]) for d in districts) == len(communes())
+    assert tree[0]["lat"] is not None
+
+    hoi_an = (await client.get("/api/v1/units/503")).json()
+    assert [a["code"] for a in hoi_an["ancestors"]] == ["49"]
+    assert {c["code"] for c in hoi_an["children"]} == {
+        u.code for u in communes() if u.parent_code == "503"
+    }
+
+    city = (await client.get("/api/v1/units", params={"hierarchy": "2025"})).json()
+    assert len(city) == 1 and all(c["level"] == "commune" for c in city[0]["children"])
+    missing = await client.get("/api/v1/units/503", params={"hierarchy": "2025"})
+    assert missing.status_code == 404 and city[0]["code"] in missing.json()["detail"]
+    no_district = await client.get(
+        VALUES.format("health.encounters"), params={"hierarchy": "2025", "level": "district"}
+    )
+    assert no_district.status_code == 422 and "commune" in no_district.json()["detail"]
