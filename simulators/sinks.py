@@ -143,8 +143,9 @@ class HttpSink:
 
     A batch is a JSON array (``application/cloudevents-batch+json``) with the API key in
     ``X-API-Key``. A message that is not valid JSON goes alone, so it spoils no other
-    event's request. 4xx answers are counted as rejected (the gateway said no, that is its
-    job); 5xx and connection errors are retried, then raised.
+    event's request. The gateway's verdicts (``accepted`` / ``rejected`` per batch) are
+    tallied; 4xx answers count as rejected requests (the gateway said no, that is its job);
+    5xx and connection errors are retried, then raised.
     """
 
     def __init__(
@@ -165,6 +166,8 @@ class HttpSink:
         self._retries = retries
         self.responses: Counter[int] = Counter()
         self.rejected_requests = 0
+        self.verdicts: Counter[str] = Counter()
+        """Events the gateway said it ``accepted`` / ``rejected``."""
 
     async def send(self, items: Sequence[Outgoing]) -> None:
         batch: list[bytes] = []
@@ -191,13 +194,25 @@ class HttpSink:
                     raise
             else:
                 if response.status_code < 500:
-                    self.responses[response.status_code] += 1
-                    if response.status_code >= 400:
-                        self.rejected_requests += 1
+                    self._tally(response)
                     return
                 if attempt == self._retries:
                     response.raise_for_status()
             await asyncio.sleep(0.2 * 2**attempt)
+
+    def _tally(self, response: httpx.Response) -> None:
+        self.responses[response.status_code] += 1
+        if response.status_code >= 400:
+            self.rejected_requests += 1
+            return
+        try:
+            verdict = response.json()
+        except ValueError:
+            return
+        if isinstance(verdict, dict):
+            for key in ("accepted", "rejected"):
+                if isinstance(verdict.get(key), int):
+                    self.verdicts[key] += verdict[key]
 
     async def close(self) -> None:
         await self._client.aclose()
