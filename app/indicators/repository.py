@@ -2,25 +2,25 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Table,
     and_,
-    column,
+    case,
     func,
     literal_column,
-    or_,
     select,
     true,
-    values,
 )  # fmt: skip
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.kit.buckets import Bucket
 from models.indicators import Metric
-from models.tables import AdminUnit, AdminUnitClosure, Base, Timestamp
+from models.tables import AdminUnit, AdminUnitClosure, Base
 
 Sums = dict[tuple[str, datetime], tuple[float, datetime | None]]
 _CLOSURE = AdminUnitClosure.__table__
@@ -135,39 +135,99 @@ async def lifecycle_counts(
     unit: str,
     level: str,
     hierarchy: str,
-    periods: list[tuple[datetime, datetime]],
+    bucket: Bucket,
+    start: datetime,
+    end: datetime,
 ) -> Sums:
     """Entities of a lifecycle state table open at each bucket's start (carried over), or
-    open and past their deadline at its end, per unit at ``level``."""
+    open and past their deadline at its end, per unit at ``level``.
+
+    Counted as differences of running totals, never by pairing entities with buckets:
+    open at t = #(received < t) − #(done < t), and overdue-open at t =
+    #(deadline < t) − #(max(deadline, done) < t), since every entity is received before its
+    deadline and its completion. Each running total is one GROUP BY over the state table.
+    """
     table = Base.metadata.tables[str(metric.rollup)]
+    periods = bucket.periods(start, end)
     if not periods:
         return {}
     done = table.c["completed_at"] if "completed_at" in table.c else table.c["resolved_at"]
-    due: ColumnElement[datetime] = table.c.due_at
+    due: ColumnElement[Any] = table.c.due_at
     if "supplement_days" in table.c:  # the citizen's supplement time moves the deadline
         due = due + table.c.supplement_days * literal_column("interval '1 day'")
-    bounds = values(column("p_start", Timestamp), column("p_end", Timestamp), name="periods").data(
-        periods
-    )
-    at = bounds.c.p_start if metric.kind == "open_at_start" else bounds.c.p_end
-    is_open = and_(table.c.received_at < at, or_(done.is_(None), done >= at))
-    if metric.kind == "open_overdue_at_end":
-        is_open = and_(is_open, due < at)
+    plus: ColumnElement[Any] = table.c.received_at
+    minus: ColumnElement[Any] = done
+    at_end = metric.kind == "open_overdue_at_end"
+    if at_end:
+        # greatest() skips NULLs: an entity never done must stay NULL (never subtracted).
+        plus, minus = due, case((done.is_(None), None), else_=func.greatest(due, done))
+    scope = _Scope(unit, level, hierarchy, bucket, periods[0][0], periods[-1][1])
+    added = await _running_totals(conn, table, plus, scope)
+    removed = await _running_totals(conn, table, minus, scope)
+    out: Sums = {}
+    for unit_code in added:
+        ups, downs = added[unit_code], removed.get(unit_code)
+        for p_start, p_end in periods:
+            moment = p_end if at_end else p_start
+            total = ups.before(moment) - (downs.before(moment) if downs else 0)
+            if total > 0:
+                stamps = [t.as_of for t in (ups, downs) if t is not None and t.as_of is not None]
+                out[unit_code, p_start] = (float(total), max(stamps) if stamps else None)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Scope:
+    unit: str
+    level: str
+    hierarchy: str
+    bucket: Bucket
+    first: datetime
+    last: datetime
+
+
+@dataclass
+class _Totals:
+    """Entities per unit whose timestamp is before the range, then per bucket inside it."""
+
+    base: int = 0
+    by_bucket: dict[datetime, int] = field(default_factory=dict)
+    as_of: datetime | None = None
+
+    def before(self, moment: datetime) -> int:
+        return self.base + sum(n for b, n in self.by_bucket.items() if b < moment)
+
+
+async def _running_totals(
+    conn: AsyncConnection,
+    table: Table,
+    moment: ColumnElement[Any],
+    scope: _Scope,
+) -> dict[str, _Totals]:
     at_level, within, on_level, on_within = _units_at_level(
-        hierarchy, level, unit, table.c.commune_code
+        scope.hierarchy, scope.level, scope.unit, table.c.commune_code
     )
+    period = case((moment < scope.first, None), else_=scope.bucket.start_of(moment)).label("period")
     stmt = (
         select(
             at_level.c.ancestor_code.label("unit_code"),
-            bounds.c.p_start,
-            func.count().label("total"),
+            period,
+            func.count().label("n"),
             func.max(table.c.updated_at).label("as_of"),
         )
         .select_from(table)
         .join(at_level, on_level)
         .join(within, on_within)
-        .join(bounds, is_open)
-        .group_by(at_level.c.ancestor_code, bounds.c.p_start)
+        .where(moment < scope.last)  # a NULL moment (never done) is never before anything
+        .group_by(at_level.c.ancestor_code, period)
     )
-    rows = (await conn.execute(stmt)).all()
-    return {(r.unit_code, r.p_start): (float(r.total), r.as_of) for r in rows}
+    out: dict[str, _Totals] = {}
+    for row in await conn.execute(stmt):
+        totals = out.setdefault(row.unit_code, _Totals())
+        if row.period is None:
+            totals.base += row.n
+        else:
+            totals.by_bucket[row.period] = row.n
+        if totals.as_of is None or row.as_of > totals.as_of:
+            totals.as_of = row.as_of
+    return out

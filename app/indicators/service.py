@@ -119,8 +119,9 @@ async def _one_metric(conn: AsyncConnection, q: Question, metric: Metric, now: d
             conn, metric, bucket=q.bucket, start=q.start, end=q.end, **where
         )
     if metric.kind in ("open_at_start", "open_overdue_at_end"):
-        periods = q.bucket.periods(q.start, q.end)
-        return await repository.lifecycle_counts(conn, metric, periods=periods, **where)
+        return await repository.lifecycle_counts(
+            conn, metric, bucket=q.bucket, start=q.start, end=q.end, **where
+        )
     if metric.kind == "population":
         return {}  # per unit, not per period: see values()
     mapping = await repository.commune_to_unit(conn, **where)
