@@ -38,8 +38,10 @@ async def counts(
     bucket: Bucket,
     start: datetime,
     end: datetime,
+    sources: list[str] | None = None,
 ) -> list[SourceCounts]:
-    """Unique events, timely events and summed lag per (source, bucket of event time)."""
+    """Unique events, timely events and summed lag per (source, bucket of event time),
+    optionally of some event types or some sources only."""
     period = bucket.start_of(_HOURLY.c.bucket_start).label("period_start")
     stmt = (
         select(
@@ -54,6 +56,8 @@ async def counts(
     )
     if event_types is not None:
         stmt = stmt.where(_HOURLY.c.event_type.in_(event_types))
+    if sources is not None:
+        stmt = stmt.where(_HOURLY.c.source.in_(sources))
     rows = (await conn.execute(stmt)).all()
     return [
         SourceCounts(r.source, r.period_start, int(r.received), int(r.on_time), float(r.lag_sum))

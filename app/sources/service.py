@@ -104,7 +104,11 @@ async def source_metric(
                 out[unit, period] += n * source.expected_per_hour
         return dict(out)
     by_code = {s.code: s for s in sources}
-    for row in await repository.counts(conn, event_types, bucket=bucket, start=start, end=end):
+    # Every event of the chosen sources counts: their expectation covers all their types.
+    chosen = list(by_code) if event_types is not None else None
+    for row in await repository.counts(
+        conn, None, sources=chosen, bucket=bucket, start=start, end=end
+    ):
         found = by_code.get(row.source)
         if found is None:
             continue
