@@ -175,7 +175,13 @@ def simulate(
         raise typer.BadParameter("--to must be after --from")
     base_url = url or f"http://{settings.api_host}:{settings.api_port}"
     options = SinkOptions(
-        sink, out, settings.kafka_bootstrap, settings.topic_prefix, base_url, api_key
+        sink=sink,
+        out=out,
+        bootstrap=settings.kafka_bootstrap,
+        topic_prefix=settings.topic_prefix,
+        partitions=settings.topic_partitions,
+        url=base_url,
+        api_key=api_key,
     )
     try:
         chosen, injector = prepare(
@@ -212,7 +218,9 @@ def replay(
     from simulators.sinks import KafkaSink
 
     settings = _settings()
-    target = KafkaSink(_require_bootstrap(settings), settings.topic_prefix)
+    target = KafkaSink(
+        _require_bootstrap(settings), settings.topic_prefix, settings.topic_partitions
+    )
 
     async def run() -> None:
         await run_replay(file, target, console=console, speed=speed)

@@ -29,6 +29,7 @@ class SinkOptions:
     out: Path | None = None
     bootstrap: str | None = None
     topic_prefix: str = "ioc"
+    partitions: int | None = None
     url: str | None = None
     api_key: str | None = None
 
@@ -50,7 +51,7 @@ def make_sink(options: SinkOptions) -> EventSink:
     if options.sink == "kafka":
         if not options.bootstrap:
             raise ValueError("--sink kafka needs IOC_KAFKA_BOOTSTRAP")
-        return KafkaSink(options.bootstrap, options.topic_prefix)
+        return KafkaSink(options.bootstrap, options.topic_prefix, options.partitions)
     if options.sink == "http":
         if not options.url or not options.api_key:
             raise ValueError("--sink http needs --url and --api-key (or IOC_SIMULATOR_API_KEY)")

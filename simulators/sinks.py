@@ -84,25 +84,38 @@ def topic_for(event_type: str, prefix: str) -> str:
 class KafkaSink:
     """Publishes to ``<prefix>.<sector>.<kind>``, keyed by ``source``, in producer batches.
 
-    The key keeps one source system's events in one partition, hence in order.
+    The key keeps one source system's events in one partition, hence in order. With
+    ``partitions`` the topics are created first (if missing) with that many partitions, so
+    a standalone ``ioc simulate`` or ``ioc replay`` does not depend on broker defaults.
     """
 
-    def __init__(self, bootstrap: str, topic_prefix: str) -> None:
-        self._producer = AIOKafkaProducer(
-            bootstrap_servers=bootstrap, acks="all", linger_ms=20, max_batch_size=256 * 1024
-        )
+    def __init__(self, bootstrap: str, topic_prefix: str, partitions: int | None = None) -> None:
+        self._bootstrap = bootstrap
         self._prefix = topic_prefix
-        self._started = False
+        self._partitions = partitions
+        self._producer: AIOKafkaProducer | None = None
+
+    async def _start(self) -> AIOKafkaProducer:
+        """The producer, made and started on first use: it must be born inside the loop."""
+        if self._partitions:
+            from ingest.topics import ensure_topics
+
+            await ensure_topics(self._bootstrap, self._prefix, self._partitions)
+        producer = AIOKafkaProducer(
+            bootstrap_servers=self._bootstrap, acks="all", linger_ms=20, max_batch_size=256 * 1024
+        )
+        await producer.start()
+        return producer
 
     async def send(self, items: Sequence[Outgoing]) -> None:
-        if not self._started:
-            await self._producer.start()
-            self._started = True
+        if self._producer is None:
+            self._producer = await self._start()
+        producer = self._producer
         futures = []
         for item in items:
             message = encode(item)
             futures.append(
-                await self._producer.send(
+                await producer.send(
                     topic_for(message.event_type, self._prefix),
                     key=message.key,
                     value=message.value,
@@ -112,8 +125,9 @@ class KafkaSink:
             await future
 
     async def close(self) -> None:
-        if self._started:
+        if self._producer is not None:
             await self._producer.stop()
+            self._producer = None
 
 
 class FileSink:
