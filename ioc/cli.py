@@ -161,7 +161,10 @@ def simulate(
     ] = None,
     fault: Annotated[
         list[str] | None,
-        typer.Option(help="Inject a fault, e.g. duplicates=0.01 (repeatable; see docs)."),
+        typer.Option(
+            help="Inject faults KIND=RATE (repeatable): duplicates, out_of_order, late, "
+            "malformed, schema, unknown_commune, silent, clock_skew."
+        ),
     ] = None,
     scale: Annotated[float, typer.Option(min=0.001, help="Volume factor (1 = province).")] = 1.0,
 ) -> None:
