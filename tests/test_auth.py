@@ -161,3 +161,26 @@ async def test_bad_and_revoked_keys_get_401(api: AsyncClient, clean_db: AsyncEng
     assert wrong.status_code == 401
     me = (await api.get("/api/v1/auth/me")).json()
     assert me == {"role": "public", "name": "anonymous", "authenticated": False}
+
+
+async def test_cors_lets_the_configured_wall_origin_in(database_url: str) -> None:
+    from app.main import create_app
+    from models.settings import Settings
+
+    app = create_app(database_url, settings=Settings(cors_origins=["https://wall.example"]))
+    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://t") as client:
+        preflight = await client.options(
+            "/api/v1/alerts",
+            headers={
+                "Origin": "https://wall.example",
+                "Access-Control-Request-Method": "GET",
+                "Access-Control-Request-Headers": "X-API-Key",
+            },
+        )
+        assert preflight.status_code == 200
+        assert preflight.headers["access-control-allow-origin"] == "https://wall.example"
+        other = await client.options(
+            "/api/v1/alerts",
+            headers={"Origin": "https://elsewhere.example", "Access-Control-Request-Method": "GET"},
+        )
+        assert "access-control-allow-origin" not in other.headers
