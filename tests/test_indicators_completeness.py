@@ -92,3 +92,32 @@ async def test_a_silenced_source_lowers_completeness_and_is_flagged(
     by_unit = {v["unit_code"]: v for v in quality}
     silenced_district = by_unit[PARENT[SILENCED.commune_code]]
     assert silenced_district["status"] == "red" and silenced_district["value"] < 90
+
+
+@pytest.mark.parametrize(
+    ("bucket", "start", "end"),
+    [
+        ("day", datetime(2025, 1, 1, 3, 30, tzinfo=UTC), datetime(2025, 3, 10, 5, 15, tzinfo=UTC)),
+        ("month", datetime(2024, 12, 31, 20, tzinfo=UTC), datetime(2025, 2, 14, tzinfo=UTC)),
+        ("week", datetime(2025, 1, 20, 2, tzinfo=UTC), datetime(2025, 2, 20, 11, tzinfo=UTC)),
+    ],
+)
+def test_expected_hours_by_whole_days_match_an_hour_by_hour_walk(
+    bucket: str, start: datetime, end: datetime
+) -> None:
+    """Tết 2025 (late January) falls in these ranges: offices are not expected then."""
+    from app.kit.buckets import Bucket
+    from app.sources.service import _hour_slots, _reports_in, reporting_hours_by_period
+
+    by = Bucket(bucket)
+    registry = source_registry()
+    got = reporting_hours_by_period(registry, by, start, end)
+    kinds = {s.sector: s for s in registry}  # one source of each schedule family
+    for source in kinds.values():
+        walk: dict[datetime, float] = {}
+        for slot, fraction in _hour_slots(start, end):
+            if _reports_in(source, slot):
+                walk[by.floor(slot)] = walk.get(by.floor(slot), 0.0) + fraction
+        assert {k: round(v, 6) for k, v in got[source.code].items() if v} == {
+            k: round(v, 6) for k, v in walk.items()
+        }
