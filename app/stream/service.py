@@ -56,9 +56,7 @@ def rollups_of(indicator: Indicator) -> set[str]:
     for metric in (indicator.numerator, indicator.denominator):
         if metric is not None:
             walk(metric)
-    if any(r.startswith(("public_service_dossier", "citizen_report")) for r in out):
-        out |= {"public_service_dossier_hourly", "citizen_report_hourly"}
-    return out
+    return out  # lifecycle state tables are named in notices too (ingest lists them)
 
 
 def merge(notices: list[ChangeNotice]) -> ChangeNotice:
