@@ -83,7 +83,8 @@ async def _anomaly(
     for v in await indicators.values(conn, q, with_completeness=False):
         by_unit.setdefault(v.unit_code, {})[v.period_start] = v.value
         if v.period_start == latest:
-            sizes[v.unit_code] = v.denominator if indicator.denominator else v.numerator  # type: ignore[assignment]
+            size = v.denominator if indicator.denominator is not None else v.numerator
+            sizes[v.unit_code] = size or 0.0
     breaches: list[Breach] = []
     judged: set[str] = set()
     for unit, series in by_unit.items():
@@ -125,8 +126,10 @@ async def evaluate(
     if not tops:
         return EvaluationResult(evaluated_rules=0, opened=[], resolved=[])
     for rule in rules:
-        check = _threshold if isinstance(rule, ThresholdRule) else _anomaly
-        breaches, judged = await check(conn, rule, tops[0], hierarchy, as_of)  # type: ignore[arg-type]
+        if isinstance(rule, ThresholdRule):
+            breaches, judged = await _threshold(conn, rule, tops[0], hierarchy, as_of)
+        else:
+            breaches, judged = await _anomaly(conn, rule, tops[0], hierarchy, as_of)
         existing = await repository.unresolved(conn, rule.code)
         breaching = set()
         for unit, period, value, threshold, message in breaches:

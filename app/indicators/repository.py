@@ -17,6 +17,7 @@ from sqlalchemy import (
     true,
 )  # fmt: skip
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.selectable import NamedFromClause
 
 from app.kit.buckets import Bucket
 from models.indicators import Metric
@@ -41,7 +42,11 @@ def _condition(table: Table, metric: Metric) -> ColumnElement[bool]:
     return and_(true(), *parts)
 
 
-def _units_at_level(hierarchy: str, level: str, unit: str, commune_column: object) -> tuple:  # type: ignore[type-arg]
+def _units_at_level(
+    hierarchy: str, level: str, unit: str, commune_column: ColumnElement[Any]
+) -> tuple[NamedFromClause, NamedFromClause, ColumnElement[bool], ColumnElement[bool]]:
+    """Closure aliases and join conditions: ``at_level`` maps a commune to its ancestor at
+    ``level``, ``within`` keeps communes under ``unit``."""
     at_level = _CLOSURE.alias("at_level")
     within = _CLOSURE.alias("within")
     return (

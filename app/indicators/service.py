@@ -15,7 +15,7 @@ from app.kit.buckets import LOCAL, Bucket
 from app.kit.errors import InvalidRequest, NotFound
 from app.sources.service import source_metric
 from app.units import repository as units_repo
-from app.units.service import require_unit
+from app.units.service import require_hierarchy, require_unit
 from models.catalogue import BY_CODE
 from models.events import REGISTRY
 from models.indicators import Indicator, Metric
@@ -83,10 +83,8 @@ async def ask(
             f"at most {bucket.max_range.days} days."
         )
     if unit is None:
-        tops = await units_repo.top_units(conn, hierarchy)
-        if not tops:
-            await require_unit(conn, "", hierarchy)  # raises: hierarchy not loaded
-        unit = tops[0]
+        await require_hierarchy(conn, hierarchy)
+        unit = (await units_repo.top_units(conn, hierarchy))[0]
     found = await require_unit(conn, unit, hierarchy)
     level = level or found.level
     allowed = [lv for lv in indicator.levels if LEVEL_DEPTH[lv] >= LEVEL_DEPTH[found.level]]
@@ -210,9 +208,12 @@ async def _completeness(
     mapping = await repository.commune_to_unit(
         conn, unit=q.unit, level=q.level, hierarchy=q.hierarchy
     )
-    kwargs = {"bucket": q.bucket, "start": q.start, "end": q.end, "now": now}
-    expected = await source_metric(conn, "expected_events", streams, mapping, **kwargs)  # type: ignore[arg-type]
-    received = await source_metric(conn, "received_events", streams, mapping, **kwargs)  # type: ignore[arg-type]
+    expected, received = [
+        await source_metric(
+            conn, kind, streams, mapping, bucket=q.bucket, start=q.start, end=q.end, now=now
+        )
+        for kind in ("expected_events", "received_events")
+    ]
     return {
         key: round(min(1.0, received.get(key, 0.0) / n), 4) for key, n in expected.items() if n > 0
     }
