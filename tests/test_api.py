@@ -125,3 +125,11 @@ async def test_units_tree_and_detail_in_both_hierarchies(client: AsyncClient) ->
         VALUES.format("health.encounters"), params={"hierarchy": "2025", "level": "district"}
     )
     assert no_district.status_code == 422 and "commune" in no_district.json()["detail"]
+
+
+async def test_catalogue_by_sector(client: AsyncClient) -> None:
+    everything = (await client.get("/api/v1/indicators")).json()
+    public_services = (await client.get("/api/v1/indicators?sector=public_services")).json()
+    assert len(everything) >= 20 and 0 < len(public_services) < len(everything)
+    assert {i["sector"] for i in public_services} == {"public_services"}
+    assert (await client.get("/api/v1/indicators?sector=weather")).status_code == 422

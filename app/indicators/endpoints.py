@@ -15,7 +15,7 @@ from app.kit.buckets import Bucket
 from app.kit.db import ConnDep
 from app.kit.ranges import RangeDep, aware
 from models.catalogue import CATALOGUE
-from models.indicators import Indicator
+from models.indicators import Indicator, Sector
 
 router = APIRouter(prefix="/indicators", tags=["indicators"])
 
@@ -36,9 +36,11 @@ Hierarchy = Annotated[
 
 
 @router.get("")
-async def list_indicators() -> list[Indicator]:
+async def list_indicators(
+    sector: Annotated[Sector | None, Query(description="Only this sector's indicators.")] = None,
+) -> list[Indicator]:
     """The indicator catalogue: definitions, units, directions and targets."""
-    return list(CATALOGUE)
+    return [i for i in CATALOGUE if sector is None or i.sector == sector]
 
 
 @router.get("/{code}")
