@@ -18,8 +18,10 @@ BucketName = Literal["hour", "day", "week", "month", "quarter", "year"]
 Sector = Literal["health", "education", "tourism", "public_services", "citizen", "data"]
 MetricKind = Literal[
     "sum", "population", "expected_events", "received_events", "on_time_events",
-    "open_at_start", "open_overdue_at_end",
+    "open_at_start", "open_overdue_at_end", "working_days_to_done",
 ]  # fmt: skip
+
+LIFECYCLE_KINDS = ("open_at_start", "open_overdue_at_end", "working_days_to_done")
 
 
 class Metric(BaseModel):
@@ -32,7 +34,10 @@ class Metric(BaseModel):
       and those ingested within the on-time delay (data-quality indicators);
     - ``open_at_start`` / ``open_overdue_at_end``: entities of a lifecycle state table
       (``rollup``) still open when the bucket starts (carried over), or open and past their
-      deadline when it ends (supplement days added to the deadline when the table has them).
+      deadline when it ends (supplement days added to the deadline when the table has them);
+    - ``working_days_to_done``: for entities done in the bucket, the working days from
+      receipt to completion (weekends, public holidays and Tết not counted; the citizen's
+      supplement days deducted where the table has them).
 
     ``plus`` adds further metrics, each times its ``weight`` (−1 subtracts), so an official
     formula such as (overdue completed + overdue open) is still one numerator.
@@ -56,7 +61,7 @@ class Metric(BaseModel):
     def _complete(self) -> Metric:
         if self.kind == "sum" and not (self.rollup and self.measure):
             raise ValueError("a sum metric needs rollup and measure")
-        if self.kind.startswith("open") and not self.rollup:
+        if self.kind in LIFECYCLE_KINDS and not self.rollup:
             raise ValueError("a lifecycle metric needs its state table as rollup")
         return self
 

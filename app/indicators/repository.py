@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -19,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.selectable import NamedFromClause
 
-from app.kit.buckets import Bucket
+from app.kit.buckets import LOCAL_TZ, Bucket
 from models.indicators import Metric
 from models.tables import AdminUnit, AdminUnitClosure, Base
 
@@ -236,3 +236,60 @@ async def _running_totals(
         if totals.as_of is None or row.as_of > totals.as_of:
             totals.as_of = row.as_of
     return out
+
+
+async def working_days_to_done(
+    conn: AsyncConnection,
+    metric: Metric,
+    *,
+    unit: str,
+    level: str,
+    hierarchy: str,
+    bucket: Bucket,
+    start: datetime,
+    end: datetime,
+    holidays: list[date],
+) -> Sums:
+    """Sum, per unit and bucket of completion, of the working days each entity took.
+
+    Working days in ``(received, done]`` by local date, Monday–Friday and not in
+    ``holidays`` (``models.calendar``: the same rule deadlines are set by), less the
+    citizen's supplement days where the table keeps them, never below zero.
+    """
+    table = Base.metadata.tables[str(metric.rollup)]
+    done = table.c["completed_at"] if "completed_at" in table.c else table.c["resolved_at"]
+    day = func.generate_series(
+        func.date(func.timezone(LOCAL_TZ, table.c.received_at)) + 1,
+        func.date(func.timezone(LOCAL_TZ, done)),
+        literal_column("interval '1 day'"),
+    ).column_valued("day")
+    working = (
+        select(func.count())
+        .where(
+            func.extract("isodow", day) < 6,
+            func.date(day).not_in(holidays) if holidays else true(),
+        )
+        .scalar_subquery()
+    )
+    taken: ColumnElement[Any] = working
+    if "supplement_days" in table.c:
+        taken = func.greatest(working - table.c.supplement_days, 0)
+    at_level, within, on_level, on_within = _units_at_level(
+        hierarchy, level, unit, table.c.commune_code
+    )
+    period = bucket.start_of(done).label("period_start")
+    stmt = (
+        select(
+            at_level.c.ancestor_code.label("unit_code"),
+            period,
+            func.sum(taken).label("total"),
+            func.max(table.c.updated_at).label("as_of"),
+        )
+        .select_from(table)
+        .join(at_level, on_level)
+        .join(within, on_within)
+        .where(done >= start, done < end)
+        .group_by(at_level.c.ancestor_code, period)
+    )
+    rows = (await conn.execute(stmt)).all()
+    return {(r.unit_code, r.period_start): (float(r.total), r.as_of) for r in rows}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -16,9 +16,10 @@ from app.kit.errors import InvalidRequest, NotFound
 from app.sources.service import source_metric
 from app.units import repository as units_repo
 from app.units.service import require_hierarchy, require_unit
+from models.calendar import public_holidays
 from models.catalogue import BY_CODE
 from models.events import REGISTRY
-from models.indicators import Indicator, Metric
+from models.indicators import LIFECYCLE_KINDS, Indicator, Metric
 
 LEVEL_DEPTH = {"province": 0, "district": 1, "commune": 2}
 
@@ -116,7 +117,12 @@ async def _one_metric(conn: AsyncConnection, q: Question, metric: Metric, now: d
         return await repository.rollup_sums(
             conn, metric, bucket=q.bucket, start=q.start, end=q.end, **where
         )
-    if metric.kind in ("open_at_start", "open_overdue_at_end"):
+    if metric.kind == "working_days_to_done":
+        return await repository.working_days_to_done(
+            conn, metric, bucket=q.bucket, start=q.start, end=q.end,
+            holidays=holidays_between(q.start, q.end), **where,
+        )  # fmt: skip
+    if metric.kind in LIFECYCLE_KINDS:
         return await repository.lifecycle_counts(
             conn, metric, bucket=q.bucket, start=q.start, end=q.end, **where
         )
@@ -128,6 +134,13 @@ async def _one_metric(conn: AsyncConnection, q: Question, metric: Metric, now: d
         bucket=q.bucket, start=q.start, end=q.end, now=now,
     )  # fmt: skip
     return {key: (value, None) for key, value in counts.items()}
+
+
+def holidays_between(start: datetime, end: datetime) -> list[date]:
+    """Public holidays (Tết included) that a dossier finished in ``[start, end)`` may span:
+    processing rarely takes more than a year."""
+    first, last = (start - timedelta(days=400)).date(), end.date()
+    return sorted(d for d in public_holidays() if first <= d <= last)
 
 
 def value_of(indicator: Indicator, numerator: float, denominator: float | None) -> float | None:

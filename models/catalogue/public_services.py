@@ -57,12 +57,10 @@ PUBLIC_SERVICES: tuple[Indicator, ...] = (
         name_vi="Thời gian giải quyết trung bình",
         name_en="Mean processing time",
         sector="public_services",
-        unit="days",
-        description=f"{D766}: total processing time (supplement time deducted) ÷ dossiers "
-        "completed.",
-        numerator=dos("elapsed_days_sum", "completed").model_copy(
-            update={"plus": (minus(dos("supplement_days_sum", "supplement_received")),)}
-        ),
+        unit="working days",
+        description=f"{D766}: total processing time in working days (weekends, holidays and "
+        "Tết not counted; the citizen's supplement time deducted) ÷ dossiers completed.",
+        numerator=Metric(kind="working_days_to_done", rollup=_DOSSIER_STATE),
         denominator=_COMPLETED,
         higher_is_better=False,
     ),

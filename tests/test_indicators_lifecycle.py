@@ -1,0 +1,60 @@
+"""Lifecycle indicators: carried-over and overdue dossiers, processing time in working days."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import pytest
+from httpx import AsyncClient
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.kit.buckets import LOCAL
+from ingest.writer import RawMessage, Writer
+from models.calendar import working_days_between
+from models.events import dump_event
+from tests import ingest_builders as b
+
+pytestmark = pytest.mark.integration
+
+RECEIVED = datetime(2025, 1, 24, 8, 0, tzinfo=LOCAL)  # the Friday before the Tết 2025 break
+DONE = datetime(2025, 2, 4, 15, 0, tzinfo=LOCAL)  # the Tuesday after it
+
+
+async def ingest(engine: AsyncEngine, docs: list[dict[str, Any]]) -> None:
+    messages = [RawMessage("t", 0, i, None, dump_event(d)) for i, d in enumerate(docs)]
+    assert (await Writer(engine).write(messages)).inserted == len(docs)
+
+
+async def day_values(api: AsyncClient, code: str) -> dict[str, Any]:
+    params = {"from": "2025-01-24T00:00:00+07:00", "to": "2025-02-05T00:00:00+07:00"}
+    values = (await api.get(f"/api/v1/indicators/{code}/values", params=params)).json()
+    return {v["period_start"][:10]: v for v in values["values"] if v["denominator"] is not None}
+
+
+async def test_overdue_counts_carried_over_and_still_open_dossiers(
+    api: AsyncClient, clean_db: AsyncEngine
+) -> None:
+    # A is finished late after Tết, B is never finished: both due five days after receipt.
+    await ingest(
+        clean_db,
+        [
+            b.dossier("A", "received", RECEIVED, RECEIVED),
+            b.dossier("B", "received", RECEIVED + timedelta(minutes=5), RECEIVED),
+            b.dossier("A", "completed", DONE, RECEIVED),
+        ],
+    )
+    overdue = await day_values(api, "ps.overdue_rate")
+    # The day they came: two received, none carried over, none overdue yet.
+    assert (overdue["2025-01-24"]["numerator"], overdue["2025-01-24"]["denominator"]) == (0, 2)
+    # The day A is finished: A late + B open past its deadline, over 2 carried over.
+    assert (overdue["2025-02-04"]["numerator"], overdue["2025-02-04"]["denominator"]) == (2, 2)
+    assert overdue["2025-02-04"]["value"] == 100.0 and overdue["2025-02-04"]["status"] == "red"
+    # Between, nothing is received or completed, yet both are carried over every day.
+    assert overdue["2025-01-30"]["denominator"] == 2 and overdue["2025-01-30"]["numerator"] == 2
+
+    processing = await day_values(api, "ps.avg_processing_days")
+    working_days = working_days_between(date(2025, 1, 24), date(2025, 2, 4))
+    assert working_days == 2  # the Tết break and the weekends do not count
+    assert processing["2025-02-04"]["numerator"] == working_days
+    assert processing["2025-02-04"]["value"] == 2.0
