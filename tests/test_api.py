@@ -63,6 +63,12 @@ async def test_health_checks(client: AsyncClient) -> None:
             "too long",
         ),
         (VALUES.format("health.encounters"), {"from": "yesterday"}, 422, "datetime"),
+        (
+            VALUES.format("health.encounters"),
+            {"level": "commune", "bucket": "hour", "from": "2025-01-01", "to": "2025-02-01"},
+            422,
+            "more than 50000",
+        ),
         (VALUES.format("health.encounters"), {"bucket": "fortnight"}, 422, "hour"),
     ],
 )

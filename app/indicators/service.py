@@ -22,6 +22,9 @@ from models.events import REGISTRY
 from models.indicators import LIFECYCLE_KINDS, Indicator, Metric
 
 LEVEL_DEPTH = {"province": 0, "district": 1, "commune": 2}
+MAX_POINTS = 50_000
+"""Largest answer (units × buckets): a commune-by-day year of a district, a province's
+communes by day for a quarter; beyond that a client should narrow the question."""
 
 
 def get_indicator(code: str, principal: Principal | None = None) -> Indicator:
@@ -95,6 +98,14 @@ async def ask(
         raise InvalidRequest(
             f"level={level} is not available for unit {unit} ({found.level}) in hierarchy "
             f"{hierarchy}; choose one of {allowed}."
+        )
+    units = len(await units_repo.units_at_level(conn, hierarchy, level, unit))
+    points = units * len(bucket.periods(start, end))
+    if points > MAX_POINTS:
+        raise InvalidRequest(
+            f"{units} units × {points // max(units, 1)} {bucket} buckets = {points} points, "
+            f"more than {MAX_POINTS} in one answer; shorten the range, use a coarser bucket "
+            "or a higher level."
         )
     return Question(indicator, unit, level, bucket, start, end, hierarchy)
 
