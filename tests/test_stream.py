@@ -145,6 +145,12 @@ async def test_public_clients_get_open_indicators_only(server: Server) -> None:
         assert unknown.status_code == 404 and "health.encounters" in unknown.text
         bad_unit = await client.get("/api/v1/stream", params={"unit": "99999"})
         assert bad_unit.status_code == 404
+        wrong_key = await client.get("/api/v1/stream", params={"api_key": "nope"})
+        assert wrong_key.status_code == 401
+        # EventSource cannot send headers: the key may come as a parameter instead.
+        params = {"indicator": "data.completeness", "api_key": ADMIN_API_KEY}
+        async with client.stream("GET", "/api/v1/stream", params=params) as response:
+            assert response.status_code == 200
 
 
 async def test_an_alert_opened_by_new_data_reaches_operators(

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
 
 from app.auth import CurrentPrincipal, Role
+from app.auth.service import principal_for_key
 from app.indicators.service import get_indicator
 from app.kit.errors import NotFound
 from app.stream.schemas import Subscription
@@ -44,11 +45,22 @@ async def stream(
     last_event_id: Annotated[
         str | None, Header(alias="Last-Event-ID", max_length=64, description="Resume after.")
     ] = None,
+    api_key: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description="For browsers' EventSource, which cannot send headers. Prefer the "
+            "X-API-Key header elsewhere: a URL may end up in logs.",
+        ),
+    ] = None,
 ) -> StreamingResponse:
     """Changed indicator values (day buckets, every level), alerts and source status, live.
 
     The public role receives open indicators only; alerts and source status need operator.
     """
+    if api_key and not principal.authenticated:
+        state = request.app.state
+        principal = await principal_for_key(state.engine, api_key, state.settings.admin_api_key)
     operator = principal.can(Role.OPERATOR)
     for code in indicator or []:
         get_indicator(code, principal)
