@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -30,6 +30,24 @@ POPULATION_HIERARCHY = "2020"
 """Populations are kept on the communes as events carry them (the 2020 codes)."""
 
 
+@dataclass(frozen=True, slots=True)
+class UnitsAt:
+    """The units at ``level`` within ``unit`` of a hierarchy: the rows of an answer."""
+
+    unit: str
+    level: str
+    hierarchy: str
+
+
+@dataclass(frozen=True, slots=True)
+class Slice(UnitsAt):
+    """Those units over ``[start, end)`` in ``bucket``s: the whole shape of an answer."""
+
+    bucket: Bucket
+    start: datetime
+    end: datetime
+
+
 def rollup_table(metric: Metric) -> Table:
     return Base.metadata.tables[str(metric.rollup)]
 
@@ -43,10 +61,10 @@ def _condition(table: Table, metric: Metric) -> ColumnElement[bool]:
 
 
 def _units_at_level(
-    hierarchy: str, level: str, unit: str, commune_column: ColumnElement[Any]
+    where: Slice | UnitsAt, commune_column: ColumnElement[Any]
 ) -> tuple[NamedFromClause, NamedFromClause, ColumnElement[bool], ColumnElement[bool]]:
     """Closure aliases and join conditions: ``at_level`` maps a commune to its ancestor at
-    ``level``, ``within`` keeps communes under ``unit``."""
+    the level, ``within`` keeps communes under the unit."""
     at_level = _CLOSURE.alias("at_level")
     within = _CLOSURE.alias("within")
     return (
@@ -54,13 +72,13 @@ def _units_at_level(
         within,
         and_(
             at_level.c.descendant_code == commune_column,
-            at_level.c.hierarchy == hierarchy,
-            at_level.c.ancestor_level == level,
+            at_level.c.hierarchy == where.hierarchy,
+            at_level.c.ancestor_level == where.level,
         ),
         and_(
             within.c.descendant_code == commune_column,
-            within.c.hierarchy == hierarchy,
-            within.c.ancestor_code == unit,
+            within.c.hierarchy == where.hierarchy,
+            within.c.ancestor_code == where.unit,
         ),
     )
 
@@ -68,20 +86,12 @@ def _units_at_level(
 async def rollup_sums(
     conn: AsyncConnection,
     metric: Metric,
-    *,
-    unit: str,
-    level: str,
-    bucket: Bucket,
-    start: datetime,
-    end: datetime,
-    hierarchy: str,
+    where: Slice,
 ) -> Sums:
     """``sum(measure) WHERE filters`` per (unit at ``level`` within ``unit``, bucket)."""
     table = rollup_table(metric)
-    at_level, within, on_level, on_within = _units_at_level(
-        hierarchy, level, unit, table.c.commune_code
-    )
-    period = bucket.start_of(table.c.bucket_start).label("period_start")
+    at_level, within, on_level, on_within = _units_at_level(where, table.c.commune_code)
+    period = where.bucket.start_of(table.c.bucket_start).label("period_start")
     stmt = (
         select(
             at_level.c.ancestor_code.label("unit_code"),
@@ -92,18 +102,20 @@ async def rollup_sums(
         .select_from(table)
         .join(at_level, on_level)
         .join(within, on_within)
-        .where(table.c.bucket_start >= start, table.c.bucket_start < end, _condition(table, metric))
+        .where(
+            table.c.bucket_start >= where.start,
+            table.c.bucket_start < where.end,
+            _condition(table, metric),
+        )
         .group_by(at_level.c.ancestor_code, period)
     )
     rows = (await conn.execute(stmt)).all()
     return {(r.unit_code, r.period_start): (float(r.total), r.as_of) for r in rows}
 
 
-async def populations(
-    conn: AsyncConnection, *, unit: str, level: str, hierarchy: str
-) -> dict[str, float]:
+async def populations(conn: AsyncConnection, where: UnitsAt) -> dict[str, float]:
     """Population per unit at ``level`` within ``unit``: the sum of its communes'."""
-    at_level, within, on_level, on_within = _units_at_level(hierarchy, level, unit, _UNIT.c.code)
+    at_level, within, on_level, on_within = _units_at_level(where, _UNIT.c.code)
     stmt = (
         select(at_level.c.ancestor_code, func.sum(_UNIT.c.population))
         .select_from(_UNIT)
@@ -115,35 +127,21 @@ async def populations(
     return {code: float(total) for code, total in await conn.execute(stmt)}
 
 
-async def commune_to_unit(
-    conn: AsyncConnection, *, unit: str, level: str, hierarchy: str
-) -> dict[str, str]:
+async def commune_to_unit(conn: AsyncConnection, where: UnitsAt) -> dict[str, str]:
     """Each commune code within ``unit`` → its ancestor at ``level``."""
-    at_level, within, on_level, on_within = _units_at_level(
-        hierarchy, level, unit, _CLOSURE.c.descendant_code
-    )
+    at_level, within, on_level, on_within = _units_at_level(where, _CLOSURE.c.descendant_code)
     stmt = (
         select(_CLOSURE.c.descendant_code, at_level.c.ancestor_code)
         .select_from(_CLOSURE)
         .join(at_level, on_level)
         .join(within, on_within)
-        .where(_CLOSURE.c.hierarchy == hierarchy)
+        .where(_CLOSURE.c.hierarchy == where.hierarchy)
         .distinct()
     )
     return {commune: ancestor for commune, ancestor in await conn.execute(stmt)}
 
 
-async def lifecycle_counts(
-    conn: AsyncConnection,
-    metric: Metric,
-    *,
-    unit: str,
-    level: str,
-    hierarchy: str,
-    bucket: Bucket,
-    start: datetime,
-    end: datetime,
-) -> Sums:
+async def lifecycle_counts(conn: AsyncConnection, metric: Metric, where: Slice) -> Sums:
     """Entities of a lifecycle state table open at each bucket's start (carried over), or
     open and past their deadline at its end, per unit at ``level``.
 
@@ -153,10 +151,10 @@ async def lifecycle_counts(
     deadline and its completion. Each running total is one GROUP BY over the state table.
     """
     table = Base.metadata.tables[str(metric.rollup)]
-    periods = bucket.periods(start, end)
+    periods = where.bucket.periods(where.start, where.end)
     if not periods:
         return {}
-    done = table.c["completed_at"] if "completed_at" in table.c else table.c["resolved_at"]
+    done = _done(table)
     due: ColumnElement[Any] = table.c.due_at
     if "supplement_days" in table.c:  # the citizen's supplement time moves the deadline
         due = due + table.c.supplement_days * literal_column("interval '1 day'")
@@ -166,7 +164,7 @@ async def lifecycle_counts(
     if at_end:
         # greatest() skips NULLs: an entity never done must stay NULL (never subtracted).
         plus, minus = due, case((done.is_(None), None), else_=func.greatest(due, done))
-    scope = _Scope(unit, level, hierarchy, bucket, periods[0][0], periods[-1][1])
+    scope = replace(where, start=periods[0][0], end=periods[-1][1])
     added = await _running_totals(conn, table, plus, scope)
     removed = await _running_totals(conn, table, minus, scope)
     out: Sums = {}
@@ -181,14 +179,9 @@ async def lifecycle_counts(
     return out
 
 
-@dataclass(frozen=True, slots=True)
-class _Scope:
-    unit: str
-    level: str
-    hierarchy: str
-    bucket: Bucket
-    first: datetime
-    last: datetime
+def _done(table: Table) -> ColumnElement[Any]:
+    """When a lifecycle entity was finished: a dossier's completion, a report's resolution."""
+    return table.c["completed_at"] if "completed_at" in table.c else table.c["resolved_at"]
 
 
 @dataclass
@@ -207,12 +200,10 @@ async def _running_totals(
     conn: AsyncConnection,
     table: Table,
     moment: ColumnElement[Any],
-    scope: _Scope,
+    scope: Slice,
 ) -> dict[str, _Totals]:
-    at_level, within, on_level, on_within = _units_at_level(
-        scope.hierarchy, scope.level, scope.unit, table.c.commune_code
-    )
-    period = case((moment < scope.first, None), else_=scope.bucket.start_of(moment)).label("period")
+    at_level, within, on_level, on_within = _units_at_level(scope, table.c.commune_code)
+    period = case((moment < scope.start, None), else_=scope.bucket.start_of(moment)).label("period")
     stmt = (
         select(
             at_level.c.ancestor_code.label("unit_code"),
@@ -223,7 +214,7 @@ async def _running_totals(
         .select_from(table)
         .join(at_level, on_level)
         .join(within, on_within)
-        .where(moment < scope.last)  # a NULL moment (never done) is never before anything
+        .where(moment < scope.end)  # a NULL moment (never done) is never before anything
         .group_by(at_level.c.ancestor_code, period)
     )
     out: dict[str, _Totals] = {}
@@ -239,16 +230,7 @@ async def _running_totals(
 
 
 async def working_days_to_done(
-    conn: AsyncConnection,
-    metric: Metric,
-    *,
-    unit: str,
-    level: str,
-    hierarchy: str,
-    bucket: Bucket,
-    start: datetime,
-    end: datetime,
-    holidays: list[date],
+    conn: AsyncConnection, metric: Metric, where: Slice, holidays: list[date]
 ) -> Sums:
     """Sum, per unit and bucket of completion, of the working days each entity took.
 
@@ -257,7 +239,7 @@ async def working_days_to_done(
     citizen's supplement days where the table keeps them, never below zero.
     """
     table = Base.metadata.tables[str(metric.rollup)]
-    done = table.c["completed_at"] if "completed_at" in table.c else table.c["resolved_at"]
+    done = _done(table)
     day = func.generate_series(
         func.date(func.timezone(LOCAL_TZ, table.c.received_at)) + 1,
         func.date(func.timezone(LOCAL_TZ, done)),
@@ -274,10 +256,8 @@ async def working_days_to_done(
     taken: ColumnElement[Any] = working
     if "supplement_days" in table.c:
         taken = func.greatest(working - table.c.supplement_days, 0)
-    at_level, within, on_level, on_within = _units_at_level(
-        hierarchy, level, unit, table.c.commune_code
-    )
-    period = bucket.start_of(done).label("period_start")
+    at_level, within, on_level, on_within = _units_at_level(where, table.c.commune_code)
+    period = where.bucket.start_of(done).label("period_start")
     stmt = (
         select(
             at_level.c.ancestor_code.label("unit_code"),
@@ -288,7 +268,7 @@ async def working_days_to_done(
         .select_from(table)
         .join(at_level, on_level)
         .join(within, on_within)
-        .where(done >= start, done < end)
+        .where(done >= where.start, done < where.end)
         .group_by(at_level.c.ancestor_code, period)
     )
     rows = (await conn.execute(stmt)).all()

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.auth import Principal, Role, demand
 from app.indicators import repository
-from app.indicators.repository import Sums
+from app.indicators.repository import Slice, Sums
 from app.indicators.schemas import IndicatorSeries, IndicatorValue, RankedUnit, Ranking
 from app.kit.buckets import LOCAL, Bucket
 from app.kit.errors import InvalidRequest, NotFound
@@ -62,6 +62,10 @@ class Question:
     start: datetime
     end: datetime
     hierarchy: str
+
+    @property
+    def slice(self) -> Slice:
+        return Slice(self.unit, self.level, self.hierarchy, self.bucket, self.start, self.end)
 
 
 async def ask(
@@ -123,23 +127,17 @@ async def _metric(conn: AsyncConnection, q: Question, metric: Metric, now: datet
 
 
 async def _one_metric(conn: AsyncConnection, q: Question, metric: Metric, now: datetime) -> Sums:
-    where = {"unit": q.unit, "level": q.level, "hierarchy": q.hierarchy}
+    where = q.slice
     if metric.kind == "sum":
-        return await repository.rollup_sums(
-            conn, metric, bucket=q.bucket, start=q.start, end=q.end, **where
-        )
+        return await repository.rollup_sums(conn, metric, where)
     if metric.kind == "working_days_to_done":
-        return await repository.working_days_to_done(
-            conn, metric, bucket=q.bucket, start=q.start, end=q.end,
-            holidays=holidays_between(q.start, q.end), **where,
-        )  # fmt: skip
+        holidays = holidays_between(q.start, q.end)
+        return await repository.working_days_to_done(conn, metric, where, holidays)
     if metric.kind in LIFECYCLE_KINDS:
-        return await repository.lifecycle_counts(
-            conn, metric, bucket=q.bucket, start=q.start, end=q.end, **where
-        )
+        return await repository.lifecycle_counts(conn, metric, where)
     if metric.kind == "population":
         return {}  # per unit, not per period: see values()
-    mapping = await repository.commune_to_unit(conn, **where)
+    mapping = await repository.commune_to_unit(conn, where)
     counts = await source_metric(
         conn, metric.kind, [metric.stream] if metric.stream else None, mapping,
         bucket=q.bucket, start=q.start, end=q.end, now=now,
@@ -188,9 +186,7 @@ async def values(
     den: Sums = {}
     population: dict[str, float] | None = None
     if ind.denominator is not None and ind.denominator.kind == "population":
-        population = await repository.populations(
-            conn, unit=q.unit, level=q.level, hierarchy=q.hierarchy
-        )
+        population = await repository.populations(conn, q.slice)
     elif ind.denominator is not None:
         den = await _metric(conn, q, ind.denominator, now)
     completeness = await _completeness(conn, q, now) if with_completeness else {}
@@ -229,9 +225,7 @@ async def _completeness(
     streams = streams_of(q.indicator)
     if streams is None:
         return {}
-    mapping = await repository.commune_to_unit(
-        conn, unit=q.unit, level=q.level, hierarchy=q.hierarchy
-    )
+    mapping = await repository.commune_to_unit(conn, q.slice)
     expected, received = [
         await source_metric(
             conn, kind, streams, mapping, bucket=q.bucket, start=q.start, end=q.end, now=now
