@@ -170,10 +170,10 @@ def _print_banner(settings: Settings, svc: Services, console: Console) -> None:
         ("district ranking", "/api/v1/indicators/ps.on_time_rate/ranking?level=district"),
         ("live stream", "/api/v1/stream?indicator=health.encounters"),
     ):
-        console.print(f"  {label:<17}{base}{path}", soft_wrap=True)
-    console.print(f"  {'admin API key':<17}{settings.admin_api_key}")
+        console.print(f"  {label:<20}{base}{path}", soft_wrap=True)
+    console.print(f"  {'admin API key':<20}{settings.admin_api_key}")
     console.print(
-        f"  {'sources (operator)':<17}curl -H 'X-API-Key: {settings.admin_api_key}' "
+        f"  {'sources (operator)':<20}curl -H 'X-API-Key: {settings.admin_api_key}' "
         f"{base}/api/v1/sources",
         soft_wrap=True,
     )

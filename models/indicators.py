@@ -124,9 +124,13 @@ class Indicator(BaseModel):
         return self
 
     def target_for(self, year: int, level: str) -> Target | None:
-        """The next milestone: the earliest target year ≥ ``year`` set for this level."""
-        candidates = [t for t in self.targets if t.year >= year and t.level in (None, level)]
-        if not candidates:
-            return None
+        """The target in force: the next milestone (earliest year ≥ ``year``) for this level,
+        else the latest one passed: "over 50% by 2025" still binds in 2026."""
+        mine = [t for t in self.targets if t.level in (None, level)]
+        ahead = [t for t in mine if t.year >= year]
         # A level-specific target beats a general one of the same year.
-        return min(candidates, key=lambda t: (t.year, t.level is None))
+        if ahead:
+            return min(ahead, key=lambda t: (t.year, t.level is None))
+        if mine:
+            return max(mine, key=lambda t: (t.year, t.level is not None))
+        return None

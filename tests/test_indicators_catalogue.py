@@ -71,11 +71,13 @@ def test_status_bands(code: str, value: float, status: str) -> None:
     assert judge(BY_CODE[code], value, period, "province")[2] == status
 
 
-def test_targets_are_the_next_milestone() -> None:
+def test_targets_are_the_next_milestone_then_stay_in_force() -> None:
     indicator = BY_CODE["ps.online_submission_rate"]
     target = indicator.target_for(2023, "district")
     assert target is not None and target.year == 2025 and target.value == 50
-    assert indicator.target_for(2031, "district") is None
+    later = indicator.target_for(2031, "district")  # "over 50% by 2025" still binds after 2025
+    assert later is not None and later.year == 2025 and later.value == 50
+    assert BY_CODE["health.encounters"].target_for(2031, "district") is None
 
 
 def test_buckets_are_local_calendar_periods() -> None:

@@ -22,7 +22,10 @@ class IndicatorValue(BaseModel):
     )
     numerator: float | None = Field(examples=[1234], description="null only when suppressed.")
     denominator: float | None = Field(examples=[10000])
-    target: float | None = Field(default=None, description="The next milestone's target.")
+    target: float | None = Field(
+        default=None,
+        description="The target in force: the next milestone, else the latest one passed.",
+    )
     gap: float | None = Field(default=None, description="value − target.")
     status: Status = Field(default="none", description="Against the target's band.")
     completeness: float | None = Field(
