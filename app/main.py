@@ -22,6 +22,7 @@ from app.sources.endpoints import router as sources_router
 from app.stream.endpoints import router as stream_router
 from app.stream.service import Hub
 from app.units.endpoints import router as units_router
+from app.wall.endpoints import router as wall_router
 from models.db import make_engine
 from models.settings import Settings, get_settings
 
@@ -73,6 +74,7 @@ def create_app(
 
     ops.instrument(app)
     app.include_router(ops.router)
+    app.include_router(wall_router)
     for router in (
         indicators_router, units_router, sources_router, alerts_router, stream_router,
         export_router, auth_router, gateway_router,
