@@ -104,6 +104,9 @@ PUBLIC_SERVICE_DOSSIERS = EventTable(
                 "rated_neutral": equals("rating", "neutral"),
                 "rated_dislike": equals("rating", "dislike"),
                 "complaints": flag("complaint"),
+                "rated_dislike_or_complaint": lambda r: (
+                    1 if r["rating"] == "dislike" or r["complaint"] else 0
+                ),
             },
         ),
     ),

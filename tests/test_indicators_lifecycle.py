@@ -58,3 +58,23 @@ async def test_overdue_counts_carried_over_and_still_open_dossiers(
     assert working_days == 2  # the Tết break and the weekends do not count
     assert processing["2025-02-04"]["numerator"] == working_days
     assert processing["2025-02-04"]["value"] == 2.0
+
+
+async def test_satisfaction_counts_a_disliked_dossier_with_a_complaint_once(
+    api: AsyncClient, clean_db: AsyncEngine
+) -> None:
+    ratings = [("dislike", True), ("dislike", False), ("satisfied", True), ("satisfied", False)]
+    docs = []
+    for i, (rating, complaint) in enumerate(ratings):
+        docs += [
+            b.dossier(f"S{i}", "received", RECEIVED, RECEIVED),
+            b.dossier(f"S{i}", "completed", RECEIVED + timedelta(hours=2), RECEIVED),
+            b.dossier(
+                f"S{i}", "rated", RECEIVED + timedelta(hours=3), RECEIVED,
+                rating=rating, complaint=complaint,
+            ),
+        ]  # fmt: skip
+    await ingest(clean_db, docs)
+    day = (await day_values(api, "ps.satisfaction_rate"))["2025-01-24"]
+    # 4 completed on time; 3 of them rated "dislike" or with a complaint (one with both).
+    assert (day["numerator"], day["denominator"], day["value"]) == (1, 4, 25.0)

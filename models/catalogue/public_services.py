@@ -171,14 +171,14 @@ PUBLIC_SERVICES: tuple[Indicator, ...] = (
         name_en="Satisfaction with dossier handling",
         sector="public_services",
         unit="%",
-        description=f"{D766}: 100% − share of completed dossiers that were late − share of "
-        "ratings that were 'dislike' or came with a complaint (over the period's steps).",
+        description=f"{D766}: 100% − share of completed dossiers that were late − share "
+        "(of the same completed dossiers) of ratings that were 'dislike' or came with a "
+        "complaint, each rating counted once (over the period's steps).",
         numerator=_COMPLETED.model_copy(
             update={
                 "plus": (
                     minus(dos("late", "completed")),
-                    minus(dos("rated_dislike", "rated")),
-                    minus(dos("complaints", "rated")),
+                    minus(dos("rated_dislike_or_complaint", "rated")),
                 )
             }
         ),

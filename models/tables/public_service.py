@@ -83,7 +83,9 @@ class DossierHourly(HourlyColumns, Base):
     ``paid_online / with_fee`` over ``stage='completed'``); e-result = ``e_result /
     issues_result``; digitised = ``digitised_with_e_result / dossiers`` (completed);
     mean processing days = ``elapsed_days_sum / dossiers`` (completed, calendar days,
-    supplement time included: subtract ``supplement_days_sum`` of ``supplement_received``).
+    supplement time included: subtract ``supplement_days_sum`` of ``supplement_received``);
+    ratings that were "dislike" or came with a complaint = ``rated_dislike_or_complaint``
+    (each counted once, for satisfaction).
     """
 
     __tablename__ = "public_service_dossier_hourly"
@@ -111,3 +113,4 @@ class DossierHourly(HourlyColumns, Base):
     rated_neutral: Mapped[int] = mapped_column(Count)
     rated_dislike: Mapped[int] = mapped_column(Count)
     complaints: Mapped[int] = mapped_column(Count)
+    rated_dislike_or_complaint: Mapped[int] = mapped_column(Count)
