@@ -15,6 +15,7 @@ checked against a simulated March week by ``tests/test_simulators.py``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 
@@ -42,6 +43,51 @@ class SourceSystem:
     """What the facility is: ``district_health_centre``, ``primary``, ``site``, ``commune_desk``…"""
     capacity: int = 0
     """Beds (hospitals), enrolled pupils (schools), 0 where it means nothing."""
+    hourly_profile: tuple[float, ...] = ()
+    """24 relative weights by local hour (empty: flat). A clinic's day is not flat: with a
+    flat baseline, completeness reads 130% at noon and 60% at night for a healthy feed."""
+    weekday_profile: tuple[float, ...] = ()
+    """7 relative weights, Monday first (empty: flat)."""
+
+    def hour_weight(self, hour: int) -> float:
+        """Weight of a local hour, scaled so the reporting hours average 1."""
+        return _scaled(self.hourly_profile, range(*self.reporting_hours), hour)
+
+    def day_weight(self, weekday: int) -> float:
+        """Weight of a weekday, scaled so the reporting weekdays average 1."""
+        return _scaled(self.weekday_profile, self.reporting_weekdays, weekday)
+
+
+def _scaled(profile: tuple[float, ...], active: Iterable[int], index: int) -> float:
+    if not profile:
+        return 1.0
+    chosen = [profile[i] for i in active]
+    mean = sum(chosen) / len(chosen)
+    return profile[index] / mean if mean else 0.0
+
+
+CLINIC_HOURS = (
+    0, 0, 0, 0, 0, 0, 0.02, 0.14, 0.18, 0.16, 0.12, 0.06,
+    0.03, 0.08, 0.10, 0.08, 0.03, 0, 0, 0, 0, 0, 0, 0,
+)  # fmt: skip
+"""Share of a clinic day's outpatients arriving in each local hour: morning peak, lunch dip."""
+CLINIC_WEEKDAYS = (1.08, 1.0, 1.0, 1.0, 0.97, 0.45, 0.0)
+"""Clinic load by weekday, Monday first: half a day on Saturday, closed on Sunday."""
+EMERGENCY_SHARE = 0.07
+"""Share of encounters that are emergencies, which come at any hour of any day."""
+
+
+def his_profiles(
+    encounters_per_hour: float, census_per_hour: float, emergency_share: float
+) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """(hour, weekday) profiles of a HIS feed: clinic arrivals, round-the-clock
+    emergencies and an hourly bed census, in the proportions the hospital sees."""
+    clinic = encounters_per_hour * (1 - emergency_share)
+    flat = encounters_per_hour * emergency_share + census_per_hour
+    hours = tuple(round(clinic * 24 * share + flat, 4) for share in CLINIC_HOURS)
+    mean_day = sum(CLINIC_WEEKDAYS) / 7
+    days = tuple(round(clinic * factor / mean_day + flat, 4) for factor in CLINIC_WEEKDAYS)
+    return hours, days
 
 
 # Provincial hospitals: (code, name, commune, beds).
@@ -152,6 +198,10 @@ def health_sources() -> list[SourceSystem]:
     ]
     out = []
     for code, name, commune, kind, beds, encounters_per_hour in facilities:
+        # Provincial hospitals see referrals: emergencies are 7 of their 15 points.
+        emergencies = EMERGENCY_SHARE / 0.15 if kind == "provincial_hospital" else EMERGENCY_SHARE
+        hours, days = his_profiles(encounters_per_hour, 1.0, emergencies)
+        claim_hours, claim_days = his_profiles(encounters_per_hour, 0.0, emergencies)
         out.append(
             SourceSystem(
                 f"his/{code}",
@@ -162,6 +212,8 @@ def health_sources() -> list[SourceSystem]:
                 expected_per_hour=round(encounters_per_hour + 1, 2),  # + the hourly census
                 kind=kind,
                 capacity=beds,
+                hourly_profile=hours,
+                weekday_profile=days,
             )
         )
         out.append(
@@ -173,6 +225,8 @@ def health_sources() -> list[SourceSystem]:
                 commune,
                 expected_per_hour=round(encounters_per_hour * INSURED_SHARE, 2),
                 kind=kind,
+                hourly_profile=claim_hours,  # a claim leaves within the hour of its visit
+                weekday_profile=claim_days,
             )
         )
     return out

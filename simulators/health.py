@@ -26,7 +26,15 @@ from functools import lru_cache
 import numpy as np
 
 from models.events import HEALTH_BED_CENSUS, HEALTH_CLAIM, HEALTH_ENCOUNTER
-from models.sources import ENCOUNTERS_PER_DAY, INSURED_SHARE, REFERRAL_HOSPITAL, sources_of
+from models.sources import (
+    CLINIC_HOURS,
+    CLINIC_WEEKDAYS,
+    EMERGENCY_SHARE,
+    ENCOUNTERS_PER_DAY,
+    INSURED_SHARE,
+    REFERRAL_HOSPITAL,
+    sources_of,
+)
 from models.units import Unit, communes
 from simulators.base import (
     LOCAL_OFFSET_MS,
@@ -47,19 +55,15 @@ AGE_P = (0.12, 0.13, 0.38, 0.19, 0.18)
 ICD = ("I", "IV", "IX", "X", "XI", "XIII", "XIX", "XVIII", "XXI")
 ICD_P = (0.08, 0.10, 0.16, 0.22, 0.12, 0.10, 0.07, 0.08, 0.07)
 DENGUE_SHARE = 0.0012
-EMERGENCY_SHARE = 0.07
 INPATIENT_SHARE = 0.08
 TO_PROVINCE = 0.35
 EVERIFIED = 0.993
 CHIP_ID_SHARE, CHIP_ID_OK = 0.0436, 0.613
 OUTCOMES, OUTCOME_P = ("accepted", "rejected", "pending"), (0.93, 0.035, 0.035)
 
-# Share of a weekday's outpatient load in each local hour (0–23): morning peak, lunch dip.
-_CLINIC_HOURS = hour_weights(
-    [0, 0, 0, 0, 0, 0, 0.02, 0.14, 0.18, 0.16, 0.12, 0.06],
-    [0.03, 0.08, 0.10, 0.08, 0.03, 0, 0, 0, 0, 0, 0, 0],
-)
-_WEEKDAY_FACTOR = (1.08, 1.0, 1.0, 1.0, 0.97, 0.45, 0.0)  # Mon..Sun
+# The registry's expectations of a clinic day and week are the shapes drawn here.
+_CLINIC_HOURS = hour_weights(CLINIC_HOURS)
+_WEEKDAY_FACTOR = CLINIC_WEEKDAYS
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -9,6 +10,7 @@ import pytest
 from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.kit.buckets import LOCAL
 from ingest.writer import RawMessage, Writer
 from models.events import HEALTH_ENCOUNTER, dump_event
 from models.sources import source_registry
@@ -25,6 +27,7 @@ HIS = [s for s in source_registry() if HEALTH_ENCOUNTER.type in s.event_types]
 ALONE = [s for s in HIS if sum(PARENT[o.commune_code] == PARENT[s.commune_code] for o in HIS) == 1]
 STEADY, SILENCED = ALONE[0], ALONE[1]
 OPERATOR = {"X-API-Key": ADMIN_API_KEY}
+SENT_HOURS = 9
 
 
 async def ingest(engine: AsyncEngine, docs: list[dict[str, Any]]) -> None:
@@ -32,21 +35,32 @@ async def ingest(engine: AsyncEngine, docs: list[dict[str, Any]]) -> None:
     assert (await Writer(engine).write(messages)).inserted == len(docs)
 
 
+def expected_in(source: Any, hour: int) -> float:
+    """What the registry expects of ``source`` in the ``hour``-th hour of DAY (its profiles)."""
+    local = (DAY + timedelta(hours=hour)).astimezone(LOCAL)
+    weight = source.hour_weight(local.hour) * source.day_weight(local.weekday())
+    return float(source.expected_per_hour * weight)
+
+
+def per_hour(source: Any, hour: int) -> int:
+    """More than the registry expects in that hour, so the source is complete while it sends."""
+    return math.ceil(expected_in(source, hour)) + 2
+
+
 def hourly(source: Any, hours: int) -> list[dict[str, Any]]:
-    """More than the registry expects in each hour, so the source is complete while it sends."""
-    per_hour = int(source.expected_per_hour) + 2
     return [
-        b.encounter(DAY + timedelta(hours=h, seconds=m * 3600 // per_hour), m,
+        b.encounter(DAY + timedelta(hours=h, seconds=m * 3600 // per_hour(source, h)), m,
                     source=source.code, subject=source.commune_code)
         for h in range(hours)
-        for m in range(per_hour)
+        for m in range(per_hour(source, h))
     ]  # fmt: skip
 
 
 async def test_a_silenced_source_lowers_completeness_and_is_flagged(
     api: AsyncClient, clean_db: AsyncEngine
 ) -> None:
-    await ingest(clean_db, hourly(STEADY, 24) + hourly(SILENCED, 12))  # silent after noon
+    # Silent from 09:00, before the clinics' morning peak.
+    await ingest(clean_db, hourly(STEADY, 24) + hourly(SILENCED, SENT_HOURS))
     window = {"from": DAY.isoformat(), "to": (DAY + timedelta(days=1)).isoformat()}
 
     values = (
@@ -57,8 +71,8 @@ async def test_a_silenced_source_lowers_completeness_and_is_flagged(
     ).json()["values"]
     completeness = {v["unit_code"]: v["completeness"] for v in values}
     assert completeness[PARENT[STEADY.commune_code]] == 1.0
-    sent = 12 * (int(SILENCED.expected_per_hour) + 2)
-    expected = 24 * SILENCED.expected_per_hour
+    sent = sum(per_hour(SILENCED, h) for h in range(SENT_HOURS))
+    expected = sum(expected_in(SILENCED, h) for h in range(24))
     assert completeness[PARENT[SILENCED.commune_code]] == round(sent / expected, 4) < 0.7
 
     by_hour = (
@@ -67,9 +81,10 @@ async def test_a_silenced_source_lowers_completeness_and_is_flagged(
             params={**window, "unit": PARENT[SILENCED.commune_code], "bucket": "hour"},
         )
     ).json()["values"]
-    # Complete in the morning; in the afternoon, points of zero that say why: nothing came.
-    assert [v["completeness"] for v in by_hour] == [1.0] * 12 + [0.0] * 12
-    assert [v["value"] for v in by_hour[12:]] == [0.0] * 12
+    # Complete until 09:00; after it, points of zero that say why: nothing came.
+    quiet = 24 - SENT_HOURS
+    assert [v["completeness"] for v in by_hour] == [1.0] * SENT_HOURS + [0.0] * quiet
+    assert [v["value"] for v in by_hour[SENT_HOURS:]] == [0.0] * quiet
 
     sources = (await api.get("/api/v1/sources", params=window, headers=OPERATOR)).json()
     by_code = {s["source"]: s for s in sources}
@@ -78,7 +93,7 @@ async def test_a_silenced_source_lowers_completeness_and_is_flagged(
     assert silenced["status"] == "silent"
     assert silenced["completeness"] == round(sent / expected, 4)
     assert silenced["received"] == sent
-    assert silenced["expected"] == pytest.approx(expected)
+    assert silenced["expected"] == pytest.approx(expected, abs=0.01)  # shown to 2 decimals
     assert silenced["on_time_share"] == 0.0  # replayed a year later: nothing was on time
     assert {s["status"] for s in sources if s["received"] == 0} == {"silent"}
 
@@ -112,12 +127,13 @@ def test_expected_hours_by_whole_days_match_an_hour_by_hour_walk(
     by = Bucket(bucket)
     registry = source_registry()
     got = reporting_hours_by_period(registry, by, start, end)
-    kinds = {s.sector: s for s in registry}  # one source of each schedule family
+    kinds = {(s.sector, s.hourly_profile != ()): s for s in registry}  # each schedule family
     for source in kinds.values():
         walk: dict[datetime, float] = {}
         for slot, fraction in _hour_slots(start, end):
             if _reports_in(source, slot):
-                walk[by.floor(slot)] = walk.get(by.floor(slot), 0.0) + fraction
+                weight = source.hour_weight(slot.hour) * source.day_weight(slot.weekday())
+                walk[by.floor(slot)] = walk.get(by.floor(slot), 0.0) + fraction * weight
         assert {k: round(v, 6) for k, v in got[source.code].items() if v} == {
             k: round(v, 6) for k, v in walk.items()
         }

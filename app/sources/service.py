@@ -46,7 +46,12 @@ def _hour_slots(start: datetime, end: datetime) -> Iterable[tuple[datetime, floa
 
 
 def _schedule(source: SourceSystem) -> tuple[object, ...]:
-    return (source.reporting_hours, source.reporting_weekdays)
+    return (
+        source.reporting_hours,
+        source.reporting_weekdays,
+        source.hourly_profile,
+        source.weekday_profile,
+    )
 
 
 def _reports_on(source: SourceSystem, day: date) -> bool:
@@ -61,8 +66,10 @@ def _reports_on(source: SourceSystem, day: date) -> bool:
 def _schedule_hours(
     sample: SourceSystem, bucket: Bucket, start: datetime, end: datetime
 ) -> dict[datetime, float]:
-    """Reporting hours per bucket of one schedule: whole local days at a time (a 20-year
-    range is 7,300 steps, not 175,000), hour by hour only in the partial edge days."""
+    """Reporting hours per bucket of one schedule, each weighted by the source's hour and
+    weekday profiles (a clinic's 09:00 counts more than its 15:00): whole local days at a
+    time (a 20-year range is 7,300 steps, not 175,000), hour by hour only in the partial
+    edge days."""
     hours: dict[datetime, float] = defaultdict(float)
     first_day = start.astimezone(LOCAL).replace(hour=0, minute=0, second=0, microsecond=0)
     if first_day < start:
@@ -72,16 +79,17 @@ def _schedule_hours(
         edges = [(start, end)]
     else:
         edges = [(start, first_day), (last_day, end)]
-        per_day = sample.reporting_hours[1] - sample.reporting_hours[0]
+        per_day = sum(sample.hour_weight(h) for h in range(*sample.reporting_hours))
         day = first_day
         while day < last_day:
             if _reports_on(sample, day.date()):
-                hours[bucket.floor(day)] += per_day
+                hours[bucket.floor(day)] += per_day * sample.day_weight(day.weekday())
             day = (day + timedelta(days=1)).replace(tzinfo=LOCAL)
     for edge_start, edge_end in edges:
         for slot, fraction in _hour_slots(edge_start, edge_end):
             if _reports_in(sample, slot):
-                hours[bucket.floor(slot)] += fraction
+                weight = sample.hour_weight(slot.hour) * sample.day_weight(slot.weekday())
+                hours[bucket.floor(slot)] += fraction * weight
     return hours
 
 
