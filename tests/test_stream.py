@@ -130,6 +130,13 @@ async def test_reconnecting_with_last_event_id_resumes(
         assert int(missed["id"].split(":")[1]) > int(first["id"].split(":")[1])
         assert missed["data"]["indicator"] == "health.encounters"
 
+        # "²" is a digit to str.isdigit() but not to int(): a reset, not a 500.
+        odd = {"Last-Event-ID": f"{server.app.state.hub.boot}:".encode() + b"\xb2"}
+        async with client.stream("GET", "/api/v1/stream", params=params, headers=odd) as r:
+            assert r.status_code == 200
+            reset = await asyncio.wait_for(next_event(events(r.aiter_lines()), "reset"), 5)
+        assert "reload" in reset["data"]["reason"]
+
         stale = {"Last-Event-ID": "old-process:1"}
         async with client.stream("GET", "/api/v1/stream", params=params, headers=stale) as r:
             stream = events(r.aiter_lines())

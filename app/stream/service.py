@@ -123,7 +123,8 @@ class Hub:
             return []
         boot, _, seq = last_event_id.partition(":")
         oldest = int(self._buffer[0].id.partition(":")[2]) if self._buffer else self._seq + 1
-        if boot != self.boot or not seq.isdigit() or int(seq) < oldest - 1:
+        # isdigit() alone lets "²" through (headers are Latin-1), which int() refuses: a 500
+        if boot != self.boot or not (seq.isascii() and seq.isdigit()) or int(seq) < oldest - 1:
             return [self._event("reset", {"reason": "missed events are gone; reload state"})]
         return [e for e in self._buffer if int(e.id.partition(":")[2]) > int(seq)]
 
