@@ -91,6 +91,15 @@ def test_buckets_are_local_calendar_periods() -> None:
         datetime(2025, 1, 15, tzinfo=LOCAL), datetime(2025, 3, 2, tzinfo=LOCAL)
     )
     assert [p[0].month for p in periods] == [1, 2, 3]
+    # Quarters and years step into the next bucket (they used to step back onto their own
+    # start: periods() never ended and a request with bucket=quarter or year hung).
+    new_year = datetime(2025, 1, 1, tzinfo=LOCAL)
+    assert Bucket.QUARTER.next_start(new_year) == datetime(2025, 4, 1, tzinfo=LOCAL)
+    assert Bucket.YEAR.next_start(new_year) == datetime(2026, 1, 1, tzinfo=LOCAL)
+    quarters = Bucket.QUARTER.periods(jan, datetime(2026, 1, 1, tzinfo=LOCAL))
+    assert [(p[0].year, p[0].month) for p in quarters] == [(2025, m) for m in (1, 4, 7, 10)]
+    years = Bucket.YEAR.periods(jan, datetime(2027, 1, 1, tzinfo=LOCAL))
+    assert [p[0] for p in years] == [datetime(y, 1, 1, tzinfo=LOCAL) for y in (2025, 2026)]
 
 
 def test_stream_filters() -> None:

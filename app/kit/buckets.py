@@ -56,8 +56,11 @@ class Bucket(StrEnum):
     def next_start(self, bucket_start: datetime) -> datetime:
         """The start of the bucket after the one starting at ``bucket_start``."""
         step = {Bucket.HOUR: timedelta(hours=1), Bucket.DAY: timedelta(days=1),
-                Bucket.WEEK: timedelta(days=7)}.get(self, timedelta(days=32))  # fmt: skip
-        # Local wall-clock arithmetic, then floor: right across month lengths.
+                Bucket.WEEK: timedelta(days=7), Bucket.MONTH: timedelta(days=32),
+                Bucket.QUARTER: timedelta(days=100)}.get(self, timedelta(days=370))  # fmt: skip
+        # Local wall-clock arithmetic, then floor: right across month lengths. Each step
+        # lands inside the next bucket (32 days past a month's start is in the next month,
+        # 100 past a quarter's in the next quarter, 370 past a year's in the next year).
         return self.floor((bucket_start.astimezone(LOCAL) + step).replace(tzinfo=LOCAL))
 
     @property
