@@ -88,11 +88,14 @@ async def consume(
     health_file: Path | None = None,
     retention_days: int | None = None,
     sectors: Collection[str] | None = None,
+    session_timeout_ms: int = 10_000,
 ) -> None:
     """Consume until ``stop`` is set (or the task is cancelled), then leave the group cleanly.
 
     ``sectors`` limits the worker to those stream families (one service per family, same
     code); give each family its own ``group_id`` (see :func:`group_for`).
+    ``session_timeout_ms`` is how long the group waits for a silent member; it also paces
+    group joins on some brokers (Tansu). Apache Kafka refuses less than 6,000 by default.
     """
     stop = stop or asyncio.Event()
     topics = await ensure_topics(bootstrap, topic_prefix, partitions)
@@ -103,7 +106,7 @@ async def consume(
         group_id=group_id,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
-        session_timeout_ms=10_000,
+        session_timeout_ms=session_timeout_ms,
         heartbeat_interval_ms=1_000,
         max_partition_fetch_bytes=4 * 1024 * 1024,
     )

@@ -13,6 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from ingest.consumer import consume
 from ingest.writer import BatchResult, Writer
 
+SESSION_TIMEOUT_MS = 6_000
+"""The least Apache Kafka accepts by default: the embedded broker completes a group join
+in about half the session timeout, and a rejoin after a crash waits one more."""
+
 
 @dataclass
 class Seen:
@@ -47,6 +51,7 @@ async def running_consumer(
             timeout_ms=200,
             stop=stop,
             on_batch=seen.add,
+            session_timeout_ms=SESSION_TIMEOUT_MS,
         )
     )
     try:

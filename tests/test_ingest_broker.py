@@ -17,7 +17,7 @@ from ingest.writer import BatchResult, Writer
 from models.events import HEALTH_ENCOUNTER, dump_event
 from simulators.sinks import KafkaSink
 from tests import ingest_builders as b
-from tests.helpers import running_consumer, scalar, wait_for
+from tests.helpers import SESSION_TIMEOUT_MS, running_consumer, scalar, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -172,6 +172,7 @@ async def test_a_crash_between_db_commit_and_offset_commit_loses_and_doubles_not
             group_id=group,
             max_records=50,
             timeout_ms=200,
+            session_timeout_ms=SESSION_TIMEOUT_MS,
         )
     assert 0 < crashing.stored <= 50
     assert await scalar(clean_db, "SELECT count(*) FROM health_encounter") == crashing.stored
