@@ -70,6 +70,18 @@ async def test_health_checks(client: AsyncClient) -> None:
             "more than 50000",
         ),
         (VALUES.format("health.encounters"), {"bucket": "fortnight"}, 422, "hour"),
+        (  # the bucket after December 9999 is past datetime's range: a 422, not a 500
+            "/api/v1/indicators/health.encounters/ranking",
+            {"period": "9999-12-15T00:00:00+07:00"},
+            422,
+            "between 2000 and 2100",
+        ),
+        (
+            "/api/v1/indicators/ps.avg_processing_days/ranking",
+            {"period": "0001-01-01T00:00:00+07:00", "bucket": "year"},
+            422,
+            "between 2000 and 2100",
+        ),
     ],
 )
 async def test_bad_questions_get_clear_answers(

@@ -13,7 +13,7 @@ from app.indicators.schemas import IndicatorSeries, Ranking
 from app.indicators.service import Question
 from app.kit.buckets import Bucket
 from app.kit.db import ConnDep
-from app.kit.ranges import RangeDep, aware
+from app.kit.ranges import RangeDep, aware, within_bounds
 from models.catalogue import CATALOGUE
 from models.indicators import Indicator, Sector
 
@@ -97,7 +97,8 @@ async def indicator_ranking(
 ) -> Ranking:
     """Units at a level ranked best to worst for one bucket, with the province's value."""
     indicator = service.get_indicator(code, principal)
-    start, end = service.bucket_bounds(bucket, aware(period) if period else None)
+    moment = within_bounds("period", aware(period)) if period else None
+    start, end = service.bucket_bounds(bucket, moment)
     within = await service.ask(
         conn, indicator, unit=unit, level=None, bucket=bucket, start=start, end=end,
         hierarchy=hierarchy,

@@ -34,6 +34,13 @@ def aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=LOCAL)
 
 
+def within_bounds(name: str, moment: datetime) -> datetime:
+    """``moment`` if it lies in 2000–2100, else a 422 (beyond, date arithmetic overflows)."""
+    if not EARLIEST <= moment <= LATEST:
+        raise InvalidRequest(f"'{name}' ({moment.isoformat()}) must be between 2000 and 2100.")
+    return moment
+
+
 def time_range(
     from_: Annotated[
         datetime | None,
@@ -51,8 +58,7 @@ def time_range(
     end = aware(to) if to else datetime.now(UTC)
     start = aware(from_) if from_ else end - timedelta(days=7)
     for name, moment in (("from", start), ("to", end)):
-        if not EARLIEST <= moment <= LATEST:
-            raise InvalidRequest(f"'{name}' ({moment.isoformat()}) must be between 2000 and 2100.")
+        within_bounds(name, moment)
     if end <= start:
         raise InvalidRequest(
             f"'to' ({end.isoformat()}) must be after 'from' ({start.isoformat()})."
