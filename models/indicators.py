@@ -18,10 +18,10 @@ BucketName = Literal["hour", "day", "week", "month", "quarter", "year"]
 Sector = Literal["health", "education", "tourism", "public_services", "citizen", "data"]
 MetricKind = Literal[
     "sum", "population", "expected_events", "received_events", "on_time_events",
-    "open_at_start", "open_overdue_at_end", "working_days_to_done",
+    "open_at_start", "open_at_end", "open_overdue_at_end", "working_days_to_done",
 ]  # fmt: skip
 
-LIFECYCLE_KINDS = ("open_at_start", "open_overdue_at_end", "working_days_to_done")
+LIFECYCLE_KINDS = ("open_at_start", "open_at_end", "open_overdue_at_end", "working_days_to_done")
 
 
 class Metric(BaseModel):
@@ -32,9 +32,10 @@ class Metric(BaseModel):
     - ``expected_events`` / ``received_events`` / ``on_time_events``: events the source
       registry expects from the sources located in the unit, events received from them,
       and those ingested within the on-time delay (data-quality indicators);
-    - ``open_at_start`` / ``open_overdue_at_end``: entities of a lifecycle state table
-      (``rollup``) still open when the bucket starts (carried over), or open and past their
-      deadline when it ends (supplement days added to the deadline when the table has them);
+    - ``open_at_start`` / ``open_at_end`` / ``open_overdue_at_end``: entities of a
+      lifecycle state table (``rollup``) still open when the bucket starts (carried over) or
+      when it ends, or open and past their deadline when it ends (supplement days added to
+      the deadline when the table has them);
     - ``working_days_to_done``: for entities done in the bucket, the working days from
       receipt to completion (weekends, public holidays and Tết not counted; the citizen's
       supplement days deducted where the table has them).

@@ -78,3 +78,25 @@ async def test_satisfaction_counts_a_disliked_dossier_with_a_complaint_once(
     day = (await day_values(api, "ps.satisfaction_rate"))["2025-01-24"]
     # 4 completed on time; 3 of them rated "dislike" or with a complaint (one with both).
     assert (day["numerator"], day["denominator"], day["value"]) == (1, 4, 25.0)
+
+
+async def test_on_time_counts_open_dossiers_still_within_their_deadline(
+    api: AsyncClient, clean_db: AsyncEngine
+) -> None:
+    # A is finished late, B is never finished (overdue from 29 Jan), C comes the day A is
+    # finished and is still open, within its deadline, at the end of that day.
+    await ingest(
+        clean_db,
+        [
+            b.dossier("A", "received", RECEIVED, RECEIVED),
+            b.dossier("B", "received", RECEIVED + timedelta(minutes=5), RECEIVED),
+            b.dossier("A", "completed", DONE, RECEIVED),
+            b.dossier("C", "received", DONE - timedelta(hours=1), DONE - timedelta(hours=1)),
+        ],
+    )
+    on_time = await day_values(api, "ps.on_time_rate")
+    # Decision 766: (completed on time + open not yet overdue) ÷ (completed + still open).
+    assert (on_time["2025-01-24"]["numerator"], on_time["2025-01-24"]["denominator"]) == (2, 2)
+    assert (on_time["2025-01-30"]["numerator"], on_time["2025-01-30"]["denominator"]) == (0, 2)
+    day = on_time["2025-02-04"]  # A late, B overdue, C on time
+    assert (day["numerator"], day["denominator"], day["value"]) == (1, 3, 33.33)

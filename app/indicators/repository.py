@@ -142,8 +142,8 @@ async def commune_to_unit(conn: AsyncConnection, where: UnitsAt) -> dict[str, st
 
 
 async def lifecycle_counts(conn: AsyncConnection, metric: Metric, where: Slice) -> Sums:
-    """Entities of a lifecycle state table open at each bucket's start (carried over), or
-    open and past their deadline at its end, per unit at ``level``.
+    """Entities of a lifecycle state table open at each bucket's start (carried over) or
+    end, or open and past their deadline at its end, per unit at ``level``.
 
     Counted as differences of running totals, never by pairing entities with buckets:
     open at t = #(received < t) − #(done < t), and overdue-open at t =
@@ -160,8 +160,8 @@ async def lifecycle_counts(conn: AsyncConnection, metric: Metric, where: Slice) 
         due = due + table.c.supplement_days * literal_column("interval '1 day'")
     plus: ColumnElement[Any] = table.c.received_at
     minus: ColumnElement[Any] = done
-    at_end = metric.kind == "open_overdue_at_end"
-    if at_end:
+    at_end = metric.kind in ("open_at_end", "open_overdue_at_end")
+    if metric.kind == "open_overdue_at_end":
         # greatest() skips NULLs: an entity never done must stay NULL (never subtracted).
         plus, minus = due, case((done.is_(None), None), else_=func.greatest(due, done))
     scope = replace(where, start=periods[0][0], end=periods[-1][1])

@@ -9,6 +9,8 @@ from models.indicators import Indicator, Metric, Target
 _RECEIVED = dos("dossiers", "received")
 _COMPLETED = dos("dossiers", "completed")
 _DOSSIER_STATE = "public_service_dossier"
+_OPEN_AT_END = Metric(kind="open_at_end", rollup=_DOSSIER_STATE)
+_OVERDUE_AT_END = Metric(kind="open_overdue_at_end", rollup=_DOSSIER_STATE)
 
 PUBLIC_SERVICES: tuple[Indicator, ...] = (
     Indicator(
@@ -26,10 +28,14 @@ PUBLIC_SERVICES: tuple[Indicator, ...] = (
         name_en="Dossiers processed on time",
         sector="public_services",
         unit="%",
-        description=f"{D766}: dossiers completed by the promised date (working days; the "
-        "citizen's supplement time not counted) ÷ dossiers completed in the period.",
-        numerator=dos("on_time", "completed"),
-        denominator=_COMPLETED,
+        description=f"{D766}: dossiers completed by the promised date in the period, plus "
+        "those still open and not yet past it at its end (working days; the citizen's "
+        "supplement time not counted) ÷ dossiers processed (completed in the period + still "
+        "open at its end).",
+        numerator=dos("on_time", "completed").model_copy(
+            update={"plus": (_OPEN_AT_END, minus(_OVERDUE_AT_END))}
+        ),
+        denominator=_COMPLETED.model_copy(update={"plus": (_OPEN_AT_END,)}),
         factor=100,
         higher_is_better=True,
         targets=(pct(90, 95, 2025, f"{D766}: progress group"),),
@@ -42,9 +48,7 @@ PUBLIC_SERVICES: tuple[Indicator, ...] = (
         unit="%",
         description=f"{D766}: (completed late in the period + still open and overdue at its "
         "end) ÷ (received in the period + carried over open from before it).",
-        numerator=dos("late", "completed").model_copy(
-            update={"plus": (Metric(kind="open_overdue_at_end", rollup=_DOSSIER_STATE),)}
-        ),
+        numerator=dos("late", "completed").model_copy(update={"plus": (_OVERDUE_AT_END,)}),
         denominator=_RECEIVED.model_copy(
             update={"plus": (Metric(kind="open_at_start", rollup=_DOSSIER_STATE),)}
         ),
