@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.kit.buckets import LOCAL
+from app.kit.buckets import LOCAL, Bucket
 from ingest.writer import RawMessage, Writer
 from models.calendar import working_days_between
 from models.events import dump_event
@@ -17,6 +17,7 @@ from tests import ingest_builders as b
 
 pytestmark = pytest.mark.integration
 
+HOUR = timedelta(hours=1)
 RECEIVED = datetime(2025, 1, 24, 8, 0, tzinfo=LOCAL)  # the Friday before the Tết 2025 break
 DONE = datetime(2025, 2, 4, 15, 0, tzinfo=LOCAL)  # the Tuesday after it
 
@@ -100,3 +101,21 @@ async def test_on_time_counts_open_dossiers_still_within_their_deadline(
     assert (on_time["2025-01-30"]["numerator"], on_time["2025-01-30"]["denominator"]) == (0, 2)
     day = on_time["2025-02-04"]  # A late, B overdue, C on time
     assert (day["numerator"], day["denominator"], day["value"]) == (1, 3, 33.33)
+
+
+async def test_a_deadline_later_in_the_current_period_is_not_overdue_yet(
+    api: AsyncClient, clean_db: AsyncEngine
+) -> None:
+    now = datetime.now(UTC)
+    received = now - timedelta(days=3)
+    await ingest(
+        clean_db,
+        [b.dossier("N", "received", received, received, due_at=now + timedelta(minutes=10))],
+    )
+    year = Bucket.YEAR.floor(now)
+    params = {"bucket": "year", "from": year.isoformat(), "to": (now + HOUR).isoformat()}
+    for code, numerator in (("ps.overdue_rate", 0), ("ps.on_time_rate", 1)):
+        response = await api.get(f"/api/v1/indicators/{code}/values", params=params)
+        (value,) = response.json()["values"]
+        # As of now, not as of 31 December: the dossier is open and still within its deadline.
+        assert (value["numerator"], value["denominator"]) == (numerator, 1), code

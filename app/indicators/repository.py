@@ -141,7 +141,9 @@ async def commune_to_unit(conn: AsyncConnection, where: UnitsAt) -> dict[str, st
     return {commune: ancestor for commune, ancestor in await conn.execute(stmt)}
 
 
-async def lifecycle_counts(conn: AsyncConnection, metric: Metric, where: Slice) -> Sums:
+async def lifecycle_counts(
+    conn: AsyncConnection, metric: Metric, where: Slice, now: datetime | None = None
+) -> Sums:
     """Entities of a lifecycle state table open at each bucket's start (carried over) or
     end, or open and past their deadline at its end, per unit at ``level``.
 
@@ -149,6 +151,8 @@ async def lifecycle_counts(conn: AsyncConnection, metric: Metric, where: Slice) 
     open at t = #(received < t) − #(done < t), and overdue-open at t =
     #(deadline < t) − #(max(deadline, done) < t), since every entity is received before its
     deadline and its completion. Each running total is one GROUP BY over the state table.
+    A bucket not over at ``now`` is counted as of ``now``: a deadline later today is not
+    past yet.
     """
     table = Base.metadata.tables[str(metric.rollup)]
     periods = where.bucket.periods(where.start, where.end)
@@ -164,7 +168,8 @@ async def lifecycle_counts(conn: AsyncConnection, metric: Metric, where: Slice) 
     if metric.kind == "open_overdue_at_end":
         # greatest() skips NULLs: an entity never done must stay NULL (never subtracted).
         plus, minus = due, case((done.is_(None), None), else_=func.greatest(due, done))
-    scope = replace(where, start=periods[0][0], end=periods[-1][1])
+    end = periods[-1][1] if now is None else min(periods[-1][1], now)
+    scope = replace(where, start=periods[0][0], end=end)
     added = await _running_totals(conn, table, plus, scope)
     removed = await _running_totals(conn, table, minus, scope)
     out: Sums = {}

@@ -134,7 +134,7 @@ async def _one_metric(conn: AsyncConnection, q: Question, metric: Metric, now: d
         holidays = holidays_between(q.start, q.end)
         return await repository.working_days_to_done(conn, metric, where, holidays)
     if metric.kind in LIFECYCLE_KINDS:
-        return await repository.lifecycle_counts(conn, metric, where)
+        return await repository.lifecycle_counts(conn, metric, where, now)
     if metric.kind == "population":
         return {}  # per unit, not per period: see values()
     mapping = await repository.commune_to_unit(conn, where)
