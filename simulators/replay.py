@@ -53,7 +53,7 @@ async def replay(
         if at is not None:
             if pacer is None:
                 pacer = Pacer(speed, at)
-            elif at > pacer.sim_start:
+            elif pacer.delay(at) > 0:  # only a wait cuts a batch short
                 if batch:
                     await sink.send(batch)
                     sent, batch = sent + len(batch), []

@@ -56,11 +56,15 @@ class Pacer:
     sim_start: datetime
     wall_start: float = field(default_factory=time.monotonic)
 
-    async def wait_for(self, sim_time: datetime) -> None:
+    def delay(self, sim_time: datetime) -> float:
+        """Wall seconds until ``sim_time`` is due (0 or less: due already)."""
         if not self.speed:
-            return
+            return 0.0
         due = self.wall_start + (sim_time - self.sim_start).total_seconds() / self.speed
-        delay = due - time.monotonic()
+        return due - time.monotonic()
+
+    async def wait_for(self, sim_time: datetime) -> None:
+        delay = self.delay(sim_time)
         if delay > 0:
             await asyncio.sleep(delay)
 

@@ -117,3 +117,19 @@ async def test_replay_at_a_speed_factor_follows_event_time() -> None:
     assert 0.18 < sink.at[-1] - began < 5
     midway = sink.at[sent // 2] - began
     assert 0.03 < midway < sink.at[-1] - began
+
+
+async def test_a_replay_that_keeps_pace_sends_whole_batches() -> None:
+    """Messages already due go out together: a paced replay is not one send per message."""
+    sink = _Timed()
+    sends = 0
+    send = sink.send
+
+    async def counting(items: Sequence[Outgoing]) -> None:
+        nonlocal sends
+        sends += 1
+        await send(items)
+
+    sink.send = counting  # type: ignore[method-assign]
+    assert await replay(RECORDED, sink, speed=1e12) == 7_245
+    assert sends <= 7_245 // 2_000 + 2
