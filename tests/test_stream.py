@@ -8,15 +8,20 @@ import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 import pytest
 import uvicorn
 from httpx import AsyncClient
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.requests import Request
 
+from app.auth import Principal, Role
 from app.main import create_app
+from app.stream.endpoints import stream
+from app.stream.service import Hub
 from ingest.writer import RawMessage, Writer
 from models.events import dump_event
 from models.settings import Settings
@@ -183,3 +188,12 @@ async def test_an_alert_opened_by_new_data_reaches_operators(
     assert alert["unit_code"] == next(
         u.parent_code for u in legacy_units() if u.code == source.commune_code
     )
+
+
+async def test_a_client_gone_before_the_body_starts_leaves_no_subscription() -> None:
+    hub = Hub(cast(AsyncEngine, None), "postgresql://unused/ioc", alert_interval=0)
+    request = SimpleNamespace(app=SimpleNamespace(state=SimpleNamespace(hub=hub)))
+    public = Principal(Role.PUBLIC, "public", authenticated=False)
+    response = await stream(cast(Request, request), public, None, None, None, None)
+    # The server never iterates the body of a client that hung up at once.
+    assert response.status_code == 200 and hub.subscriber_count == 0

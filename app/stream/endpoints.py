@@ -76,9 +76,11 @@ async def stream(
         units=frozenset(unit) if unit else None,
         operator=operator,
     )
-    queue, missed = hub.subscribe(sub, last_event_id)
 
     async def events() -> AsyncIterator[bytes]:
+        # Subscribed here, not before the response: a client gone before the body starts
+        # never runs this generator, so its queue would never be unsubscribed.
+        queue, missed = hub.subscribe(sub, last_event_id)
         try:
             yield b"retry: 3000\n\n"
             for event in missed:
