@@ -24,7 +24,8 @@ CITIZEN: tuple[Indicator, ...] = (
         name_en="Citizen requests handled on time",
         sector="citizen",
         unit="%",
-        description=f"{D766}: resolved within 15 working days ÷ resolved.",
+        description=f"{D766}: resolved by their deadline (15 working days; 5 for "
+        "infrastructure and environment, 4 hours for emergencies) ÷ resolved.",
         numerator=rep("resolved_on_time", "resolved"),
         denominator=_RESOLVED,
         factor=100,
