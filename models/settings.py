@@ -55,7 +55,8 @@ class Settings(BaseSettings):
     admin_api_key: str | None = None
     """Accepted as an admin API key (bootstrap, demo, tests); unset: only stored keys work."""
     alert_interval_seconds: float = 60.0
-    """How often the API re-evaluates alert rules and source status (0: only on changes)."""
+    """How often the API re-evaluates alert rules and source status; they are also evaluated
+    after change notices. 0 turns automatic evaluation off (tests drive it themselves)."""
     cors_origins: list[str] = []
     """Origins allowed to call the API from a browser (the wall), e.g. ``["https://wall.example"]``."""
 
