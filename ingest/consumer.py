@@ -46,10 +46,16 @@ class FinishBatchOnRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
         async with self._lock:
-            log.info("partitions revoked", partitions=sorted(str(tp) for tp in revoked))
+            log.info("partitions revoked", **_summary(revoked))
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
-        log.info("partitions assigned", partitions=sorted(str(tp) for tp in assigned))
+        log.info("partitions assigned", **_summary(assigned))
+
+
+def _summary(partitions: set[TopicPartition]) -> dict[str, object]:
+    """A short line even for a worker of every stream: the full list goes to debug logs."""
+    log.debug("partitions", partitions=sorted(str(tp) for tp in partitions))
+    return {"partitions": len(partitions), "topics": len({tp.topic for tp in partitions})}
 
 
 def group_for(group_id: str, sectors: Collection[str] | None) -> str:

@@ -172,7 +172,9 @@ def _print_banner(settings: Settings, svc: Services, console: Console) -> None:
     ):
         console.print(f"  {label:<20}{base}{path}", soft_wrap=True)
     console.print(f"  {'admin API key':<20}{settings.admin_api_key}")
-    console.print(f"  {'wall display':<20}{base}/wall?api_key={settings.admin_api_key}")
+    console.print(
+        f"  {'wall display':<20}{base}/wall?api_key={settings.admin_api_key}", soft_wrap=True
+    )
     console.print(
         f"  {'sources (operator)':<20}curl -H 'X-API-Key: {settings.admin_api_key}' "
         f"{base}/api/v1/sources",
