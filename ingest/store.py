@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -29,12 +28,9 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ingest.spec import EventTable, Lifecycle, Rollup, Row, table_of
+from models.clock import floor_hour
 from models.notify import CHANNEL, ChangeNotice
 from models.tables import IngestReject, SourceFreshness
-
-
-def hour_of(moment: datetime) -> datetime:
-    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
 
 
 async def insert_events(conn: AsyncConnection, spec: EventTable, rows: list[Row]) -> list[Row]:
@@ -88,7 +84,7 @@ def rollup_deltas(rollup: Rollup, rows: Iterable[Row]) -> list[Row]:
     """Sum measures per (hour, commune, dims), plus the bucket's newest reading for gauges."""
     sums: dict[tuple[Any, ...], Row] = {}
     for row in rows:
-        key = (hour_of(row["occurred_at"]), row["commune_code"], *(row[d] for d in rollup.dims))
+        key = (floor_hour(row["occurred_at"]), row["commune_code"], *(row[d] for d in rollup.dims))
         acc = sums.get(key)
         if acc is None:
             acc = sums[key] = dict.fromkeys(rollup.measures, 0)

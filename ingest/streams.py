@@ -6,8 +6,6 @@ measures are counts, sums and sums of squares so any mean or spread rolls up by 
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 from ingest.spec import (
     EventTable,
     Rollup,
@@ -20,8 +18,8 @@ from ingest.spec import (
 )
 from models import events as ev
 from models import tables as t
+from models.clock import LOCAL
 
-LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
 DENGUE_CODES = frozenset({"A90", "A91", "A97"})
 
 HEALTH_ENCOUNTERS = EventTable(

@@ -20,6 +20,7 @@ from ingest.deadletter import DeadLetterSink, RawMessage
 from ingest.spec import EventTable, Row
 from ingest.tables import EVENT_TABLES, SOURCE_HOURLY
 from ingest.validation import Validator
+from models.clock import floor_hour
 from models.events import Event, EventRejected
 from models.notify import MAX_COMMUNES, ChangeNotice
 from models.partitions import ensure_month_partitions, is_partitioned, month_start
@@ -122,7 +123,7 @@ class Writer:
 def change_notice(changed: list[str], rows: list[Row]) -> ChangeNotice:
     """What changed, kept well under PostgreSQL's 8,000-byte payload limit."""
     communes = sorted({r["commune_code"] for r in rows})
-    hours = [store.hour_of(r["occurred_at"]) for r in rows]
+    hours = [floor_hour(r["occurred_at"]) for r in rows]
     return ChangeNotice(
         rollups=sorted(set(changed)),
         communes=communes if len(communes) <= MAX_COMMUNES else [],

@@ -20,9 +20,9 @@ from ingest.consumer import consume
 from ingest.topics import ensure_topics
 from ingest.writer import BatchResult, Writer
 from ioc.services import Services, upgrade
+from models.clock import floor_hour
 from models.db import make_engine
 from models.settings import Settings
-from simulators.base import floor_hour
 from simulators.runner import backfill, live
 from simulators.sinks import KafkaSink
 from simulators.streams import make_streams

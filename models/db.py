@@ -1,15 +1,11 @@
-"""Engine and session factory: one place that knows how we talk to PostgreSQL."""
+"""The engine: one place that knows how we talk to PostgreSQL."""
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from models.settings import normalise_database_url
 
 
 def make_engine(url: str, *, pool_size: int = 5) -> AsyncEngine:
     return create_async_engine(normalise_database_url(url), pool_size=pool_size, pool_pre_ping=True)
-
-
-def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker:  # type: ignore[type-arg]
-    return async_sessionmaker(engine, expire_on_commit=False)

@@ -33,7 +33,6 @@ from functools import cache
 from pathlib import Path
 
 PROVINCE_CODE = "49"
-PROVINCE_NAME = "Tỉnh Quảng Nam"
 HIERARCHY_2020 = "2020"
 HIERARCHY_2025 = "2025"
 CITY_2025_CODE = "48"

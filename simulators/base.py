@@ -11,10 +11,12 @@ import hashlib
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import numpy as np
+
+from models.clock import floor_hour
 
 HOUR = timedelta(hours=1)
 EventDoc = dict[str, Any]
@@ -56,10 +58,6 @@ def event_ids(rng: np.random.Generator, n: int) -> list[uuid.UUID]:
     return [uuid.UUID(bytes=row.tobytes()) for row in raw]
 
 
-def floor_hour(moment: datetime) -> datetime:
-    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-
-
 def hours(start: datetime, end: datetime) -> Iterator[datetime]:
     """Hour starts covering ``[start, end)``."""
     cursor = floor_hour(start)
@@ -88,10 +86,6 @@ def events_between(streams: Sequence[Stream], start: datetime, end: datetime) ->
 
 LOCAL_OFFSET_MS = 7 * 3_600_000
 """Việt Nam keeps UTC+7 all year (no daylight saving), so local time is a fixed offset."""
-
-
-def local_now_ms(hour_start: datetime) -> int:
-    return int(hour_start.timestamp() * 1000)
 
 
 def iso_times(epoch_ms: np.ndarray) -> list[str]:

@@ -56,11 +56,6 @@ def is_office_day(day: dt.date) -> bool:
     return is_working_day(day)
 
 
-def school_year(day: dt.date) -> int:
-    """The calendar year in which the school year containing ``day`` started."""
-    return day.year if day.month >= 8 else day.year - 1
-
-
 def tet_holiday_factor(day: dt.date) -> float:
     """Domestic tourism during the Tết week and its spring-outing tail (du xuân)."""
     delta = (day - tet(day.year)).days

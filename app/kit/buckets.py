@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from enum import StrEnum
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, func, literal_column
 from sqlalchemy.sql.elements import ColumnClause
 
-LOCAL_TZ = "Asia/Ho_Chi_Minh"
-LOCAL = ZoneInfo(LOCAL_TZ)
+from models.clock import LOCAL, LOCAL_TZ
+
+__all__ = ["LOCAL", "LOCAL_TZ", "Bucket"]
 
 
 class Bucket(StrEnum):

@@ -9,8 +9,6 @@ from app.units import repository
 from app.units.schemas import UnitDetail, UnitNode, UnitOut
 from models.tables import AdminUnit
 
-HIERARCHIES = ("2020", "2025")
-
 
 def _out(unit: AdminUnit) -> UnitOut:
     return UnitOut(
