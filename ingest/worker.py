@@ -12,6 +12,7 @@ import structlog
 from prometheus_client import start_http_server
 
 from ingest.consumer import consume, group_for
+from ingest.validation import Validator
 from ingest.writer import Writer
 from models.db import make_engine
 from models.settings import Settings
@@ -38,7 +39,7 @@ async def run_worker(
     engine = make_engine(database_url)
     try:
         await consume(
-            Writer(engine),
+            Writer(engine, Validator.from_settings(settings)),
             bootstrap=bootstrap,
             topic_prefix=settings.topic_prefix,
             group_id=group_for(settings.consumer_group, sectors),

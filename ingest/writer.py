@@ -1,32 +1,45 @@
-"""Write one consumed batch in one transaction: new events, what derives from them, rejects.
+"""Write one consumed batch: new events, what derives from them, rejects.
 
 Events are inserted with ``ON CONFLICT DO NOTHING ... RETURNING``; only the rows that really
 came back feed the roll-ups, lifecycle states and source freshness, in the same transaction.
 A redelivered or replayed event therefore changes nothing, and a late one adds to the hour
 it happened in. The change notice is queued in that transaction, so it is sent on commit.
+
+No single message can stop ingest: what fails validation is a reject, and when the store
+(or deriving rows) fails on data that passed it, the batch is split in halves, each half
+written on its own, until the one event at fault is found and recorded as a reject
+(``store_refused``) while every other event is stored. Only transient failures (database
+or broker unreachable) propagate, for the consumer to wait out.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ingest import store
 from ingest.deadletter import DeadLetterSink, RawMessage
+from ingest.retry import is_transient
 from ingest.spec import EventTable, Row
 from ingest.tables import EVENT_TABLES, SOURCE_HOURLY
 from ingest.validation import Validator
 from models.clock import floor_hour
-from models.events import Event, EventRejected
+from models.events import Event, EventRejected, RejectReason
 from models.notify import MAX_COMMUNES, ChangeNotice
 from models.partitions import ensure_month_partitions, is_partitioned, month_start
 from models.tables import SourceFreshness
 
 __all__ = ["BatchResult", "RawMessage", "Writer"]
+
+log = structlog.get_logger("ingest")
+
+Reject = tuple[RawMessage, EventRejected]
+Valid = tuple[RawMessage, Event]
 
 
 @dataclass
@@ -39,13 +52,32 @@ class BatchResult:
     duplicates_by_table: dict[str, int] = field(default_factory=dict)
     notice: ChangeNotice | None = None
 
+    def add_reject(self, reason: str) -> None:
+        self.rejected[reason] = self.rejected.get(reason, 0) + 1
+
+    def add_stored(self, part: BatchResult) -> None:
+        """Fold in what one committed transaction stored."""
+        for name, n in part.inserted_by_table.items():
+            self.inserted_by_table[name] = self.inserted_by_table.get(name, 0) + n
+        for name, n in part.duplicates_by_table.items():
+            self.duplicates_by_table[name] = self.duplicates_by_table.get(name, 0) + n
+        self.notice = merge_notices(self.notice, part.notice)
+        self.inserted = sum(self.inserted_by_table.values())
+        self.duplicates = sum(self.duplicates_by_table.values())
+
 
 class Writer:
     """Turns raw messages into rows; remembers which partitions exist between batches."""
 
-    def __init__(self, engine: AsyncEngine, validator: Validator | None = None) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        validator: Validator | None = None,
+        tables: Mapping[str, EventTable] | None = None,
+    ) -> None:
         self._engine = engine
         self._validator = validator or Validator()
+        self._tables = tables or EVENT_TABLES
         self._months: dict[str, set[datetime]] = defaultdict(set)
         self._partitioned: dict[str, bool] = {}
 
@@ -61,30 +93,75 @@ class Writer:
         self, messages: Sequence[RawMessage], dead_letters: DeadLetterSink | None = None
     ) -> BatchResult:
         result = BatchResult(consumed=len(messages))
-        by_type: dict[str, list[Event]] = defaultdict(list)
-        rejects: list[tuple[RawMessage, EventRejected]] = []
-        for msg in messages:
-            try:
-                event = self._validator.parse(msg.value)
-            except EventRejected as exc:
-                rejects.append((msg, exc))
-                result.rejected[exc.reason] = result.rejected.get(exc.reason, 0) + 1
-                continue
-            by_type[event.event_type.type].append(event)
+        valid, rejects = self._validate(messages)
         if rejects and dead_letters is not None:
             await dead_letters.publish(rejects)
+        try:  # the usual case: the whole batch, rejects included, in one transaction
+            result.add_stored(await self._store(valid, rejects))
+        except Exception as exc:
+            if is_transient(exc) or not valid:
+                raise
+            log.warning("batch refused by the store, isolating the event at fault", error=repr(exc))
+            refused = await self._isolate(valid, result)
+            if refused and dead_letters is not None:
+                await dead_letters.publish(refused)
+            rejects += refused
+            result.add_stored(await self._store([], rejects))
+        for _, why in rejects:
+            result.add_reject(str(why.reason))
+        return result
 
+    def _validate(self, messages: Sequence[RawMessage]) -> tuple[list[Valid], list[Reject]]:
+        valid: list[Valid] = []
+        rejects: list[Reject] = []
+        for msg in messages:
+            try:
+                valid.append((msg, self._validator.parse(msg.value)))
+            except EventRejected as exc:
+                rejects.append((msg, exc))
+            except Exception as exc:  # a validation bug must not stop ingest either
+                rejects.append((msg, EventRejected(RejectReason.SCHEMA, _describe(exc))))
+        return valid, rejects
+
+    async def _isolate(self, valid: list[Valid], result: BatchResult) -> list[Reject]:
+        """Store ``valid`` in halves, recursively; return the events the store refused alone."""
+        try:
+            result.add_stored(await self._store(valid, []))
+            return []
+        except Exception as exc:
+            if is_transient(exc):
+                raise
+            if len(valid) == 1:
+                msg, event = valid[0]
+                log.warning(
+                    "event refused by the store",
+                    event_id=str(event.envelope.id),
+                    topic=msg.topic,
+                    partition=msg.partition,
+                    offset=msg.offset,
+                    error=repr(exc),
+                )
+                return [(msg, EventRejected(RejectReason.STORE_REFUSED, _describe(exc)))]
+        mid = len(valid) // 2
+        return await self._isolate(valid[:mid], result) + await self._isolate(valid[mid:], result)
+
+    async def _store(self, valid: list[Valid], rejects: list[Reject]) -> BatchResult:
+        """One transaction: new events, their roll-ups, states and freshness, the rejects."""
+        part = BatchResult()
+        by_type: dict[str, list[Event]] = defaultdict(list)
+        for _, event in valid:
+            by_type[event.event_type.type].append(event)
         for type_name, events in by_type.items():
-            await self._ensure_partitions(EVENT_TABLES[type_name], events)
+            await self._ensure_partitions(self._tables[type_name], events)
         async with self._engine.begin() as conn:
             changed: list[str] = []
             new_rows: list[Row] = []
             for type_name in sorted(by_type):  # one table order for every worker
-                spec, events = EVENT_TABLES[type_name], by_type[type_name]
+                spec, events = self._tables[type_name], by_type[type_name]
                 rows = await store.insert_events(conn, spec, [spec.to_row(e) for e in events])
                 name = spec.table.name
-                result.inserted_by_table[name] = len(rows)
-                result.duplicates_by_table[name] = len(events) - len(rows)
+                part.inserted_by_table[name] = len(rows)
+                part.duplicates_by_table[name] = len(events) - len(rows)
                 if not rows:
                     continue
                 for rollup in spec.rollups:
@@ -98,16 +175,15 @@ class Writer:
                 await store.add_to_rollup(conn, SOURCE_HOURLY, new_rows)
                 await store.update_freshness(conn, new_rows)
                 changed += [SOURCE_HOURLY.table.name, SourceFreshness.__tablename__]
-                result.notice = change_notice(changed, new_rows)
-                await store.notify(conn, result.notice)
+                part.notice = change_notice(changed, new_rows)
+                await store.notify(conn, part.notice)
             await store.insert_rejects(conn, [reject_row(m, e) for m, e in rejects])
-        result.inserted = sum(result.inserted_by_table.values())
-        result.duplicates = sum(result.duplicates_by_table.values())
-        return result
+        return part
 
     async def _ensure_partitions(self, spec: EventTable, events: list[Event]) -> None:
         """Create missing monthly partitions in a transaction of their own (DDL takes locks
-        that should not be held for the whole batch)."""
+        that should not be held for the whole batch). Validation keeps event times inside
+        the accepted window, so partitions are only ever made inside it."""
         name = spec.table.name
         months = {month_start(e.envelope.time) for e in events} - self._months[name]
         if not months:
@@ -118,6 +194,10 @@ class Writer:
             if self._partitioned[name]:
                 await ensure_month_partitions(conn, name, months)
         self._months[name] |= months
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:2000]
 
 
 def change_notice(changed: list[str], rows: list[Row]) -> ChangeNotice:
@@ -133,6 +213,22 @@ def change_notice(changed: list[str], rows: list[Row]) -> ChangeNotice:
     )
 
 
+def merge_notices(a: ChangeNotice | None, b: ChangeNotice | None) -> ChangeNotice | None:
+    """One notice covering two (a batch stored in parts): what ``result.notice`` reports."""
+    if a is None or b is None:
+        return a or b
+    communes = sorted(set(a.communes) | set(b.communes))
+    return ChangeNotice(
+        rollups=sorted(set(a.rollups) | set(b.rollups)),
+        communes=[]
+        if not a.communes or not b.communes or len(communes) > MAX_COMMUNES
+        else communes,
+        first_bucket=min(a.first_bucket, b.first_bucket),
+        last_bucket=max(a.last_bucket, b.last_bucket),
+        committed_at=max(a.committed_at, b.committed_at),
+    )
+
+
 def reject_row(msg: RawMessage, exc: EventRejected) -> Row:
     return {
         "topic": msg.topic,
@@ -141,5 +237,5 @@ def reject_row(msg: RawMessage, exc: EventRejected) -> Row:
         "key": msg.key,
         "raw": msg.value,
         "reason": str(exc.reason),
-        "detail": exc.detail[:2000],
+        "detail": exc.detail[:2000].replace("\x00", "\\u0000"),
     }

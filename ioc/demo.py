@@ -18,6 +18,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from app.main import create_app
 from ingest.consumer import consume
 from ingest.topics import ensure_topics
+from ingest.validation import Validator
 from ingest.writer import BatchResult, Writer
 from ioc.services import Services, upgrade
 from models.clock import floor_hour
@@ -69,7 +70,7 @@ async def run_demo(
         )
         ingest = asyncio.create_task(
             consume(
-                Writer(engine),
+                Writer(engine, Validator.from_settings(settings)),
                 bootstrap=svc.kafka_bootstrap,
                 topic_prefix=settings.topic_prefix,
                 group_id=settings.consumer_group,

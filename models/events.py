@@ -7,8 +7,9 @@ ingest workers parse with it, the HTTP gateway validates with it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
@@ -96,6 +97,9 @@ class RejectReason(StrEnum):
     UNKNOWN_TYPE = "unknown_type"
     UNKNOWN_UNIT = "unknown_unit"
     UNKNOWN_SOURCE = "unknown_source"
+    TIME_OUT_OF_RANGE = "time_out_of_range"
+    STORE_REFUSED = "store_refused"
+    """Valid by the contract, yet the store refused it (or deriving its rows failed)."""
 
 
 class EventRejected(Exception):
@@ -105,6 +109,60 @@ class EventRejected(Exception):
         super().__init__(f"{reason}: {detail}")
         self.reason = reason
         self.detail = detail
+
+
+DEFAULT_MAX_AGE_DAYS = 3650
+DEFAULT_MAX_AHEAD_HOURS = 24
+
+
+@dataclass(frozen=True, slots=True)
+class TimeWindow:
+    """The event times accepted, relative to now: ``[now - max_age, now + max_ahead]``.
+
+    Beyond the store's reach (year 9999, year 1, a time the retention would drop at once),
+    an event is refused with a reason instead of reaching the partitioning code, where such
+    a time overflows month arithmetic and would fail its batch on every redelivery.
+    """
+
+    max_age: timedelta = timedelta(days=DEFAULT_MAX_AGE_DAYS)
+    max_ahead: timedelta = timedelta(hours=DEFAULT_MAX_AHEAD_HOURS)
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+
+    @classmethod
+    def of(
+        cls,
+        max_age_days: int = DEFAULT_MAX_AGE_DAYS,
+        max_ahead_hours: int = DEFAULT_MAX_AHEAD_HOURS,
+        retention_days: int | None = None,
+    ) -> TimeWindow:
+        """The window the settings give: never older than the retention window, when set
+        (an event the next maintenance would drop is refused at the door instead)."""
+        days = min(max_age_days, retention_days) if retention_days else max_age_days
+        return cls(timedelta(days=days), timedelta(hours=max_ahead_hours))
+
+    def bounds(self, now: datetime | None = None) -> tuple[datetime, datetime]:
+        now = now or self.clock()
+        return now - self.max_age, now + self.max_ahead
+
+    def check(self, moment: datetime) -> None:
+        """Raise :class:`EventRejected` (``time_out_of_range``) unless ``moment`` is inside."""
+        earliest, latest = self.bounds()
+        try:
+            inside = earliest <= moment <= latest
+        except OverflowError:  # an offset pushing the time past year 1 or 9999
+            inside = False
+        if not inside:
+            raise EventRejected(
+                RejectReason.TIME_OUT_OF_RANGE,
+                f"time {moment.isoformat()} is outside the accepted window "
+                f"{earliest.isoformat(timespec='seconds')} to "
+                f"{latest.isoformat(timespec='seconds')} "
+                f"(at most {self.max_age.days} days old, {_hours(self.max_ahead)} h ahead)",
+            )
+
+
+def _hours(delta: timedelta) -> str:
+    return f"{delta.total_seconds() / 3600:g}"
 
 
 @dataclass(frozen=True, slots=True)

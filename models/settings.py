@@ -48,6 +48,11 @@ class Settings(BaseSettings):
     retention_days: int | None = None
     """Raw events older than this many days are dropped (whole monthly partitions or
     TimescaleDB chunks); roll-ups and lifecycle states are kept. Unset: keep everything."""
+    event_max_age_days: int = 3650
+    """Events older than this (or than ``retention_days``, when shorter) are refused with
+    ``time_out_of_range`` by ingest and the gateway alike."""
+    event_max_ahead_hours: int = 24
+    """Events dated further ahead of now than this are refused (``time_out_of_range``)."""
     ingest_metrics_port: int | None = None
     """Port of the ingest worker's Prometheus ``/metrics`` (on ``api_host``); unset: none."""
     ingest_health_file: Path | None = None

@@ -33,7 +33,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     bootstrap: str | None = app.state.kafka_bootstrap
     publisher = KafkaPublisher(bootstrap) if bootstrap else None
     app.state.gateway_publisher = publisher
-    app.state.gateway_validator = Validator()
+    app.state.gateway_validator = Validator.from_settings(app.state.settings)
     try:
         yield
     finally:
