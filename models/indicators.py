@@ -19,9 +19,13 @@ Sector = Literal["health", "education", "tourism", "public_services", "citizen",
 MetricKind = Literal[
     "sum", "population", "expected_events", "received_events", "on_time_events",
     "open_at_start", "open_at_end", "open_overdue_at_end", "working_days_to_done",
+    "received_in_period", "completed_in_period",
 ]  # fmt: skip
 
-LIFECYCLE_KINDS = ("open_at_start", "open_at_end", "open_overdue_at_end", "working_days_to_done")
+LIFECYCLE_KINDS = (
+    "open_at_start", "open_at_end", "open_overdue_at_end", "working_days_to_done",
+    "received_in_period", "completed_in_period",
+)  # fmt: skip
 
 
 class Metric(BaseModel):
@@ -36,9 +40,18 @@ class Metric(BaseModel):
       lifecycle state table (``rollup``) still open when the bucket starts (carried over) or
       when it ends, or open and past their deadline when it ends (supplement days added to
       the deadline when the table has them);
-    - ``working_days_to_done``: for entities done in the bucket, the working days from
+    - ``working_days_to_done``: for entities completed in the bucket, the working days from
       receipt to completion (weekends, public holidays and Tết not counted; the citizen's
-      supplement days deducted where the table has them).
+      supplement days deducted where the table has them);
+    - ``received_in_period`` / ``completed_in_period``: entities of a lifecycle state table
+      received, or completed (a dossier's completion, a report's resolution), in the bucket,
+      those matching ``filters`` (state columns) and none of ``unless``.
+
+    In a lifecycle state table an entity is *done* from its completion, or, when only a
+    later step is known (a rating, with the completion lost or before the data starts), from
+    that step: a later stage implies the earlier ones. Such an entity counts as open until
+    that step and is never counted as completed in a bucket (its completion time and its
+    punctuality are unknown). Times before receipt count as receipt (a skewed clock).
 
     ``plus`` adds further metrics, each times its ``weight`` (−1 subtracts), so an official
     formula such as (overdue completed + overdue open) is still one numerator.
@@ -54,6 +67,10 @@ class Metric(BaseModel):
     )
     stream: str | None = Field(
         default=None, description="Event type of the sources (event kinds); None: every type."
+    )
+    unless: dict[str, str | bool] = Field(
+        default_factory=dict,
+        description="Lifecycle kinds: leave out entities where any column = value.",
     )
     weight: float = 1.0
     plus: tuple[Metric, ...] = ()

@@ -119,3 +119,36 @@ async def test_a_deadline_later_in_the_current_period_is_not_overdue_yet(
         (value,) = response.json()["values"]
         # As of now, not as of 31 December: the dossier is open and still within its deadline.
         assert (value["numerator"], value["denominator"]) == (numerator, 1), code
+
+
+async def test_a_rated_dossier_is_done_even_without_its_completion_step(
+    api: AsyncClient, clean_db: AsyncEngine
+) -> None:
+    # Only the rating is seen (the data began after the completion, or that step was lost).
+    received = datetime(2025, 5, 26, 9, 0, tzinfo=LOCAL)
+    rated = datetime(2025, 6, 3, 9, 0, tzinfo=LOCAL)
+    doc = b.dossier(
+        "R", "rated", rated, received, due_at=datetime(2025, 5, 28, 17, 0, tzinfo=LOCAL),
+        subject="20335",
+    )  # fmt: skip
+    await ingest(clean_db, [doc])
+    params = {
+        "unit": "20335",
+        "from": "2025-05-26T00:00:00+07:00",
+        "to": "2025-06-10T00:00:00+07:00",
+    }
+    got = {}
+    for code in ("ps.overdue_rate", "ps.on_time_rate"):
+        response = await api.get(f"/api/v1/indicators/{code}/values", params=params)
+        got[code] = {v["period_start"][:10]: v for v in response.json()["values"]}
+    overdue, on_time = got["ps.overdue_rate"], got["ps.on_time_rate"]
+    # Open and within its deadline until 28 May, open and overdue until it was rated ...
+    assert on_time["2025-05-27"]["value"] == 100.0 and overdue["2025-05-27"]["value"] == 0.0
+    assert on_time["2025-06-02"]["value"] == 0.0 and overdue["2025-06-02"]["value"] == 100.0
+    # ... done from its rating: carried into 3 June, neither late nor on time (unknown) ...
+    assert (overdue["2025-06-03"]["numerator"], overdue["2025-06-03"]["denominator"]) == (0, 1)
+    assert on_time["2025-06-03"]["value"] is None
+    # ... and nothing afterwards: it is not open, let alone overdue, for ever.
+    for day in ("2025-06-04", "2025-06-09"):
+        assert day not in overdue or overdue[day]["value"] is None, overdue[day]
+        assert day not in on_time or on_time[day]["value"] is None, on_time[day]

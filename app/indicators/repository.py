@@ -184,9 +184,60 @@ async def lifecycle_counts(
     return out
 
 
+_COMPLETION = ("completed_at", "resolved_at")
+"""The step that finishes an entity: a dossier's completion, a report's resolution."""
+_LATER_STEPS = ("rated_at",)
+"""Steps that only come after the completion: seen alone, they prove the entity done."""
+
+
+def _from_receipt(table: Table, moment: ColumnElement[Any]) -> ColumnElement[Any]:
+    """``moment``, never before the entity's receipt (a skewed clock); NULL stays NULL."""
+    return case((moment.is_(None), None), else_=func.greatest(table.c.received_at, moment))
+
+
+def _completed(table: Table) -> ColumnElement[Any]:
+    """When the entity was completed, if that step is known."""
+    (name,) = (c for c in _COMPLETION if c in table.c)
+    return _from_receipt(table, table.c[name])
+
+
 def _done(table: Table) -> ColumnElement[Any]:
-    """When a lifecycle entity was finished: a dossier's completion, a report's resolution."""
-    return table.c["completed_at"] if "completed_at" in table.c else table.c["resolved_at"]
+    """Since when the entity is known to be finished: its completion, else the first later
+    step seen (a rating proves the dossier completed even when that step was lost or came
+    before the data began); NULL while nothing shows it finished."""
+    (name,) = (c for c in _COMPLETION if c in table.c)
+    later = [table.c[c] for c in _LATER_STEPS if c in table.c]
+    return _from_receipt(table, func.coalesce(table.c[name], *later))
+
+
+def _state_condition(table: Table, metric: Metric) -> ColumnElement[bool]:
+    """``filters`` hold and no ``unless`` does (a NULL column matches neither)."""
+    excluded = [func.coalesce(table.c[col] == value, False) for col, value in metric.unless.items()]
+    return and_(_condition(table, metric), *(~e for e in excluded))
+
+
+async def lifecycle_entities(conn: AsyncConnection, metric: Metric, where: Slice) -> Sums:
+    """Entities of a state table received, or completed, in each bucket, per unit at
+    ``level``: one row per entity, whatever the number of its events."""
+    table = Base.metadata.tables[str(metric.rollup)]
+    moment = table.c.received_at if metric.kind == "received_in_period" else _completed(table)
+    at_level, within, on_level, on_within = _units_at_level(where, table.c.commune_code)
+    period = where.bucket.start_of(moment).label("period_start")
+    stmt = (
+        select(
+            at_level.c.ancestor_code.label("unit_code"),
+            period,
+            func.count().label("total"),
+            func.max(table.c.updated_at).label("as_of"),
+        )
+        .select_from(table)
+        .join(at_level, on_level)
+        .join(within, on_within)
+        .where(moment >= where.start, moment < where.end, _state_condition(table, metric))
+        .group_by(at_level.c.ancestor_code, period)
+    )
+    rows = (await conn.execute(stmt)).all()
+    return {(r.unit_code, r.period_start): (float(r.total), r.as_of) for r in rows}
 
 
 @dataclass
@@ -244,7 +295,7 @@ async def working_days_to_done(
     citizen's supplement days where the table keeps them, never below zero.
     """
     table = Base.metadata.tables[str(metric.rollup)]
-    done = _done(table)
+    done = _completed(table)
     day = func.generate_series(
         func.date(func.timezone(LOCAL_TZ, table.c.received_at)) + 1,
         func.date(func.timezone(LOCAL_TZ, done)),

@@ -133,6 +133,8 @@ async def _one_metric(conn: AsyncConnection, q: Question, metric: Metric, now: d
     if metric.kind == "working_days_to_done":
         holidays = holidays_between(q.start, q.end)
         return await repository.working_days_to_done(conn, metric, where, holidays)
+    if metric.kind in ("received_in_period", "completed_in_period"):
+        return await repository.lifecycle_entities(conn, metric, where)
     if metric.kind in LIFECYCLE_KINDS:
         return await repository.lifecycle_counts(conn, metric, where, now)
     if metric.kind == "population":

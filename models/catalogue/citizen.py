@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from models.catalogue.metrics import D766, minus, pct, rep
-from models.indicators import Indicator, Target
+from models.catalogue.metrics import D766, pct, rep
+from models.indicators import Indicator, Metric, Target
 
 _RESOLVED = rep("reports", "resolved")
+_RESOLVED_IN_PERIOD = Metric(kind="completed_in_period", rollup="citizen_report")
+"""Reports (one each, from their state) resolved in the period."""
 
 CITIZEN: tuple[Indicator, ...] = (
     Indicator(
@@ -38,16 +40,15 @@ CITIZEN: tuple[Indicator, ...] = (
         name_en="Satisfaction with request handling",
         sector="citizen",
         unit="%",
-        description=f"{D766}: (resolved − resolved late − rated 'dislike') ÷ resolved.",
-        numerator=_RESOLVED.model_copy(
-            update={
-                "plus": (
-                    minus(rep("late", "resolved")),
-                    minus(rep("rated_dislike", "rated")),
-                )
-            }
+        description=f"{D766}: (resolved − resolved late − rated 'dislike') ÷ resolved: "
+        "reports resolved in the period on time and not rated 'dislike' ÷ reports resolved "
+        "in the period, each counted once, its rating with the period of its resolution "
+        "whenever it arrives. A report known only as rated (the resolution step lost, or "
+        "before the data begins) is never counted as resolved in a period.",
+        numerator=_RESOLVED_IN_PERIOD.model_copy(
+            update={"filters": {"resolved_on_time": True}, "unless": {"rating": "dislike"}}
         ),
-        denominator=_RESOLVED,
+        denominator=_RESOLVED_IN_PERIOD,
         factor=100,
         higher_is_better=True,
         targets=(pct(85, 92, 2025, "Huế 1022: satisfaction above 92%"),),

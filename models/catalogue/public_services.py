@@ -11,6 +11,15 @@ _COMPLETED = dos("dossiers", "completed")
 _DOSSIER_STATE = "public_service_dossier"
 _OPEN_AT_END = Metric(kind="open_at_end", rollup=_DOSSIER_STATE)
 _OVERDUE_AT_END = Metric(kind="open_overdue_at_end", rollup=_DOSSIER_STATE)
+_DONE_IN_PERIOD = Metric(kind="completed_in_period", rollup=_DOSSIER_STATE)
+"""Dossiers (one each, from their state) completed in the period: the population the
+punctuality and satisfaction numerators are drawn from, bucket by bucket."""
+_KNOWN_DONE = (
+    "A dossier is done from its completion or, when only its rating is known (the "
+    "completion step lost, or before the data begins), from its rating: a rating implies "
+    "completion. Such a dossier counts as open until its rating and never as completed "
+    "on time or late, since when it was completed is unknown."
+)
 
 PUBLIC_SERVICES: tuple[Indicator, ...] = (
     Indicator(
@@ -31,11 +40,11 @@ PUBLIC_SERVICES: tuple[Indicator, ...] = (
         description=f"{D766}: dossiers completed by the promised date in the period, plus "
         "those still open and not yet past it at its end (working days; the citizen's "
         "supplement time not counted) ÷ dossiers processed (completed in the period + still "
-        "open at its end).",
-        numerator=dos("on_time", "completed").model_copy(
-            update={"plus": (_OPEN_AT_END, minus(_OVERDUE_AT_END))}
+        f"open at its end). {_KNOWN_DONE}",
+        numerator=_DONE_IN_PERIOD.model_copy(
+            update={"filters": {"on_time": True}, "plus": (_OPEN_AT_END, minus(_OVERDUE_AT_END))}
         ),
-        denominator=_COMPLETED.model_copy(update={"plus": (_OPEN_AT_END,)}),
+        denominator=_DONE_IN_PERIOD.model_copy(update={"plus": (_OPEN_AT_END,)}),
         factor=100,
         higher_is_better=True,
         targets=(pct(90, 95, 2025, f"{D766}: progress group"),),
@@ -47,10 +56,15 @@ PUBLIC_SERVICES: tuple[Indicator, ...] = (
         sector="public_services",
         unit="%",
         description=f"{D766}: (completed late in the period + still open and overdue at its "
-        "end) ÷ (received in the period + carried over open from before it).",
-        numerator=dos("late", "completed").model_copy(update={"plus": (_OVERDUE_AT_END,)}),
-        denominator=_RECEIVED.model_copy(
-            update={"plus": (Metric(kind="open_at_start", rollup=_DOSSIER_STATE),)}
+        "end) ÷ (received in the period + carried over open from before it), each dossier "
+        f"once, from its state. {_KNOWN_DONE}",
+        numerator=_DONE_IN_PERIOD.model_copy(
+            update={"filters": {"on_time": False}, "plus": (_OVERDUE_AT_END,)}
+        ),
+        denominator=Metric(
+            kind="received_in_period",
+            rollup=_DOSSIER_STATE,
+            plus=(Metric(kind="open_at_start", rollup=_DOSSIER_STATE),),
         ),
         factor=100,
         higher_is_better=False,
@@ -63,9 +77,10 @@ PUBLIC_SERVICES: tuple[Indicator, ...] = (
         sector="public_services",
         unit="working days",
         description=f"{D766}: total processing time in working days (weekends, holidays and "
-        "Tết not counted; the citizen's supplement time deducted) ÷ dossiers completed.",
+        "Tết not counted; the citizen's supplement time deducted) ÷ dossiers completed "
+        "(each once, in the period of its completion).",
         numerator=Metric(kind="working_days_to_done", rollup=_DOSSIER_STATE),
-        denominator=_COMPLETED,
+        denominator=_DONE_IN_PERIOD,
         higher_is_better=False,
     ),
     Indicator(
@@ -175,18 +190,18 @@ PUBLIC_SERVICES: tuple[Indicator, ...] = (
         name_en="Satisfaction with dossier handling",
         sector="public_services",
         unit="%",
-        description=f"{D766}: 100% − share of completed dossiers that were late − share "
-        "(of the same completed dossiers) of ratings that were 'dislike' or came with a "
-        "complaint, each rating counted once (over the period's steps).",
-        numerator=_COMPLETED.model_copy(
+        description=f"{D766}: 100% − share of the dossiers completed in the period that were "
+        "late − share of the same dossiers rated 'dislike' or with a complaint (each dossier "
+        "counted once, its rating with the period of its completion, whenever it arrives): "
+        "dossiers completed on time and neither disliked nor complained of ÷ dossiers "
+        "completed.",
+        numerator=_DONE_IN_PERIOD.model_copy(
             update={
-                "plus": (
-                    minus(dos("late", "completed")),
-                    minus(dos("rated_dislike_or_complaint", "rated")),
-                )
+                "filters": {"on_time": True},
+                "unless": {"rating": "dislike", "complaint": True},
             }
         ),
-        denominator=_COMPLETED,
+        denominator=_DONE_IN_PERIOD,
         factor=100,
         higher_is_better=True,
         targets=(pct(80, 90, 2025, f"{D766}: full points at 90%"),),
