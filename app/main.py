@@ -16,8 +16,11 @@ from app.auth.endpoints import router as auth_router
 from app.auth.service import current_principal
 from app.export.endpoints import router as export_router
 from app.gateway.endpoints import router as gateway_router
+from app.gateway.publisher import BrokerHealth
 from app.indicators.endpoints import router as indicators_router
+from app.kit import outages, redact
 from app.kit.errors import ApiError
+from app.kit.guards import RequestGuard
 from app.sources.endpoints import router as sources_router
 from app.stream.endpoints import router as stream_router
 from app.stream.service import Hub
@@ -34,14 +37,22 @@ restricted indicators) need an API key, sent as `X-API-Key: <key>` or
 `Authorization: Bearer <key>`."""
 
 
+SMALL_BODY_BYTES = 64 * 1024
+"""Routes other than the gateway take small JSON bodies (a key's name and role)."""
+
+
 def create_app(
     database_url: str, kafka_bootstrap: str | None = None, settings: Settings | None = None
 ) -> FastAPI:
     settings = settings or get_settings()
+    redact.install()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine: AsyncEngine = make_engine(database_url)
+        redact.install()  # again: the server may have (re)configured logging since
+        engine: AsyncEngine = make_engine(
+            database_url, pool_timeout=settings.db_pool_timeout_seconds
+        )
         app.state.engine = engine
         hub = Hub(engine, database_url, alert_interval=settings.alert_interval_seconds)
         app.state.hub = hub
@@ -53,11 +64,20 @@ def create_app(
             await engine.dispose()
 
     app = FastAPI(
-        title="Provincial IOC API", version="0.2.0", description=DESCRIPTION, lifespan=lifespan
+        title="Provincial IOC API",
+        version="0.2.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        # Counted as the bytes arrive, Content-Length honoured: 413 before memory is spent.
+        max_body_size=SMALL_BODY_BYTES,
     )
     app.state.settings = settings
     app.state.database_url = database_url
     app.state.kafka_bootstrap = kafka_bootstrap
+    app.state.broker = BrokerHealth(kafka_bootstrap)
+    # Outermost but for CORS (added after it) and the metrics middleware: refused requests
+    # still carry CORS headers and are counted.
+    app.add_middleware(RequestGuard)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -65,6 +85,8 @@ def create_app(
             allow_methods=["GET", "POST", "DELETE"],
             allow_headers=["X-API-Key", "Authorization", "Last-Event-ID", "Content-Type"],
         )
+
+    outages.install(app, pool_timeout=settings.db_pool_timeout_seconds)
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
@@ -81,5 +103,10 @@ def create_app(
     ):  # fmt: skip
         # Every API route checks a presented key, so a wrong key is a 401 even where no key
         # is needed (rather than silently reading as the public).
-        app.include_router(router, prefix="/api/v1", dependencies=[Depends(current_principal)])
+        app.include_router(
+            router,
+            prefix="/api/v1",
+            dependencies=[Depends(current_principal)],
+            max_body_size=settings.max_body_bytes if router is gateway_router else None,
+        )
     return app

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import socket
 import time
 from collections.abc import Awaitable, Callable
 
@@ -17,6 +15,8 @@ from prometheus_client import (
     generate_latest,
 )
 from sqlalchemy import text
+
+from app.gateway.publisher import BrokerHealth
 
 router = APIRouter(tags=["ops"])
 
@@ -36,9 +36,9 @@ async def readyz(request: Request, response: Response) -> dict[str, str]:
             await conn.execute(text("SELECT 1"))
     except Exception as exc:  # any failure means "not ready"; the reason is reported
         checks["database"] = f"unreachable: {type(exc).__name__}"
-    bootstrap: str | None = request.app.state.kafka_bootstrap
-    if bootstrap and not await _reachable(bootstrap):
-        checks["broker"] = f"unreachable: {bootstrap}"
+    broker: BrokerHealth = request.app.state.broker
+    if broker.bootstrap and not await broker.probe():  # the gateway fails fast on this too
+        checks["broker"] = f"unreachable: {broker.bootstrap}"
     if any(v != "ok" for v in checks.values()):
         response.status_code = 503
     return checks
@@ -83,15 +83,3 @@ def instrument(app: FastAPI) -> None:
 def _stream_clients(app: FastAPI) -> float:
     hub = getattr(app.state, "hub", None)
     return float(hub.subscriber_count) if hub is not None else 0.0
-
-
-async def _reachable(bootstrap: str) -> bool:
-    for address in bootstrap.split(","):
-        host, _, port = address.strip().rpartition(":")
-        try:
-            _, writer = await asyncio.wait_for(asyncio.open_connection(host, int(port)), 2)
-        except (OSError, TimeoutError, ValueError, socket.gaierror):
-            continue
-        writer.close()
-        return True
-    return False

@@ -63,6 +63,15 @@ class Settings(BaseSettings):
     """How often the API re-evaluates alert rules and source status; they are also evaluated
     after change notices. 0 turns automatic evaluation off (tests drive it themselves)."""
     cors_origins: list[str] = []
+    max_body_bytes: int = 4 * 1024 * 1024
+    """Largest request body the API reads (``POST /api/v1/events``: room for 1,000 events of
+    about 4 KB each); a larger one is refused with 413 while it arrives. Other routes take
+    at most 64 KiB."""
+    gateway_timeout_seconds: float = 10.0
+    """How long ``POST /api/v1/events`` waits for the broker to take a batch before a 503
+    (while the broker is known to be down, the 503 is immediate)."""
+    db_pool_timeout_seconds: float = 10.0
+    """How long an API request waits for a free database connection before a 503."""
     """Origins allowed to call the API from a browser (the wall), e.g. ``["https://wall.example"]``."""
 
     @field_validator("admin_api_key")

@@ -6,32 +6,28 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
+import orjson
 from aiokafka.errors import KafkaError
-from fastapi import APIRouter, Body, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 
 from app.auth import Principal, Role, require_role
 from app.gateway import service
-from app.gateway.publisher import KafkaPublisher, Publisher
+from app.gateway.publisher import BrokerHealth, KafkaPublisher, Publisher
 from app.gateway.schemas import BatchVerdict
-from app.kit.errors import ApiError
+from app.kit.errors import InvalidRequest, PayloadTooLarge, Unavailable
 from ingest.validation import Validator
 
 MAX_EVENTS = 1000
 """Events per request; larger batches are refused whole (413) rather than half taken."""
 
-
-class PayloadTooLarge(ApiError):
-    status_code = 413
-
-
-class BrokerUnavailable(ApiError):
-    status_code = 503
+BROKER_RETRY_SECONDS = 10
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     bootstrap: str | None = app.state.kafka_bootstrap
-    publisher = KafkaPublisher(bootstrap) if bootstrap else None
+    timeout = app.state.settings.gateway_timeout_seconds
+    publisher = KafkaPublisher(bootstrap, timeout=timeout) if bootstrap else None
     app.state.gateway_publisher = publisher
     app.state.gateway_validator = Validator.from_settings(app.state.settings)
     try:
@@ -43,33 +39,74 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 router = APIRouter(tags=["ingest"], lifespan=lifespan)
 
+BODY_SCHEMA = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "array",
+                    "items": {"type": "object"},
+                    "maxItems": MAX_EVENTS,
+                    "description": f"A JSON array of CloudEvents 1.0 (structured mode), "
+                    f"at most {MAX_EVENTS}.",
+                }
+            }
+        },
+    }
+}
 
-@router.post("/events")
+
+def _parse(raw: bytes) -> list[Any]:
+    try:
+        events = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:  # nesting deeper than orjson allows lands here too
+        raise InvalidRequest(f"The body is not readable JSON: {exc}.") from None
+    if not isinstance(events, list):
+        raise InvalidRequest("The body must be a JSON array of CloudEvents.")
+    return events
+
+
+@router.post(
+    "/events",
+    openapi_extra=BODY_SCHEMA,
+    responses={
+        413: {"description": "Body over IOC_MAX_BODY_BYTES, or more than 1,000 events."},
+        503: {"description": "The broker is down or not configured; see Retry-After."},
+    },
+)
 async def post_events(
-    request: Request,
-    events: Annotated[
-        list[Any],
-        Body(
-            description=f"A JSON array of CloudEvents 1.0 (structured mode), at most {MAX_EVENTS}.",
-        ),
-    ],
-    _: Annotated[Principal, Depends(require_role(Role.INGEST))],
+    request: Request, _: Annotated[Principal, Depends(require_role(Role.INGEST))]
 ) -> BatchVerdict:
     """Validate a batch of CloudEvents and publish the valid ones; a verdict per event."""
+    # The body is read only here, after the key was checked: an unauthenticated upload
+    # costs nothing beyond its headers.
+    events = _parse(await request.body())
     if len(events) > MAX_EVENTS:
         raise PayloadTooLarge(f"{len(events)} events in one request; send at most {MAX_EVENTS}.")
     publisher: Publisher | None = request.app.state.gateway_publisher
     if publisher is None:
-        raise BrokerUnavailable("No broker is configured (IOC_KAFKA_BOOTSTRAP); try again later.")
+        raise Unavailable(
+            "No broker is configured (IOC_KAFKA_BOOTSTRAP); try again later.", BROKER_RETRY_SECONDS
+        )
+    broker: BrokerHealth = request.app.state.broker
+    if not await broker.usable():
+        raise Unavailable(
+            "The broker is down; nothing was taken. Resend the batch later.", BROKER_RETRY_SECONDS
+        )
     try:
-        return await service.accept(
+        verdict = await service.accept(
             events,
             validator=request.app.state.gateway_validator,
             publisher=publisher,
             topic_prefix=request.app.state.settings.topic_prefix,
         )
-    except KafkaError as exc:
-        raise BrokerUnavailable(
+    except (KafkaError, TimeoutError) as exc:
+        broker.mark_down()
+        raise Unavailable(
             f"The broker did not take the events ({type(exc).__name__}); resend the batch: "
-            "events already taken are de-duplicated by id."
+            "events already taken are de-duplicated by id.",
+            BROKER_RETRY_SECONDS,
         ) from None
+    broker.mark_up()
+    return verdict

@@ -26,7 +26,10 @@ async def accept(
         try:
             if not isinstance(doc, dict):
                 raise EventRejected(RejectReason.BAD_JSON, "a CloudEvent must be a JSON object")
-            raw = orjson.dumps(doc)
+            try:
+                raw = orjson.dumps(doc)
+            except orjson.JSONEncodeError as exc:  # e.g. nested deeper than orjson's limit
+                raise EventRejected(RejectReason.BAD_JSON, str(exc)) from None
             event = validator.parse(raw)  # the same checks, size limit included, as ingest
         except EventRejected as exc:
             results.append(

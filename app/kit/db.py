@@ -15,4 +15,6 @@ async def _connection(request: Request) -> AsyncIterator[AsyncConnection]:
         yield conn
 
 
-ConnDep = Annotated[AsyncConnection, Depends(_connection)]
+ConnDep = Annotated[AsyncConnection, Depends(_connection, scope="function")]
+"""Committed before the response is sent (``scope="function"``): a commit that fails is the
+request's error (a 503 when the database went away), never a 200 for a change not kept."""

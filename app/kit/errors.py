@@ -5,7 +5,11 @@ ApiError
 ├── Forbidden       403: a valid key whose role may not do this
 ├── NotFound        404: unknown indicator, unit, alert…; names the valid choices
 ├── Conflict        409: a state change that the current state does not allow
-└── InvalidRequest  422: well-formed but meaningless input (bad range, level…)
+├── PayloadTooLarge 413: a body over the size limit, or too many events in one batch
+├── InvalidRequest  422: well-formed but meaningless input (bad range, level…)
+├── TooManyRequests 429: too many failed key checks from one address, or events from one key
+└── Unavailable     503: a dependency (database, broker) is down; ``Retry-After`` says when
+                    to try again
 """
 
 from __future__ import annotations
@@ -39,3 +43,23 @@ class Conflict(ApiError):
 
 class InvalidRequest(ApiError):
     status_code = 422
+
+
+class PayloadTooLarge(ApiError):
+    status_code = 413
+
+
+class TooManyRequests(ApiError):
+    status_code = 429
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.headers = {"Retry-After": str(max(1, round(retry_after)))}
+
+
+class Unavailable(ApiError):
+    status_code = 503
+
+    def __init__(self, message: str, retry_after: float = 5) -> None:
+        super().__init__(message)
+        self.headers = {"Retry-After": str(max(1, round(retry_after)))}
