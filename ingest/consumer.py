@@ -197,10 +197,11 @@ async def _maintain(writer: Writer, retention_days: int | None) -> None:
     report = await maintain(writer.engine, now=datetime.now(UTC), retention_days=retention_days)
     if report.dropped or report.chunks_dropped:
         writer.forget_partitions()
-    if report.created or report.dropped or report.chunks_dropped:
+    if report.created or report.dropped or report.chunks_dropped or report.keys_dropped:
         log.info(
             "partitions maintained",
             created=report.created,
             dropped=report.dropped,
             chunks_dropped=report.chunks_dropped,
+            keys_dropped=report.keys_dropped,
         )

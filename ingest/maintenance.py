@@ -1,4 +1,5 @@
-"""Keep event-table partitions ahead of need and drop raw events past retention.
+"""Keep event-table partitions ahead of need and drop raw events (and their dedupe keys)
+past retention.
 
 Run by every ingest worker at start and then hourly (idempotent, so several workers may run
 it), and on demand with ``ioc db maintain``.
@@ -9,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import text
+from sqlalchemy import delete, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from ingest.spec import table_of
 from ingest.tables import EVENT_TABLES
 from models.partitions import (
     drop_chunks_before,
@@ -21,6 +23,7 @@ from models.partitions import (
     month_start,
     next_month,
 )
+from models.tables import EventKey
 
 
 @dataclass
@@ -28,6 +31,7 @@ class Maintenance:
     created: list[str] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)
     chunks_dropped: int = 0
+    keys_dropped: int = 0
 
 
 async def _is_hypertable(conn: AsyncConnection, table: str) -> bool:
@@ -65,4 +69,15 @@ async def maintain(
                     report.dropped += await drop_partitions_before(conn, table, cutoff)
             elif cutoff and await _is_hypertable(conn, table):
                 report.chunks_dropped += await drop_chunks_before(conn, table, cutoff)
+    if cutoff:
+        async with engine.begin() as conn:
+            report.keys_dropped = await drop_keys_before(conn, month_start(cutoff))
     return report
+
+
+async def drop_keys_before(conn: AsyncConnection, before: datetime) -> int:
+    """Dedupe keys go with their events: those of events before the first month kept (no
+    event that old passes validation any more, the time window being capped by retention)."""
+    keys = table_of(EventKey)
+    result = await conn.execute(delete(keys).where(keys.c.occurred_at < before))
+    return result.rowcount or 0

@@ -81,7 +81,7 @@ class Envelope(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     specversion: str = Field(pattern=r"^1\.0$")
-    id: UUID = Field(description="Unique per event: the dedupe key.")
+    id: UUID = Field(description="Unique per source: with `source`, the dedupe key.")
     source: str = Field(min_length=3, max_length=120, pattern=r"^[a-z0-9]+/[A-Za-z0-9._-]+$")
     type: str
     time: AwareDatetime = Field(description="When it happened at the source, with offset.")

@@ -44,6 +44,7 @@ EVENT_TABLES = (
     "source_hourly",
     "source_freshness",
     "ingest_reject",
+    "event_key",
 )
 
 

@@ -105,7 +105,7 @@ async def post_events(
         broker.mark_down()
         raise Unavailable(
             f"The broker did not take the events ({type(exc).__name__}); resend the batch: "
-            "events already taken are de-duplicated by id.",
+            "events already taken are de-duplicated by source and id.",
             BROKER_RETRY_SECONDS,
         ) from None
     broker.mark_up()

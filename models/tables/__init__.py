@@ -1,7 +1,8 @@
 """The store: typed SQLAlchemy tables shared by ingest (writes) and the API (reads).
 
 Event tables keep event time (``occurred_at``) apart from ingest time (``ingested_at``), use
-``(occurred_at, event_id)`` as primary key (a replayed event is a no-op) and are
+``(occurred_at, event_id, source)`` as primary key, store only events whose
+``(source, event_id)`` is new to ``event_key`` (a replayed or re-timed event is a no-op) and are
 range-partitioned by ``occurred_at`` (hypertables under TimescaleDB). Roll-ups are keyed by
 ``bucket_start`` (UTC hour) × ``commune_code`` × dimensions, carry ``updated_at`` ("as of")
 and are additive: coarser units and buckets are sums of their rows.
@@ -23,7 +24,8 @@ Streams (type suffix → kind: event table → roll-ups / state):
 - every stream → data quality: ``source_hourly``, ``source_freshness``
 
 Each class docstring names its measures and the ratios they make. ``ingest_reject`` keeps
-every message that could not be ingested.
+every message that could not be ingested; ``event_key`` holds every stored event's
+``(source, id)``, the dedupe key whatever the event's time.
 """
 
 from models.tables.base import NAMING_CONVENTION, Base, Timestamp
@@ -31,6 +33,7 @@ from models.tables.citizen import CitizenReport, CitizenReportEventRow, CitizenR
 from models.tables.core import (
     AdminUnit,
     AdminUnitClosure,
+    EventKey,
     IngestReject,
     SourceFreshness,
     SourceHourly,
@@ -73,6 +76,7 @@ __all__ = [
     "EducationAttendanceRow",
     "EducationReportHourly",
     "EducationReportRow",
+    "EventKey",
     "HealthBedCensusHourly",
     "HealthBedCensusRow",
     "HealthClaimHourly",

@@ -28,14 +28,16 @@ class Base(DeclarativeBase):
 
 
 class EventColumns:
-    """What every event table keeps from the envelope; ``(occurred_at, event_id)`` is the key.
+    """What every event table keeps from the envelope; ``(occurred_at, event_id, source)``
+    is the primary key.
 
-    ``occurred_at`` is the partitioning column, so it must be part of the primary key.
+    ``occurred_at`` is the partitioning column, so it must be part of the primary key; the
+    dedupe key proper, ``(source, event_id)`` whatever the time, is ``event_key``'s.
     """
 
     occurred_at: Mapped[datetime] = mapped_column(Timestamp, primary_key=True, sort_order=-1)
     event_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, sort_order=-1)
-    source: Mapped[str] = mapped_column(String(120))
+    source: Mapped[str] = mapped_column(String(120), primary_key=True, sort_order=-1)
     commune_code: Mapped[str] = mapped_column(String(8))
     ingested_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.now())
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, datetime
 
 from sqlalchemy import (
@@ -16,6 +17,7 @@ from sqlalchemy import (
     func,
     text,
 )
+from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.tables.base import Base, Count, HourlyColumns, Timestamp
@@ -81,6 +83,25 @@ class IngestReject(Base):
     raw: Mapped[bytes] = mapped_column(LargeBinary)
     reason: Mapped[str] = mapped_column(String(32), index=True)
     detail: Mapped[str] = mapped_column(Text)
+
+
+class EventKey(Base):
+    """Every stored event's CloudEvents identity, ``(source, id)``, whatever its time.
+
+    The event tables are partitioned by event time, so their primary key must hold
+    ``occurred_at`` and cannot see that an event resent with another time is the same
+    event; this small, unpartitioned table can. The batch inserts the keys first
+    (``ON CONFLICT DO NOTHING RETURNING``) and stores only the events whose key was new.
+    ``occurred_at`` is the stored event's time: keys go with their events at retention.
+    """
+
+    __tablename__ = "event_key"
+
+    source: Mapped[str] = mapped_column(String(120), primary_key=True)
+    event_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    event_type: Mapped[str] = mapped_column(String(80))
+    occurred_at: Mapped[datetime] = mapped_column(Timestamp, index=True)
+    ingested_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.now())
 
 
 class SourceFreshness(Base):
