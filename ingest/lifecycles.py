@@ -92,8 +92,11 @@ PUBLIC_SERVICE_DOSSIERS = EventTable(
                 "issues_result": flag("issues_result"),
                 "on_time": lambda r: 1 if _completed(r) and dossier_on_time(r) else 0,
                 "late": lambda r: 1 if _completed(r) and not dossier_on_time(r) else 0,
-                "paid_online": flag("paid_online"),
-                "e_result": flag("e_result"),
+                # Within their denominators' dossiers by construction: a fee paid online
+                # counts only for a procedure with a fee, an e-result only where the
+                # procedure issues a result.
+                "paid_online": lambda r: 1 if r["paid_online"] and r["fee_vnd"] > 0 else 0,
+                "e_result": lambda r: 1 if r["e_result"] and r["issues_result"] else 0,
                 "digitised_with_e_result": lambda r: (
                     1 if r["digitised_inputs"] and r["e_result"] else 0
                 ),

@@ -75,7 +75,10 @@ HEALTH_CLAIMS = EventTable(
                 "claims": one,
                 "everified": flag("sent_for_everification"),
                 "chip_id_lookups": flag("chip_id_lookup"),
-                "chip_id_lookups_ok": flag("chip_id_lookup_ok"),
+                # a success only counts for a look-up made (the ratio's denominator)
+                "chip_id_lookups_ok": lambda r: (
+                    1 if r["chip_id_lookup"] and r["chip_id_lookup_ok"] else 0
+                ),
                 "amount_vnd_sum": value("amount_vnd"),
                 "amount_vnd_sumsq": lambda r: float(r["amount_vnd"]) ** 2,
             },

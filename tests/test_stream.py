@@ -100,13 +100,13 @@ async def test_a_client_sees_an_ingest_commit_within_a_second(
         stream = events(response.aiter_lines())
         await wait_for(lambda: server.app.state.hub.subscriber_count > 0, 5, "the subscription")
 
-        await ingest(clean_db, [b.encounter(now - timedelta(minutes=1), i) for i in range(3)])
+        await ingest(clean_db, [b.encounter(now - timedelta(minutes=1), i) for i in range(6)])
         event = await asyncio.wait_for(next_event(stream, "indicator"), BOUND)
 
     data = event["data"]
     assert data["indicator"] == "health.encounters"
     assert data["unit_code"] == source.commune_code
-    assert data["level"] == "commune" and data["value"] == 3
+    assert data["level"] == "commune" and data["value"] == 6
     assert event["id"].startswith(server.app.state.hub.boot + ":")
 
 
@@ -197,3 +197,29 @@ async def test_a_client_gone_before_the_body_starts_leaves_no_subscription() -> 
     response = await stream(cast(Request, request), public, None, None, None, None)
     # The server never iterates the body of a client that hung up at once.
     assert response.status_code == 200 and hub.subscriber_count == 0
+
+
+async def test_the_public_stream_withholds_small_health_counts_an_operator_sees(
+    server: Server, clean_db: AsyncEngine
+) -> None:
+    now = datetime.now(UTC)
+    source = b.source_for(b.ev.HEALTH_ENCOUNTER)
+    params = {"indicator": "health.encounters", "unit": source.commune_code}
+    async with (
+        AsyncClient(base_url=server.base, timeout=10) as client,
+        client.stream("GET", "/api/v1/stream", params=params) as public,
+        client.stream(
+            "GET", "/api/v1/stream", params={**params, "api_key": ADMIN_API_KEY}
+        ) as operator,
+    ):
+        public_events, operator_events = (
+            events(public.aiter_lines()),
+            events(operator.aiter_lines()),
+        )
+        await wait_for(lambda: server.app.state.hub.subscriber_count > 1, 5, "the subscriptions")
+        await ingest(clean_db, [b.encounter(now - timedelta(minutes=1), i) for i in range(3)])
+        seen = (await asyncio.wait_for(next_event(public_events, "indicator"), 5))["data"]
+        full = (await asyncio.wait_for(next_event(operator_events, "indicator"), 5))["data"]
+    assert seen["unit_code"] == full["unit_code"] == source.commune_code
+    assert (seen["value"], seen["numerator"], seen["suppressed"]) == (None, None, True)
+    assert (full["value"], full["suppressed"]) == (3, False)

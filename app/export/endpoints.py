@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path
 from fastapi.responses import Response
 
+from app.auth import CurrentPrincipal
 from app.export import service
 from app.export.schemas import ExportDocument
 from app.indicators.endpoints import SeriesQuestion
@@ -22,12 +23,13 @@ router = APIRouter(prefix="/export", tags=["open data"])
 )
 async def export_series(
     conn: ConnDep,
+    principal: CurrentPrincipal,
     question: SeriesQuestion,
     code: Annotated[str, Path(max_length=64, examples=["health.encounters"])],
     fmt: Annotated[Literal["csv", "json"], Path(description="File format.")],
 ) -> Response:
-    """An indicator series as open data; health counts under 5 are suppressed."""
-    doc = await service.document(conn, question)
+    """An indicator series as open data; health counts under 5 are withheld from the public."""
+    doc = await service.document(conn, question, principal)
     name = f"{code}_{question.unit}_{question.level}_{question.bucket}"
     if fmt == "csv":
         return Response(

@@ -10,15 +10,7 @@ from app.indicators.schemas import IndicatorValue
 from models.indicators import Indicator
 
 LICENSE = "CC BY 4.0"
-SMALL_COUNT = 5
-
-
-class ExportedValue(IndicatorValue):
-    suppressed: bool = Field(
-        default=False,
-        description=f"Numerator or denominator under {SMALL_COUNT} in a health series: "
-        "counts and value withheld so no patient can be singled out.",
-    )
+ExportedValue = IndicatorValue
 
 
 class ExportDocument(BaseModel):

@@ -1,4 +1,4 @@
-"""Build exports: the indicator series, small counts suppressed where the catalogue says."""
+"""Build exports: the indicator series, small counts withheld from the public (health)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,10 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.export.schemas import SMALL_COUNT, ExportDocument, ExportedValue
+from app.auth import Principal
+from app.export.schemas import ExportDocument
 from app.indicators import service as indicators
-from app.indicators.schemas import IndicatorValue
 from app.indicators.service import Question
-from models.indicators import Indicator
 
 CSV_COLUMNS = (
     "indicator", "name_vi", "name_en", "unit", "unit_code", "period_start", "value",
@@ -21,30 +20,14 @@ CSV_COLUMNS = (
 )  # fmt: skip
 
 
-def suppress(indicator: Indicator, value: IndicatorValue) -> ExportedValue:
-    """Withhold counts (and the value made of them) under ``SMALL_COUNT``, except zeros."""
-    row = ExportedValue(**value.model_dump())
-    if not indicator.suppress_small_counts:
-        return row
-    counts = [value.numerator or 0.0]
-    if indicator.denominator is not None and indicator.denominator.kind == "sum":
-        counts.append(value.denominator or 0.0)
-    if any(0 < c < SMALL_COUNT for c in counts):
-        return row.model_copy(
-            update={"numerator": None, "denominator": None, "value": None, "gap": None,
-                    "status": "none", "suppressed": True}
-        )  # fmt: skip
-    return row
-
-
-async def document(conn: AsyncConnection, q: Question) -> ExportDocument:
-    values = await indicators.values(conn, q)
+async def document(conn: AsyncConnection, q: Question, principal: Principal) -> ExportDocument:
+    values = await indicators.disclosed(conn, q, await indicators.values(conn, q), principal)
     return ExportDocument(
         indicator=q.indicator,
         generated_at=datetime.now(UTC),
         hierarchy=q.hierarchy,
         bucket=q.bucket,
-        values=[suppress(q.indicator, v) for v in values],
+        values=values,
     )
 
 

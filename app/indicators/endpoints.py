@@ -71,9 +71,11 @@ SeriesQuestion = Annotated[Question, Depends(series_question)]
 
 
 @router.get("/{code}/values")
-async def indicator_values(conn: ConnDep, question: SeriesQuestion) -> IndicatorSeries:
+async def indicator_values(
+    conn: ConnDep, principal: CurrentPrincipal, question: SeriesQuestion
+) -> IndicatorSeries:
     """A time-bucketed series of one indicator for the units at a level within a unit."""
-    return await service.series(conn, question)
+    return await service.series(conn, question, principal)
 
 
 @router.get("/{code}/ranking")
@@ -107,4 +109,4 @@ async def indicator_ranking(
         conn, indicator, unit=within.unit, level=level, bucket=bucket, start=start, end=end,
         hierarchy=hierarchy,
     )  # fmt: skip
-    return await service.ranking(conn, ranked, within)
+    return await service.ranking(conn, ranked, within, principal)

@@ -34,6 +34,24 @@ class IndicatorValue(BaseModel):
         "period (0–1); null when no source is expected to report.",
     )
     as_of: datetime | None = Field(description="When the newest contributing roll-up changed.")
+    suppressed: bool = Field(
+        default=False,
+        description="A health count under 5 (or the sibling withheld with it, so that it "
+        "cannot be recovered from the parent's total): counts and value withheld from the "
+        "public so no patient can be singled out.",
+    )
+    partial: bool = Field(
+        default=False,
+        description="The period is cut by the query's window or not over yet: the value "
+        "(and completeness) covers only part of it.",
+    )
+    period_covered: float = Field(
+        default=1.0,
+        ge=0,
+        le=1,
+        description="Share of the period's time the value covers: inside the query's window "
+        "and already past (1 for a whole, finished period).",
+    )
 
 
 class IndicatorSeries(BaseModel):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -12,6 +12,7 @@ from app.indicators import repository
 from app.indicators.repository import Slice, Sums
 from app.indicators.schemas import IndicatorSeries, IndicatorValue, RankedUnit, Ranking
 from app.kit.buckets import LOCAL, Bucket
+from app.kit.disclosure import Cell, withheld
 from app.kit.errors import InvalidRequest, NotFound
 from app.sources.service import source_metric
 from app.units import repository as units_repo
@@ -208,6 +209,7 @@ async def values(
         value = value_of(ind, numerator, denominator)
         target, gap, status = judge(ind, value, period, q.level)
         stamps = [s for s in (num_as_of, den_as_of) if s is not None]
+        covered = period_covered(q.bucket, period, q.start, q.end, now)
         out.append(
             IndicatorValue(
                 unit_code=unit_code, period_start=period.astimezone(LOCAL), value=value,
@@ -216,9 +218,19 @@ async def values(
                 target=target, gap=gap,
                 status=status, completeness=completeness.get(key),
                 as_of=max(stamps) if stamps else None,
+                partial=covered < 1, period_covered=covered,
             )
         )  # fmt: skip
     return out
+
+
+def period_covered(
+    bucket: Bucket, period: datetime, start: datetime, end: datetime, now: datetime
+) -> float:
+    """Share of the period inside ``[start, min(end, now))``: 1 for a whole, finished one."""
+    period_end = bucket.next_start(period)
+    covered = min(period_end, end, now) - max(period, start)
+    return round(max(covered / (period_end - period), 0.0), 4)
 
 
 async def _completeness(
@@ -239,14 +251,53 @@ async def _completeness(
     }
 
 
-async def series(conn: AsyncConnection, q: Question) -> IndicatorSeries:
-    return IndicatorSeries(indicator=q.indicator, values=await values(conn, q))
+async def series(conn: AsyncConnection, q: Question, principal: Principal) -> IndicatorSeries:
+    found = await disclosed(conn, q, await values(conn, q), principal)
+    return IndicatorSeries(indicator=q.indicator, values=found)
 
 
-async def ranking(conn: AsyncConnection, q: Question, province: Question) -> Ranking:
+async def disclosed(
+    conn: AsyncConnection, q: Question, found: list[IndicatorValue], principal: Principal
+) -> list[IndicatorValue]:
+    """``found`` as ``principal`` may see it: an operator everything; anyone else without
+    the small counts of a health series (``app.kit.disclosure``), judged among each
+    unit's siblings whichever of them the question shows."""
+    if not q.indicator.suppress_small_counts or principal.can(Role.OPERATOR):
+        return found
+    unit = await require_unit(conn, q.unit, q.hierarchy)
+    siblings = found
+    if unit.level == q.level and unit.parent_code is not None:  # widen to the parent
+        siblings = await values(conn, replace(q, unit=unit.parent_code), with_completeness=False)
+    scope = q.unit if unit.level != q.level else (unit.parent_code or q.unit)
+    parents = {
+        u.code: u.parent_code
+        for u in await units_repo.units_at_level(conn, q.hierarchy, q.level, scope)
+    }
+    counted = q.indicator.denominator is not None and q.indicator.denominator.kind != "population"
+    cells = [
+        Cell(
+            key=(v.unit_code, v.period_start),
+            group=(parents.get(v.unit_code), v.period_start),
+            counts=(v.numerator or 0.0, *((v.denominator or 0.0,) if counted else ())),
+        )
+        for v in siblings
+    ]
+    hidden = withheld(cells)
+    return [
+        v.model_copy(
+            update={"numerator": None, "denominator": None, "value": None, "gap": None,
+                    "status": "none", "suppressed": True}
+        ) if (v.unit_code, v.period_start) in hidden else v
+        for v in found
+    ]  # fmt: skip
+
+
+async def ranking(
+    conn: AsyncConnection, q: Question, province: Question, principal: Principal
+) -> Ranking:
     """Units at the question's level for one bucket, best first, with the top unit's value."""
-    ranked = await values(conn, q)
-    overall = await values(conn, province)
+    ranked = await disclosed(conn, q, await values(conn, q), principal)
+    overall = await disclosed(conn, province, await values(conn, province), principal)
     best_first = sorted(
         ranked,
         key=lambda v: (

@@ -18,6 +18,8 @@ class StreamEvent:
     indicator: str | None = None
     units: frozenset[str] = field(default_factory=frozenset)
     open_data: bool = True
+    public_only: bool = False
+    """The public's version of a value an operator receives unabridged in another event."""
 
     def encode(self) -> bytes:
         import orjson
@@ -41,6 +43,8 @@ class Subscription:
         if event.kind == "reset":
             return True
         if not self.operator and (event.kind != "indicator" or not event.open_data):
+            return False
+        if self.operator and event.public_only:
             return False
         if self.indicators is not None and event.indicator not in self.indicators:
             return False

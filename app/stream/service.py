@@ -19,6 +19,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.alerts import service as alerts
+from app.auth.service import ANONYMOUS
 from app.indicators import service as indicators
 from app.indicators.service import Question
 from app.kit.buckets import Bucket
@@ -229,16 +230,24 @@ class Hub:
             for indicator in wanted:
                 for level in indicator.levels:
                     q = Question(indicator, tops[0], level, Bucket.DAY, start, end, HIERARCHY)
-                    for value in await indicators.values(conn, q):
+                    found = await indicators.values(conn, q)
+                    # The public sees health series with small counts withheld.
+                    public = await indicators.disclosed(conn, q, found, ANONYMOUS)
+                    for value, seen in zip(found, public, strict=True):
                         if touched is not None and value.unit_code not in touched:
                             continue
-                        self.publish(
-                            "indicator",
-                            {"indicator": indicator.code, "level": level, "bucket": "day",
-                             **value.model_dump(mode="json")},
-                            indicator=indicator.code, units=frozenset({value.unit_code}),
-                            open_data=indicator.open_data,
-                        )  # fmt: skip
+                        for shown, audience in (
+                            ((value, None),) if seen == value
+                            else ((value, "operator"), (seen, "public"))
+                        ):  # fmt: skip
+                            self.publish(
+                                "indicator",
+                                {"indicator": indicator.code, "level": level, "bucket": "day",
+                                 **shown.model_dump(mode="json")},
+                                indicator=indicator.code, units=frozenset({value.unit_code}),
+                                open_data=indicator.open_data and audience != "operator",
+                                public_only=audience == "public",
+                            )  # fmt: skip
 
     def _anyone_wants(self, indicator: Indicator) -> bool:
         if not self._subscribers:  # between reconnects: buffer everything

@@ -81,7 +81,9 @@ HEALTH: tuple[Indicator, ...] = (
         name_en="Bed occupancy",
         sector="health",
         unit="%",
-        description="Occupied beds ÷ beds, summed over census readings (a gauge).",
+        description="Occupied beds ÷ beds, summed over census readings (a gauge). The one "
+        "ratio that may exceed 100 %: patients sharing a bed in a peak count as occupied "
+        "beds beyond those planned.",
         numerator=sum_of("health_bed_census_hourly", "beds_occupied_sum"),
         denominator=sum_of("health_bed_census_hourly", "beds_total_sum"),
         factor=100,

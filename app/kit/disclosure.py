@@ -1,0 +1,51 @@
+"""Small-count disclosure control: which cells of a public health series must be withheld.
+
+A count under :data:`SMALL_COUNT` (zero excepted: an absence is no one) could single a
+patient out, so it is withheld (*primary* suppression). Withholding one cell alone is not
+enough: its parent's total minus its visible siblings gives it back, so in every group of
+siblings (same parent, same period) where exactly one cell is withheld, the smallest other
+non-zero sibling is withheld too (*complementary* suppression). The decision depends only
+on the sibling group, never on which part of it a request shows, so two requests cannot
+be combined to undo it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Hashable, Iterable, Sequence
+from dataclasses import dataclass
+
+SMALL_COUNT = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """One published figure: ``key`` names it, ``group`` its siblings (parent, period)."""
+
+    key: Hashable
+    group: Hashable
+    counts: Sequence[float]
+
+    @property
+    def small(self) -> bool:
+        return any(0 < n < SMALL_COUNT for n in self.counts)
+
+    @property
+    def size(self) -> float:
+        return min((n for n in self.counts if n > 0), default=0.0)
+
+
+def withheld(cells: Iterable[Cell]) -> set[Hashable]:
+    """Keys of the cells to withhold: the small ones, and one complement per lone one."""
+    groups: dict[Hashable, list[Cell]] = defaultdict(list)
+    for cell in cells:
+        groups[cell.group].append(cell)
+    hidden: set[Hashable] = set()
+    for members in groups.values():
+        primary = [c for c in members if c.small]
+        hidden.update(c.key for c in primary)
+        if len(primary) == 1:
+            others = [c for c in members if not c.small and c.size > 0]
+            if others:
+                hidden.add(min(others, key=lambda c: (c.size, str(c.key))).key)
+    return hidden
