@@ -213,8 +213,8 @@ async def values(
         out.append(
             IndicatorValue(
                 unit_code=unit_code, period_start=period.astimezone(LOCAL), value=value,
-                numerator=round(numerator, 4),
-                denominator=None if denominator is None else round(denominator, 4),
+                # Sums as summed: an independent recomputation matches them to 1e-9.
+                numerator=numerator, denominator=denominator,
                 target=target, gap=gap,
                 status=status, completeness=completeness.get(key),
                 as_of=max(stamps) if stamps else None,
