@@ -19,15 +19,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import orjson
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import KafkaError
-from sqlalchemy.exc import OperationalError
+from tenacity import AsyncRetrying
 
 from ingest import metrics
 from ingest.deadletter import KafkaDeadLetters, RawMessage, dead_letter_topic
-from ingest.maintenance import maintain
+from ingest.health import Health
+from ingest.maintenance import Maintenance, maintain
+from ingest.retry import is_transient, wait_out
 from ingest.topics import ensure_topics
 from ingest.writer import BatchResult, Writer
 from models.events import REGISTRY
@@ -35,7 +36,6 @@ from models.events import REGISTRY
 log = structlog.get_logger("ingest")
 
 MAINTENANCE_EVERY_S = 3600.0
-RETRIES = 6
 
 
 class FinishBatchOnRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -73,13 +73,6 @@ def check_sectors(sectors: Collection[str]) -> list[str]:
     return sorted(set(sectors))
 
 
-def write_health(path: Path, **status: object) -> None:
-    """Atomically replace the health file (a probe reads whole files only)."""
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_bytes(orjson.dumps({"at": datetime.now(UTC).isoformat(), **status}))
-    tmp.replace(path)
-
-
 async def consume(
     writer: Writer,
     *,
@@ -102,11 +95,125 @@ async def consume(
     code); give each family its own ``group_id`` (see :func:`group_for`).
     ``session_timeout_ms`` is how long the group waits for a silent member; it also paces
     group joins on some brokers (Tansu). Apache Kafka refuses less than 6,000 by default.
+
+    The database or the broker being down, at start or later, is waited out however long
+    it lasts (:func:`~ingest.retry.wait_out`), with the worker reported unhealthy meanwhile
+    (health file ``status``, ``ioc_ingest_healthy``, ``ioc_ingest_dependency_up``).
     """
     stop = stop or asyncio.Event()
-    topics = await ensure_topics(bootstrap, topic_prefix, partitions)
-    if sectors:
-        topics = [t for t in topics if t.split(".")[-2] in set(sectors)]
+    health = Health(health_file)
+    health.starting()
+
+    def patiently() -> AsyncRetrying:
+        return wait_out(health.waiting, stop=stop)
+
+    try:
+        topics: list[str] = await patiently()(ensure_topics, bootstrap, topic_prefix, partitions)
+        if sectors:
+            topics = [t for t in topics if t.split(".")[-2] in set(sectors)]
+        producer: AIOKafkaProducer = await patiently()(_started_producer, bootstrap)
+    except Exception as exc:
+        if stop.is_set() and is_transient(exc):
+            log.info("stopped before the broker could be reached")
+            health.stopped()
+            return
+        raise
+    dead_letters = KafkaDeadLetters(producer, dead_letter_topic(topic_prefix))
+    in_flight = asyncio.Lock()
+    listener = FinishBatchOnRevoke(in_flight)
+    try:
+        consumer: AIOKafkaConsumer = await patiently()(
+            _started_consumer, bootstrap, topics, group_id, listener, session_timeout_ms
+        )
+        try:
+            await _loop(
+                consumer,
+                writer,
+                dead_letters,
+                in_flight,
+                health,
+                patiently,
+                stop,
+                max_records=max_records,
+                timeout_ms=timeout_ms,
+                on_batch=on_batch,
+                retention_days=retention_days,
+            )
+        finally:
+            await consumer.stop()  # leaves the group: partitions move at once, not on timeout
+    except Exception as exc:
+        if not (stop.is_set() and is_transient(exc)):
+            raise
+        log.info("stopped while waiting out an outage: the batch in hand is left uncommitted")
+    finally:
+        health.stopped()
+        await producer.stop()
+
+
+async def _loop(
+    consumer: AIOKafkaConsumer,
+    writer: Writer,
+    dead_letters: KafkaDeadLetters,
+    in_flight: asyncio.Lock,
+    health: Health,
+    patiently: Callable[[], AsyncRetrying],
+    stop: asyncio.Event,
+    *,
+    max_records: int,
+    timeout_ms: int,
+    on_batch: Callable[[BatchResult], None] | None,
+    retention_days: int | None,
+) -> None:
+    next_maintenance = 0.0
+    while not stop.is_set():
+        if time.monotonic() >= next_maintenance:
+            await _maintain(writer, retention_days, patiently)
+            next_maintenance = time.monotonic() + MAINTENANCE_EVERY_S
+        batches = await consumer.getmany(timeout_ms=timeout_ms, max_records=max_records)
+        health.ok(assigned=len(consumer.assignment()))
+        if not batches:
+            continue
+        started = time.perf_counter()
+        async with in_flight:
+            messages = [
+                RawMessage(m.topic, m.partition, m.offset, m.key, m.value)
+                for records in batches.values()
+                for m in records
+            ]
+            result: BatchResult = await patiently()(writer.write, messages, dead_letters)
+            offsets = {tp: recs[-1].offset + 1 for tp, recs in batches.items()}
+            await _commit(consumer, offsets, patiently)
+        metrics.record(result, Counter(m.topic for m in messages), time.perf_counter() - started)
+        _record_lag(consumer, batches)
+        log.debug(
+            "batch",
+            consumed=result.consumed,
+            inserted=result.inserted,
+            duplicates=result.duplicates,
+            rejected=result.rejected,
+        )
+        if on_batch:
+            on_batch(result)
+
+
+async def _started_producer(bootstrap: str) -> AIOKafkaProducer:
+    # acks=all without idempotence: the embedded broker has no idempotent producer.
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    try:
+        await producer.start()
+    except BaseException:
+        await producer.stop()  # release its sockets before the next attempt
+        raise
+    return producer
+
+
+async def _started_consumer(
+    bootstrap: str,
+    topics: list[str],
+    group_id: str,
+    listener: ConsumerRebalanceListener,
+    session_timeout_ms: int,
+) -> AIOKafkaConsumer:
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap,
         group_id=group_id,
@@ -116,71 +223,29 @@ async def consume(
         heartbeat_interval_ms=1_000,
         max_partition_fetch_bytes=4 * 1024 * 1024,
     )
-    # acks=all without idempotence: the embedded broker has no idempotent producer.
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
-    dead_letters = KafkaDeadLetters(producer, dead_letter_topic(topic_prefix))
-    in_flight = asyncio.Lock()
-    consumer.subscribe(topics, listener=FinishBatchOnRevoke(in_flight))
-    next_maintenance = 0.0
-    await producer.start()
+    consumer.subscribe(topics, listener=listener)
     try:
         await consumer.start()
-        try:
-            while not stop.is_set():
-                if time.monotonic() >= next_maintenance:
-                    await _maintain(writer, retention_days)
-                    next_maintenance = time.monotonic() + MAINTENANCE_EVERY_S
-                batches = await consumer.getmany(timeout_ms=timeout_ms, max_records=max_records)
-                if health_file:
-                    write_health(health_file, status="ok", assigned=len(consumer.assignment()))
-                if not batches:
-                    continue
-                started = time.perf_counter()
-                async with in_flight:
-                    messages = [
-                        RawMessage(m.topic, m.partition, m.offset, m.key, m.value)
-                        for records in batches.values()
-                        for m in records
-                    ]
-                    result = await _write(writer, messages, dead_letters)
-                    await consumer.commit({tp: recs[-1].offset + 1 for tp, recs in batches.items()})
-                metrics.record(
-                    result, Counter(m.topic for m in messages), time.perf_counter() - started
-                )
-                _record_lag(consumer, batches)
-                log.debug(
-                    "batch",
-                    consumed=result.consumed,
-                    inserted=result.inserted,
-                    duplicates=result.duplicates,
-                    rejected=result.rejected,
-                )
-                if on_batch:
-                    on_batch(result)
-        finally:
-            await consumer.stop()  # leaves the group: partitions move at once, not on timeout
-            if health_file:
-                write_health(health_file, status="stopped")
-    finally:
-        await producer.stop()
+    except BaseException:
+        await consumer.stop()
+        raise
+    return consumer
 
 
-async def _write(
-    writer: Writer, messages: list[RawMessage], dead_letters: KafkaDeadLetters
-) -> BatchResult:
-    """Write the batch, retrying transient failures (database or broker unreachable) with
-    backoff; anything else, or a failure that outlasts the retries, stops the worker with
-    the batch uncommitted, to be redelivered after a restart."""
-    for attempt in range(RETRIES):
-        try:
-            return await writer.write(messages, dead_letters)
-        except (OperationalError, KafkaError) as exc:
-            if attempt == RETRIES - 1:
-                raise
-            delay = min(30.0, 2.0**attempt)
-            log.warning("batch failed, retrying", error=repr(exc), attempt=attempt + 1, delay=delay)
-            await asyncio.sleep(delay)
-    raise AssertionError("unreachable")
+async def _commit(
+    consumer: AIOKafkaConsumer,
+    offsets: dict[TopicPartition, int],
+    patiently: Callable[[], AsyncRetrying],
+) -> None:
+    """Commit the batch's offsets, waiting out a broker outage. If the group has moved on
+    meanwhile (this worker was away longer than the group allows), the commit is refused:
+    the batch is then delivered again, to whichever worker owns it now, and deduplicated."""
+    try:
+        await patiently()(consumer.commit, offsets)
+    except KafkaError as exc:
+        if is_transient(exc):
+            raise
+        log.warning("offsets not committed: the batch will come again", error=repr(exc))
 
 
 def _record_lag(consumer: AIOKafkaConsumer, batches: dict[TopicPartition, Any]) -> None:
@@ -193,8 +258,20 @@ def _record_lag(consumer: AIOKafkaConsumer, batches: dict[TopicPartition, Any]) 
             )
 
 
-async def _maintain(writer: Writer, retention_days: int | None) -> None:
-    report = await maintain(writer.engine, now=datetime.now(UTC), retention_days=retention_days)
+async def _maintain(
+    writer: Writer, retention_days: int | None, patiently: Callable[[], AsyncRetrying]
+) -> None:
+    """Partition upkeep, waiting out an outage; any other failure is logged and tried again
+    at the next round (the writer creates a missing partition on demand anyway)."""
+    try:
+        report: Maintenance = await patiently()(
+            maintain, writer.engine, now=datetime.now(UTC), retention_days=retention_days
+        )
+    except Exception as exc:
+        if is_transient(exc):
+            raise
+        log.error("partition maintenance failed, tried again in an hour", error=repr(exc))
+        return
     if report.dropped or report.chunks_dropped:
         writer.forget_partitions()
     if report.created or report.dropped or report.chunks_dropped or report.keys_dropped:

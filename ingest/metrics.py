@@ -21,6 +21,17 @@ BATCH_SECONDS = Histogram(
 LAG = Gauge(
     "ioc_ingest_consumer_lag", "Messages behind the partition's end.", ["topic", "partition"]
 )
+HEALTHY = Gauge(
+    "ioc_ingest_healthy", "1 while the worker consumes, 0 while it starts or waits out an outage."
+)
+DEPENDENCY_UP = Gauge(
+    "ioc_ingest_dependency_up",
+    "0 while the worker waits for the dependency (database, broker) to come back, else 1.",
+    ["dependency"],
+)
+RETRIES = Counter(
+    "ioc_ingest_retries", "Attempts that failed on an unreachable dependency.", ["dependency"]
+)
 LAST_COMMIT = Gauge("ioc_ingest_last_commit_timestamp", "Unix time of the last offset commit.")
 
 

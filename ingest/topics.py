@@ -17,8 +17,8 @@ async def ensure_topics(bootstrap: str, prefix: str, partitions: int) -> list[st
     topics (what ingest subscribes to)."""
     names = topics(prefix)
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
     try:
+        await admin.start()
         existing = set(await admin.list_topics())
         wanted = [*names, dead_letter_topic(prefix)]
         missing = [NewTopic(n, partitions, 1) for n in wanted if n not in existing]
