@@ -23,7 +23,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ingest import store
-from ingest.deadletter import DeadLetterSink, RawMessage
+from ingest.deadletter import KEEP_BYTES, DeadLetterSink, RawMessage
 from ingest.retry import is_transient
 from ingest.spec import EventTable, Row
 from ingest.tables import EVENT_TABLES, SOURCE_HOURLY
@@ -229,13 +229,19 @@ def merge_notices(a: ChangeNotice | None, b: ChangeNotice | None) -> ChangeNotic
     )
 
 
+def _truncation(msg: RawMessage) -> str:
+    if not msg.truncated:
+        return ""
+    return f" (message of {len(msg.value)} bytes; first {KEEP_BYTES} kept)"
+
+
 def reject_row(msg: RawMessage, exc: EventRejected) -> Row:
     return {
         "topic": msg.topic,
         "partition": msg.partition,
         "offset": msg.offset,
         "key": msg.key,
-        "raw": msg.value,
+        "raw": msg.kept,
         "reason": str(exc.reason),
-        "detail": exc.detail[:2000].replace("\x00", "\\u0000"),
+        "detail": (exc.detail[:2000] + _truncation(msg)).replace("\x00", "\\u0000"),
     }
