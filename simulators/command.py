@@ -17,7 +17,7 @@ from simulators.base import Stream
 from simulators.faults import FaultInjector, parse_faults
 from simulators.replay import replay
 from simulators.runner import RunStats, backfill, live, sped_up_clock
-from simulators.sinks import EventSink, FileSink, HttpSink, KafkaSink
+from simulators.sinks import DeliveryFailed, EventSink, FileSink, HttpSink, KafkaSink
 from simulators.streams import make_streams
 
 SINKS = ("kafka", "http", "file")
@@ -95,6 +95,15 @@ async def run_simulation(
                     speed=speed,
                     stats=stats,
                 )
+    except DeliveryFailed as exc:
+        console.print(f"[red]broker failure:[/] {exc}")
+        if stats.resume_from is not None:
+            console.print(
+                f"resume with --from {stats.resume_from:%Y-%m-%dT%H:%M}Z and the same seed "
+                "and options: that hour is sent again, and ingest de-duplicates what it "
+                "already took"
+            )
+        raise SystemExit(1) from None
     finally:
         await target.close()
         if injector is not None:
@@ -126,7 +135,9 @@ def summary(stats: RunStats, seconds: float) -> Table:
         table.add_row(event_type.removeprefix("vn.gov.quangnam."), f"{count:,}")
     for kind, count in sorted(stats.faults.items()):
         table.add_row(f"[yellow]fault: {kind}[/]", f"{count:,}")
-    table.add_row("messages sent", f"{stats.sent:,}")
+    table.add_row("messages delivered", f"{stats.sent:,}")
+    if stats.undelivered:
+        table.add_row("[red]messages not delivered[/]", f"{stats.undelivered:,}")
     return table
 
 

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 
 from simulators.base import HOUR, EventDoc, Stream, event_time, events_between, hours
 from simulators.faults import FaultInjector
-from simulators.sinks import EventSink, Outgoing
+from simulators.sinks import DeliveryFailed, EventSink, Outgoing
 
 Progress = Callable[[int, datetime], None]
 BATCH = 2_000
@@ -29,10 +29,16 @@ def utcnow() -> datetime:
 
 @dataclass
 class RunStats:
-    """What a run generated (per event type) and which faults it injected."""
+    """What a run generated (per event type), what the sink took, and which faults it
+    injected. After a broker failure, ``undelivered`` counts the messages of the failed send
+    and ``resume_from`` is the hour to run again from (``--from``): generation is seeded
+    per hour and ingest de-duplicates, so re-sending that hour's delivered events is harmless.
+    """
 
     generated: Counter[str] = field(default_factory=Counter)
     sent: int = 0
+    undelivered: int = 0
+    resume_from: datetime | None = None
     faults: Counter[str] = field(default_factory=Counter)
 
 
@@ -96,7 +102,7 @@ async def backfill(
             chunk = out[i : i + BATCH]
             at = _first_time(chunk) or hour_start
             await pacer.wait_for(at)
-            await sink.send(chunk)
+            await _send(sink, chunk, stats, hour_start)
             sent += len(chunk)
             if progress:
                 progress(sent, min(at, end))
@@ -104,13 +110,27 @@ async def backfill(
     if faults is not None:
         rest = faults.flush() if flush else []
         if rest:
-            await sink.send(rest)
+            await _send(sink, rest, stats, start)  # late events of any hour since start
             sent += len(rest)
         stats.faults = faults.counts
-    stats.sent += sent
     if progress:
         progress(sent, end)
     return sent
+
+
+async def _send(
+    sink: EventSink, chunk: list[Outgoing], stats: RunStats, hour_start: datetime
+) -> None:
+    """Send one chunk and count it; on a delivery failure, count exactly what the broker took
+    and note the hour to resume from, then let the failure end the run."""
+    try:
+        await sink.send(chunk)
+    except DeliveryFailed as exc:
+        stats.sent += exc.delivered
+        stats.undelivered += exc.undelivered
+        stats.resume_from = hour_start
+        raise
+    stats.sent += len(chunk)
 
 
 def _first_time(chunk: list[Outgoing]) -> datetime | None:

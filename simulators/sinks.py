@@ -16,8 +16,9 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, NoReturn, Protocol
 
 import httpx
 import orjson
@@ -81,19 +82,47 @@ def topic_for(event_type: str, prefix: str) -> str:
     return registered.topic(prefix)
 
 
+class DeliveryFailed(Exception):
+    """The broker did not take every message of a send: what was delivered, what was not,
+    and the time of the earliest event not delivered (where a run can resume from)."""
+
+    def __init__(
+        self, delivered: int, undelivered: int, first_undelivered: str | None, cause: str
+    ) -> None:
+        super().__init__(
+            f"{undelivered:,} message(s) not delivered ({cause}); {delivered:,} delivered"
+        )
+        self.delivered = delivered
+        self.undelivered = undelivered
+        self.first_undelivered = first_undelivered
+
+
 class KafkaSink:
     """Publishes to ``<prefix>.<sector>.<kind>``, keyed by ``source``, in producer batches.
 
     The key keeps one source system's events in one partition, hence in order. With
     ``partitions`` the topics are created first (if missing) with that many partitions, so
     a standalone ``ioc simulate`` or ``ioc replay`` does not depend on broker defaults.
+
+    ``send`` returns once the broker has acknowledged every message, or raises
+    :class:`DeliveryFailed` after waiting for every message's outcome (none is left
+    unawaited): ``delivered`` and ``undelivered`` count exactly what the broker took.
     """
 
-    def __init__(self, bootstrap: str, topic_prefix: str, partitions: int | None = None) -> None:
+    def __init__(
+        self,
+        bootstrap: str,
+        topic_prefix: str,
+        partitions: int | None = None,
+        request_timeout_ms: int = 40_000,
+    ) -> None:
         self._bootstrap = bootstrap
         self._prefix = topic_prefix
         self._partitions = partitions
+        self._request_timeout_ms = request_timeout_ms
         self._producer: AIOKafkaProducer | None = None
+        self.delivered = 0
+        self.undelivered = 0
 
     async def _start(self) -> AIOKafkaProducer:
         """The producer, made and started on first use: it must be born inside the loop."""
@@ -102,32 +131,67 @@ class KafkaSink:
 
             await ensure_topics(self._bootstrap, self._prefix, self._partitions)
         producer = AIOKafkaProducer(
-            bootstrap_servers=self._bootstrap, acks="all", linger_ms=20, max_batch_size=256 * 1024
+            bootstrap_servers=self._bootstrap,
+            acks="all",
+            linger_ms=20,
+            max_batch_size=256 * 1024,
+            request_timeout_ms=self._request_timeout_ms,
         )
-        await producer.start()
+        try:
+            await producer.start()
+        except BaseException:
+            await producer.stop()
+            raise
         return producer
 
     async def send(self, items: Sequence[Outgoing]) -> None:
+        messages = [encode(item) for item in items]
         if self._producer is None:
-            self._producer = await self._start()
+            try:
+                self._producer = await self._start()
+            except Exception as exc:
+                self._failed(0, messages, exc)
         producer = self._producer
-        futures = []
-        for item in items:
-            message = encode(item)
-            futures.append(
-                await producer.send(
-                    topic_for(message.event_type, self._prefix),
-                    key=message.key,
-                    value=message.value,
-                )
-            )
-        for future in futures:
-            await future
+        assert producer is not None
+        sends: list[asyncio.Future[object]] = []
+        cause: BaseException | None = None
+        for message in messages:
+            try:
+                topic = topic_for(message.event_type, self._prefix)
+                sends.append(await producer.send(topic, key=message.key, value=message.value))
+            except Exception as exc:  # no broker (metadata wait timed out), or no topic
+                cause = exc
+                break
+        outcomes = await asyncio.gather(*sends, return_exceptions=True)
+        tried = zip(messages[: len(sends)], outcomes, strict=True)
+        failed = [m for m, o in tried if isinstance(o, BaseException)]
+        failed += messages[len(sends) :]
+        delivered = len(messages) - len(failed)
+        if failed:
+            errors = [o for o in outcomes if isinstance(o, BaseException)]
+            self._failed(delivered, failed, cause or errors[0])
+        self.delivered += delivered
+
+    def _failed(self, delivered: int, failed: list[Message], cause: BaseException) -> NoReturn:
+        self.delivered += delivered
+        self.undelivered += len(failed)
+        times = [t for t in (m.time() for m in failed) if t]
+        raise DeliveryFailed(
+            delivered, len(failed), min(times, key=_instant, default=None), repr(cause)
+        ) from cause
 
     async def close(self) -> None:
         if self._producer is not None:
             await self._producer.stop()
             self._producer = None
+
+
+def _instant(time: str) -> datetime:
+    """An event time for ordering; an unreadable one (a fault's) sorts first."""
+    try:
+        return datetime.fromisoformat(time).astimezone(UTC)
+    except (ValueError, OverflowError):
+        return datetime.min.replace(tzinfo=UTC)
 
 
 class FileSink:

@@ -1,0 +1,84 @@
+"""On a broker failure the simulator says exactly what was delivered and what was not,
+leaves no send unawaited, and a run resumed from the hour it names completes the range."""
+
+from __future__ import annotations
+
+import gc
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from ioc.embedded import embedded_broker
+from simulators.runner import RunStats, backfill, collect
+from simulators.sinks import DeliveryFailed, KafkaSink, Outgoing, encode
+from simulators.streams import make_streams
+
+START = datetime(2025, 3, 3, tzinfo=UTC)
+
+
+@pytest.mark.integration
+async def test_a_broker_gone_mid_run_is_reported_exactly(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    docs = collect(make_streams(7, ["health"]), START, START + timedelta(hours=6))[:300]
+    assert len(docs) == 300
+    with embedded_broker(tmp_path / "broker") as bootstrap:
+        sink = KafkaSink(bootstrap, "sim", partitions=1, request_timeout_ms=3_000)
+        await sink.send(docs[:100])
+    # the broker is gone now
+    with caplog.at_level(logging.ERROR, logger="asyncio"), pytest.raises(DeliveryFailed) as failed:
+        await sink.send(docs[100:])
+    await sink.close()
+    assert (failed.value.delivered, failed.value.undelivered) == (0, 200)
+    assert failed.value.first_undelivered == min(str(d["time"]) for d in docs[100:])
+    assert (sink.delivered, sink.undelivered) == (100, 200)
+    del failed
+    gc.collect()
+    assert "never retrieved" not in caplog.text
+
+
+class FailingSink:
+    """Takes every message until ``fail_at`` have been sent, then fails one send part-way:
+    what a broker that goes away mid-batch does to a sink."""
+
+    def __init__(self, fail_at: int) -> None:
+        self.fail_at = fail_at
+        self.ids: list[str] = []
+
+    async def send(self, items: Sequence[Outgoing]) -> None:
+        room = self.fail_at - len(self.ids)
+        taken = list(items)[: max(room, 0)]
+        self.ids += [_id(i) for i in taken]
+        if len(taken) < len(items):
+            rest = [encode(i).time() for i in list(items)[len(taken) :]]
+            raise DeliveryFailed(
+                len(taken), len(items) - len(taken), min(t for t in rest if t), "gone"
+            )
+
+    async def close(self) -> None:
+        pass
+
+
+def _id(item: Outgoing) -> str:
+    return str(item["id"]) if isinstance(item, dict) else encode(item).value.decode()
+
+
+async def test_the_summary_counts_what_was_delivered_and_a_resume_completes_the_run() -> None:
+    streams = make_streams(7, ["health", "tourism"])
+    end = START + timedelta(hours=30)
+    everything = {str(d["id"]) for d in collect(streams, START, end)}
+    sink = FailingSink(fail_at=len(everything) // 2 + 3)
+    stats = RunStats()
+    with pytest.raises(DeliveryFailed):
+        await backfill(streams, sink, START, end, stats=stats)
+    assert stats.sent == len(sink.ids) == sink.fail_at
+    assert stats.undelivered > 0
+    assert stats.resume_from is not None and START < stats.resume_from < end
+
+    resumed = FailingSink(fail_at=10**9)
+    await backfill(make_streams(7, ["health", "tourism"]), resumed, stats.resume_from, end)
+    assert set(sink.ids) | set(resumed.ids) == everything
+    assert len(set(sink.ids) & set(resumed.ids)) < 2_000  # only the failed hour is sent again
