@@ -1,13 +1,17 @@
 """All SQL of one ingest batch: new events, roll-up deltas, lifecycle merges, freshness, rejects.
 
-Every function runs inside the caller's transaction (the batch is the unit of work) and
-touches rows in a sorted order, so concurrent workers lock in one order and cannot deadlock.
+Roll-up, lifecycle and freshness deltas travel as sets (binary ``COPY`` into a staging
+table, one ``INSERT … SELECT … ON CONFLICT DO UPDATE`` per table), each roll-up into every
+tier :mod:`models.tables.tiers` declares for it. Every function runs inside the caller's
+transaction (the batch is the unit of work) and touches rows in key order, so concurrent
+workers lock in one order and cannot deadlock.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from functools import partial
 from typing import Any
 
 from sqlalchemy import (
@@ -15,9 +19,11 @@ from sqlalchemy import (
     ColumnElement,
     Dialect,
     String,
+    Table,
     and_,
     case,
     column,
+    delete,
     func,
     literal,
     or_,
@@ -28,11 +34,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.expression import TableClause
 
 from ingest.spec import EventTable, Lifecycle, Rollup, Row, table_of
-from models.clock import floor_hour
 from models.notify import CHANNEL, ChangeNotice
-from models.tables import EventKey, IngestReject, SourceFreshness
+from models.tables import EventKey, Grain, IngestReject, SourceFreshness, tiers_of
 
 
 async def insert_events(conn: AsyncConnection, spec: EventTable, rows: list[Row]) -> list[Row]:
@@ -117,11 +123,13 @@ def _pg_type(col: Column[Any], dialect: Dialect) -> str:
     return _PG_ALIASES.get(name, name)
 
 
-def rollup_deltas(rollup: Rollup, rows: Iterable[Row]) -> list[Row]:
-    """Sum measures per (hour, commune, dims), plus the bucket's newest reading for gauges."""
+def rollup_deltas(rollup: Rollup, rows: Iterable[Row], grain: Grain = Grain.HOUR) -> list[Row]:
+    """Sum measures per (bucket of ``grain``, commune, dims), plus the bucket's newest reading
+    for gauges."""
+    floor = grain.floor
     sums: dict[tuple[Any, ...], Row] = {}
     for row in rows:
-        key = (floor_hour(row["occurred_at"]), row["commune_code"], *(row[d] for d in rollup.dims))
+        key = (floor(row["occurred_at"]), row["commune_code"], *(row[d] for d in rollup.dims))
         acc = sums.get(key)
         if acc is None:
             acc = sums[key] = dict.fromkeys(rollup.measures, 0)
@@ -137,27 +145,55 @@ def rollup_deltas(rollup: Rollup, rows: Iterable[Row]) -> list[Row]:
             **dict(zip(rollup.dims, k[2:], strict=True)),
             **m,
         }
-        for k, m in sorted(sums.items(), key=lambda item: tuple(map(str, item[0])))
+        for k, m in sums.items()
     ]
 
 
-async def add_to_rollup(conn: AsyncConnection, rollup: Rollup, rows: Iterable[Row]) -> int:
-    """Add the rows' deltas to their buckets; return how many bucket rows were touched."""
-    deltas = rollup_deltas(rollup, rows)
-    if not deltas:
-        return 0
-    table = rollup.table
-    stmt = insert(table)
-    ex = stmt.excluded
+def coarser_deltas(rollup: Rollup, deltas: Iterable[Row], grain: Grain) -> list[Row]:
+    """Finer deltas summed into ``grain`` buckets (the newest reading kept for gauges):
+    the same totals as :func:`rollup_deltas` of the rows at that grain, from far fewer rows."""
+    floor = grain.floor
+    sums: dict[tuple[Any, ...], Row] = {}
+    for delta in deltas:
+        key = (
+            floor(delta["bucket_start"]),
+            delta["commune_code"],
+            *(delta[d] for d in rollup.dims),
+        )
+        acc = sums.get(key)
+        if acc is None:
+            sums[key] = {**delta, "bucket_start": key[0]}
+            continue
+        for name in rollup.measures:
+            acc[name] += delta[name]
+        if rollup.latest and delta["latest_at"] >= acc["latest_at"]:
+            acc["latest_at"] = delta["latest_at"]
+            acc.update({col: delta[col] for col in rollup.latest})
+    return list(sums.values())
+
+
+def _rollup_set(rollup: Rollup, table: Table, ex: Any) -> dict[str, Any]:
+    """How a bucket row takes a delta: measures add up, a newer reading replaces the latest."""
     set_: dict[str, Any] = {m: table.c[m] + ex[m] for m in rollup.measures}
     if rollup.latest:
         newer = ex.latest_at >= table.c.latest_at
         set_.update({c: case((newer, ex[c]), else_=table.c[c]) for c in rollup.latest})
         set_["latest_at"] = func.greatest(table.c.latest_at, ex.latest_at)
     set_["updated_at"] = func.now()
-    pk = [c.name for c in table.primary_key]
-    await conn.execute(stmt.on_conflict_do_update(index_elements=pk, set_=set_), deltas)
-    return len(deltas)
+    return set_
+
+
+async def add_to_rollup(conn: AsyncConnection, rollup: Rollup, rows: Iterable[Row]) -> int:
+    """Add the rows' deltas to their buckets in every tier of the roll-up (hour, then day);
+    return how many hourly bucket rows were touched."""
+    tiers = tiers_of(rollup.table).by_grain()
+    deltas = rollup_deltas(rollup, rows, tiers[0][0])
+    touched = len(deltas)
+    for grain, table in tiers:
+        if grain is not tiers[0][0]:
+            deltas = coarser_deltas(rollup, deltas, grain)
+        await upsert_staged(conn, table, deltas, partial(_rollup_set, rollup, table))
+    return touched
 
 
 def lifecycle_deltas(lifecycle: Lifecycle, rows: Iterable[Row]) -> list[Row]:
@@ -190,15 +226,10 @@ def lifecycle_deltas(lifecycle: Lifecycle, rows: Iterable[Row]) -> list[Row]:
     return deltas
 
 
-async def merge_lifecycle(conn: AsyncConnection, lifecycle: Lifecycle, rows: Iterable[Row]) -> int:
-    """Upsert state rows so that a late (older) event never rolls a newer state back."""
-    deltas = lifecycle_deltas(lifecycle, rows)
-    if not deltas:
-        return 0
+def lifecycle_set(lifecycle: Lifecycle, ex: Any) -> dict[str, Any]:
+    """How a state row takes a delta (``ex``): a late (older) event never rolls it back."""
     table = lifecycle.table
     tc = table.c
-    stmt = insert(table)
-    ex = stmt.excluded
 
     def rank(column: ColumnElement[Any]) -> ColumnElement[int]:
         ranks = {stage: i for i, stage in enumerate(lifecycle.order)}
@@ -222,9 +253,13 @@ async def merge_lifecycle(conn: AsyncConnection, lifecycle: Lifecycle, rows: Ite
             set_[col] = case((stage_newer, ex[col]), else_=tc[col])
     set_.update({col: tc[col] + ex[col] for col in lifecycle.additive})
     set_["updated_at"] = func.now()
-    await conn.execute(
-        stmt.on_conflict_do_update(index_elements=[lifecycle.key], set_=set_), deltas
-    )
+    return set_
+
+
+async def merge_lifecycle(conn: AsyncConnection, lifecycle: Lifecycle, rows: Iterable[Row]) -> int:
+    """Upsert state rows so that a late (older) event never rolls a newer state back."""
+    deltas = lifecycle_deltas(lifecycle, rows)
+    await upsert_staged(conn, lifecycle.table, deltas, lambda ex: lifecycle_set(lifecycle, ex))
     return len(deltas)
 
 
@@ -255,16 +290,10 @@ def freshness_deltas(rows: Iterable[Row]) -> list[Row]:
     return [acc[k] for k in sorted(acc)]
 
 
-async def update_freshness(conn: AsyncConnection, rows: Iterable[Row]) -> None:
-    deltas = freshness_deltas(rows)
-    if not deltas:
-        return
-    table = table_of(SourceFreshness)
-    tc = table.c
-    stmt = insert(table)
-    ex = stmt.excluded
+def _freshness_set(ex: Any) -> dict[str, Any]:
+    tc = table_of(SourceFreshness).c
     last_event = func.greatest(tc.last_event_at, ex.last_event_at)
-    set_ = {
+    return {
         "first_event_at": func.least(tc.first_event_at, ex.first_event_at),
         "last_event_at": last_event,
         "commune_code": case(
@@ -274,9 +303,69 @@ async def update_freshness(conn: AsyncConnection, rows: Iterable[Row]) -> None:
         "lag_seconds": func.extract("epoch", ex.last_ingested_at - last_event),
         "events": tc.events + ex.events,
     }
-    await conn.execute(
-        stmt.on_conflict_do_update(index_elements=["source", "event_type"], set_=set_), deltas
-    )
+
+
+async def update_freshness(conn: AsyncConnection, rows: Iterable[Row]) -> None:
+    await upsert_staged(conn, table_of(SourceFreshness), freshness_deltas(rows), _freshness_set)
+
+
+async def upsert_staged(
+    conn: AsyncConnection,
+    table: Table,
+    deltas: list[Row],
+    set_of: Callable[[Any], dict[str, Any]],
+) -> None:
+    """Upsert ``deltas`` (one per key) into ``table`` as one set: binary ``COPY`` into a
+    per-session staging table, then one ``INSERT … SELECT … ON CONFLICT DO UPDATE SET
+    set_of(excluded)`` that also empties the staging table.
+
+    Rows go in key order, so concurrent workers lock them in one order and cannot deadlock.
+    """
+    if not deltas:
+        return
+    columns = [c for c in table.c if c.name in deltas[0]]
+    staging = await _staged(conn, table, columns, deltas)
+    key = [c.name for c in table.primary_key]
+    moved = delete(staging).returning(*staging.c).cte("moved")
+    rows = select(*moved.c).order_by(*(moved.c[k] for k in key))
+    stmt = insert(table).from_select([c.name for c in columns], rows).add_cte(moved)
+    await conn.execute(stmt.on_conflict_do_update(index_elements=key, set_=set_of(stmt.excluded)))
+
+
+_INTEGER_TYPES = frozenset({"bigint", "integer", "smallint"})
+
+
+async def _staged(
+    conn: AsyncConnection, table: Table, columns: list[Column[Any]], rows: list[Row]
+) -> TableClause:
+    """``rows`` copied (binary ``COPY``) into the session's staging table for ``table``."""
+    name = f"staging_{table.name}"
+    types = [_pg_type(c, conn.dialect) for c in columns]
+    # Measures may come as floats (or bools) into integer columns: round them as
+    # PostgreSQL's assignment cast would.
+    whole = [t in _INTEGER_TYPES for t in types]
+    raw = await conn.get_raw_connection()
+    pg: Any = raw.driver_connection
+    async with pg.cursor() as cur:
+        await cur.execute(
+            f'CREATE TEMP TABLE IF NOT EXISTS "{name}" '
+            f'(LIKE "{table.name}" INCLUDING DEFAULTS) ON COMMIT DELETE ROWS'
+        )
+        names = ", ".join(f'"{c.name}"' for c in columns)
+        async with cur.copy(f'COPY "{name}" ({names}) FROM STDIN (FORMAT BINARY)') as copy:
+            copy.set_types(types)
+            for row in rows:
+                await copy.write_row(
+                    [
+                        _whole(row[c.name]) if w else row[c.name]
+                        for c, w in zip(columns, whole, strict=True)
+                    ]
+                )
+    return sql_table(name, *(column(c.name) for c in columns))
+
+
+def _whole(value: Any) -> Any:
+    return round(value) if isinstance(value, float) else value
 
 
 async def insert_rejects(conn: AsyncConnection, rejects: Sequence[Row]) -> None:

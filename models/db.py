@@ -6,11 +6,35 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from models.settings import normalise_database_url
 
+POOL_SIZE = 10
+"""Connections kept open per process: a 2-core database answers about that many at once."""
+MAX_OVERFLOW = 10
+"""Extra connections opened under a burst, closed again when returned."""
+POOL_TIMEOUT_SECONDS = 30.0
+"""How long a request waits in line for a connection before it is refused (503, not 500)."""
 
-def make_engine(url: str, *, pool_size: int = 5, pool_timeout: float = 30.0) -> AsyncEngine:
+
+def make_engine(
+    url: str,
+    *,
+    pool_size: int = POOL_SIZE,
+    max_overflow: int = MAX_OVERFLOW,
+    pool_timeout: float = POOL_TIMEOUT_SECONDS,
+) -> AsyncEngine:
+    """An engine whose statements are planned for their own parameters, every time.
+
+    psycopg prepares a statement after it has run five times on a connection, and PostgreSQL
+    then switches a prepared statement to a generic plan, made without the parameter
+    values: for a year of roll-ups that plan (a nested loop over every commune-hour) took
+    3.1 s where the plan for the actual values took 0.25 s. Not preparing at all
+    (``prepare_threshold=None``) keeps every execution on a custom plan; parsing is a small
+    cost next to planning, which a custom plan repeats anyway.
+    """
     return create_async_engine(
         normalise_database_url(url),
         pool_size=pool_size,
+        max_overflow=max_overflow,
         pool_timeout=pool_timeout,
         pool_pre_ping=True,
+        connect_args={"prepare_threshold": None},
     )

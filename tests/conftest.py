@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from ioc.embedded import embedded_broker, embedded_postgres
 from ioc.services import upgrade
 from models.db import make_engine
+from models.tables import TIERS
 
 EVENT_TABLES = (
     "health_encounter",
@@ -45,6 +46,7 @@ EVENT_TABLES = (
     "source_freshness",
     "ingest_reject",
     "event_key",
+    *(tiers.day.name for tiers in TIERS.values()),
 )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -20,8 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.selectable import NamedFromClause
 
 from app.kit.buckets import LOCAL_TZ, Bucket
+from models.clock import floor_local_day
 from models.indicators import Metric
-from models.tables import AdminUnit, AdminUnitClosure, Base
+from models.tables import AdminUnit, AdminUnitClosure, Base, tiers_of
 
 Sums = dict[tuple[str, datetime], tuple[float, datetime | None]]
 _CLOSURE = AdminUnitClosure.__table__
@@ -88,8 +89,37 @@ async def rollup_sums(
     metric: Metric,
     where: Slice,
 ) -> Sums:
-    """``sum(measure) WHERE filters`` per (unit at ``level`` within ``unit``, bucket)."""
-    table = rollup_table(metric)
+    """``sum(measure) WHERE filters`` per (unit at ``level`` within ``unit``, bucket).
+
+    Day and longer buckets read whole local days from the roll-up's day tier (a year is
+    365 rows per commune and dimension, not 8,760) and only the partial days at the edges
+    of the range from the hourly one; hour buckets read the hourly tier.
+    """
+    tiers = tiers_of(rollup_table(metric))
+    if where.bucket is Bucket.HOUR:
+        return await _sums(conn, tiers.hour, metric, where)
+    first_day = floor_local_day(where.start)
+    if first_day < where.start:
+        first_day = floor_local_day(first_day + timedelta(hours=36))
+    last_day = floor_local_day(where.end)
+    if first_day >= last_day:
+        return await _sums(conn, tiers.hour, metric, where)
+    out = await _sums(conn, tiers.day, metric, replace(where, start=first_day, end=last_day))
+    for edge in (replace(where, end=first_day), replace(where, start=last_day)):
+        if edge.start < edge.end:
+            _add(out, await _sums(conn, tiers.hour, metric, edge))
+    return out
+
+
+def _add(into: Sums, more: Sums) -> None:
+    """Sums of disjoint times added into ``into``: totals add, the newest ``as_of`` wins."""
+    for key, (total, as_of) in more.items():
+        have, seen = into.get(key, (0.0, None))
+        stamps = [s for s in (seen, as_of) if s is not None]
+        into[key] = (have + total, max(stamps) if stamps else None)
+
+
+async def _sums(conn: AsyncConnection, table: Table, metric: Metric, where: Slice) -> Sums:
     at_level, within, on_level, on_within = _units_at_level(where, table.c.commune_code)
     period = where.bucket.start_of(table.c.bucket_start).label("period_start")
     stmt = (

@@ -23,6 +23,9 @@ Streams (type suffix → kind: event table → roll-ups / state):
   report), ``citizen_report_hourly``
 - every stream → data quality: ``source_hourly``, ``source_freshness``
 
+Every hourly roll-up also has a day tier (``<stream>_daily``, keyed by local midnight),
+declared in :mod:`models.tables.tiers`.
+
 Each class docstring names its measures and the ratios they make. ``ingest_reject`` keeps
 every message that could not be ingested; ``event_key`` holds every stored event's
 ``(source, id)``, the dedupe key whatever the event's time.
@@ -93,3 +96,7 @@ __all__ = [
     "TourismFeedbackHourly",
     "TourismFeedbackRow",
 ]
+
+from models.tables.tiers import TIERS, Grain, Tiers, tiers_of  # noqa: E402  (needs the classes)
+
+__all__ += ["TIERS", "Grain", "Tiers", "tiers_of"]

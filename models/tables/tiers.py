@@ -1,0 +1,101 @@
+"""Roll-up tiers: every hourly roll-up and the coarser copies of it kept exact beside it.
+
+A day tier has the hourly table's columns, keyed by the local calendar day
+(Asia/Ho_Chi_Minh midnight, as an instant in ``bucket_start``) instead of the UTC hour.
+Ingest adds the same new rows to every tier of a roll-up in the batch's transaction, so a
+day row always equals its hours summed (and holds the day's newest reading where the
+roll-up keeps one). Queries with a bucket of a day or longer read the day tier: a year is
+365 rows per commune and dimension instead of 8,760.
+
+This registry is the one place that says which tiers exist; ingest, the queries and the
+tests all read it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Table
+
+from models.clock import floor_hour, floor_local_day
+from models.tables.base import Base
+from models.tables.citizen import CitizenReportHourly
+from models.tables.core import SourceHourly
+from models.tables.education import EducationAttendanceHourly, EducationReportHourly
+from models.tables.health import (
+    HealthBedCensusHourly,
+    HealthClaimHourly,
+    HealthEncounterDiagnosisHourly,
+    HealthEncounterHourly,
+)
+from models.tables.public_service import DossierHourly
+from models.tables.tourism import TourismArrivalHourly, TourismFeedbackHourly
+
+
+class Grain(StrEnum):
+    """How long one row of a tier covers."""
+
+    HOUR = "hour"
+    DAY = "day"
+
+    @property
+    def floor(self) -> Callable[[datetime], datetime]:
+        """The ``bucket_start`` of the row an instant is counted in."""
+        return floor_hour if self is Grain.HOUR else floor_local_day
+
+
+@dataclass(frozen=True, slots=True)
+class Tiers:
+    """The tables of one roll-up, finest first."""
+
+    hour: Table
+    day: Table
+
+    def by_grain(self) -> tuple[tuple[Grain, Table], ...]:
+        return ((Grain.HOUR, self.hour), (Grain.DAY, self.day))
+
+
+def _day_copy(hourly: type[Base], name: str) -> Table:
+    """The hourly table's columns and key under another name: rows per local day."""
+    source = hourly.__table__
+    assert isinstance(source, Table)
+    return Table(
+        name,
+        Base.metadata,
+        *(c._copy() for c in source.columns),
+        comment=f"{source.name} summed by local (Asia/Ho_Chi_Minh) calendar day",
+    )
+
+
+TIERS: dict[str, Tiers] = {}
+"""Hourly table name → its tiers, for every roll-up."""
+
+for _hourly, _day_name in (
+    (HealthEncounterHourly, "health_encounter_daily"),
+    (HealthEncounterDiagnosisHourly, "health_encounter_diagnosis_daily"),
+    (HealthBedCensusHourly, "health_bed_census_daily"),
+    (HealthClaimHourly, "health_claim_daily"),
+    (EducationAttendanceHourly, "education_attendance_daily"),
+    (EducationReportHourly, "education_report_daily"),
+    (TourismArrivalHourly, "tourism_arrival_daily"),
+    (TourismFeedbackHourly, "tourism_feedback_daily"),
+    (DossierHourly, "public_service_dossier_daily"),
+    (CitizenReportHourly, "citizen_report_daily"),
+    (SourceHourly, "source_daily"),
+):
+    _table = _hourly.__table__
+    assert isinstance(_table, Table)
+    TIERS[_table.name] = Tiers(hour=_table, day=_day_copy(_hourly, _day_name))
+
+
+def tiers_of(hourly: Table) -> Tiers:
+    """The tiers of the roll-up whose hourly table is ``hourly``."""
+    return TIERS[hourly.name]
+
+
+def tier_tables() -> list[str]:
+    """Every tier table's name, hourly and coarser (what a test empties between cases)."""
+    return [t.name for tiers in TIERS.values() for _, t in tiers.by_grain()]

@@ -1,0 +1,122 @@
+"""Day tiers stay exactly their hours summed by local day, whatever order the data comes in."""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import random
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Select, Table, func, inspect, select, text
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from ingest.writer import RawMessage, Writer
+from models.clock import LOCAL_TZ
+from models.events import dump_event
+from models.tables import TIERS
+from simulators.runner import collect
+from simulators.streams import make_streams
+
+pytestmark = pytest.mark.integration
+
+# Local 21:00 on 3 March to 11:00 on 5 March: two local midnights inside, hours on both sides.
+START = datetime(2025, 3, 3, 14, tzinfo=UTC)
+END = datetime(2025, 3, 5, 4, tzinfo=UTC)
+
+
+def _summed_by_day(hourly: Table) -> Select[tuple[object, ...]]:
+    """The hourly table summed by local day, as the day tier must hold it."""
+    key = [c for c in hourly.primary_key if c.name != "bucket_start"]
+    latest = [c for c in hourly.c if c.name.startswith("latest_") and c.name != "latest_at"]
+    measures = [
+        c
+        for c in hourly.c
+        if not c.primary_key and c not in latest and c.name not in ("updated_at", "latest_at")
+    ]
+    day = func.date_trunc("day", hourly.c.bucket_start, LOCAL_TZ).label("bucket_start")
+    columns = [day, *key, *(func.sum(c).label(c.name) for c in measures)]
+    columns.append(func.max(hourly.c.updated_at).label("updated_at"))
+    if "latest_at" in hourly.c:
+        columns.append(func.max(hourly.c.latest_at).label("latest_at"))
+        newest_first = hourly.c.latest_at.desc()
+        columns += [
+            func.array_agg(aggregate_order_by(c, newest_first))[1].label(c.name) for c in latest
+        ]
+    return select(*columns).group_by(day, *key)
+
+
+def _same(expected: dict[str, object], got: dict[str, object]) -> bool:
+    for name, value in expected.items():
+        other = got[name]
+        if isinstance(value, float) or isinstance(other, float):
+            if not math.isclose(float(value), float(other), rel_tol=1e-9, abs_tol=1e-9):  # type: ignore[arg-type]
+                return False
+        elif value != other:
+            return False
+    return True
+
+
+async def test_day_tiers_equal_their_hours_after_late_shuffled_and_repeated_data(
+    clean_db: AsyncEngine,
+) -> None:
+    docs = collect(make_streams(seed=11, scale=0.05), START, END)
+    rng = random.Random(5)
+    late = rng.sample(docs, len(docs) // 10)  # held back, sent after everything else
+    on_time = [d for d in docs if d not in late]
+    rng.shuffle(on_time)  # out of order within and across batches
+    repeats = rng.sample(docs, len(docs) // 10)  # sent again: must count once
+    stream = on_time + repeats[: len(repeats) // 2] + late + repeats[len(repeats) // 2 :]
+    writer = Writer(clean_db)
+    for start in range(0, len(stream), 700):
+        batch = stream[start : start + 700]
+        await writer.write(
+            [RawMessage("t", 0, start + i, None, dump_event(d)) for i, d in enumerate(batch)]
+        )
+
+    async with clean_db.connect() as conn:
+        for hourly_name, tiers in TIERS.items():
+            expected = [dict(r._mapping) for r in await conn.execute(_summed_by_day(tiers.hour))]
+            got = [dict(r._mapping) for r in await conn.execute(select(tiers.day))]
+            key = [c.name for c in tiers.day.primary_key]
+            by_key = {tuple(r[k] for k in key): r for r in got}
+            assert len(got) == len(expected), hourly_name
+            assert expected, f"{hourly_name}: the stream should have fed it"
+            for row in expected:
+                found = by_key[tuple(row[k] for k in key)]
+                assert _same(row, found), (hourly_name, row, found)
+
+
+def _day_tier_migration() -> object:
+    path = Path(__file__).parents[1] / "alembic" / "versions" / "0005_day_tiers.py"
+    spec = importlib.util.spec_from_file_location("day_tiers_migration", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+async def test_the_migration_fills_day_tiers_as_ingest_keeps_them(clean_db: AsyncEngine) -> None:
+    docs = collect(make_streams(seed=3, scale=0.03), START, END)
+    await Writer(clean_db).write(
+        [RawMessage("t", 0, i, None, dump_event(d)) for i, d in enumerate(docs)]
+    )
+    migration: Any = _day_tier_migration()
+    assert set(migration.DAY_TIERS.items()) == {(h, t.day.name) for h, t in TIERS.items()}
+    async with clean_db.begin() as conn:
+        kept = {n: (await conn.execute(select(t.day))).all() for n, t in TIERS.items()}
+        for hourly, daily in migration.DAY_TIERS.items():
+            columns, key = await conn.run_sync(
+                lambda sync, h=hourly: (
+                    [c["name"] for c in inspect(sync).get_columns(h)],
+                    inspect(sync).get_pk_constraint(h)["constrained_columns"],
+                )
+            )
+            await conn.execute(text(f'TRUNCATE "{daily}"'))
+            await conn.execute(text(migration._backfill(hourly, daily, columns, key)))
+        for name, tiers in TIERS.items():
+            filled = (await conn.execute(select(tiers.day))).all()
+            assert sorted(filled) == sorted(kept[name]), name
