@@ -1,6 +1,6 @@
 """Feed a recorded stream file to one ingest writer (no broker): the database side alone.
 
-    ./run python -m bench.load FILE [--database-url URL] [--size 2000]
+./run python -m bench.load FILE [--database-url URL] [--size 2000]
 """
 
 from __future__ import annotations

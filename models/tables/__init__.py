@@ -57,6 +57,7 @@ from models.tables.health import (
     HealthEncounterRow,
 )
 from models.tables.public_service import Dossier, DossierEventRow, DossierHourly
+from models.tables.tiers import TIERS, Grain, Tiers, tiers_of
 from models.tables.tourism import (
     TourismArrivalHourly,
     TourismArrivalRow,
@@ -66,6 +67,7 @@ from models.tables.tourism import (
 
 __all__ = [
     "NAMING_CONVENTION",
+    "TIERS",
     "AdminUnit",
     "AdminUnitClosure",
     "Base",
@@ -80,6 +82,7 @@ __all__ = [
     "EducationReportHourly",
     "EducationReportRow",
     "EventKey",
+    "Grain",
     "HealthBedCensusHourly",
     "HealthBedCensusRow",
     "HealthClaimHourly",
@@ -90,13 +93,11 @@ __all__ = [
     "IngestReject",
     "SourceFreshness",
     "SourceHourly",
+    "Tiers",
     "Timestamp",
     "TourismArrivalHourly",
     "TourismArrivalRow",
     "TourismFeedbackHourly",
     "TourismFeedbackRow",
+    "tiers_of",
 ]
-
-from models.tables.tiers import TIERS, Grain, Tiers, tiers_of  # noqa: E402  (needs the classes)
-
-__all__ += ["TIERS", "Grain", "Tiers", "tiers_of"]
