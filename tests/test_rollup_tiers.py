@@ -91,7 +91,7 @@ async def test_day_tiers_equal_their_hours_after_late_shuffled_and_repeated_data
 
 
 def _day_tier_migration() -> object:
-    path = Path(__file__).parents[1] / "alembic" / "versions" / "0005_day_tiers.py"
+    path = Path(__file__).parents[1] / "alembic" / "versions" / "0006_day_tiers.py"
     spec = importlib.util.spec_from_file_location("day_tiers_migration", path)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
