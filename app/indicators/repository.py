@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from itertools import accumulate
 from typing import Any
 
 from sqlalchemy import (
@@ -277,9 +279,16 @@ class _Totals:
     base: int = 0
     by_bucket: dict[datetime, int] = field(default_factory=dict)
     as_of: datetime | None = None
+    _starts: list[datetime] = field(default_factory=list)
+    _running: list[int] = field(default_factory=list)
 
     def before(self, moment: datetime) -> int:
-        return self.base + sum(n for b, n in self.by_bucket.items() if b < moment)
+        """Entities whose timestamp falls in a bucket starting before ``moment``: a running
+        total, so a year of day buckets costs a binary search per bucket, not a pass."""
+        if len(self._starts) != len(self.by_bucket):
+            self._starts = sorted(self.by_bucket)
+            self._running = list(accumulate((self.by_bucket[b] for b in self._starts), initial=0))
+        return self.base + self._running[bisect_left(self._starts, moment)]
 
 
 async def _running_totals(
