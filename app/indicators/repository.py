@@ -285,7 +285,7 @@ class _Totals:
     def before(self, moment: datetime) -> int:
         """Entities whose timestamp falls in a bucket starting before ``moment``: a running
         total, so a year of day buckets costs a binary search per bucket, not a pass."""
-        if len(self._starts) != len(self.by_bucket):
+        if len(self._running) != len(self.by_bucket) + 1:  # not summed since the last bucket
             self._starts = sorted(self.by_bucket)
             self._running = list(accumulate((self.by_bucket[b] for b in self._starts), initial=0))
         return self.base + self._running[bisect_left(self._starts, moment)]
