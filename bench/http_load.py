@@ -1,0 +1,113 @@
+"""The API under load: ``ioc serve`` in a child process, driven by ``wrk`` over loopback.
+
+wrk (C, event loop) keeps the load generator's own cost small on a 2-core machine; a Lua
+script rotates over the questions and prints the latency percentiles as JSON.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from ioc.embedded import free_port
+
+_SCRIPT = """
+local paths = {%s}
+local n = 0
+request = function()
+  n = n + 1
+  return wrk.format("GET", paths[(n %% #paths) + 1])
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    '{"p50_ms": %%.2f, "p95_ms": %%.2f, "p99_ms": %%.2f, "max_ms": %%.2f, "requests": %%d, ' ..
+    '"socket_errors": %%d, "non_2xx": %%d, "seconds": %%.2f}\\n',
+    latency:percentile(50) / 1000, latency:percentile(95) / 1000,
+    latency:percentile(99) / 1000, latency.max / 1000, summary.requests,
+    e.connect + e.read + e.write + e.timeout, e.status, summary.duration / 1e6))
+end
+"""
+
+
+@contextlib.contextmanager
+def api_server(database_url: str) -> Iterator[str]:
+    """``ioc serve`` on a free loopback port; yields its base URL."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "IOC_DATABASE_URL": database_url,
+        "IOC_API_HOST": "127.0.0.1",
+        "IOC_API_PORT": str(port),
+        "IOC_ALERT_INTERVAL_SECONDS": "0",
+        "IOC_LOG_LEVEL": "WARNING",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from ioc.cli import main; main()", "serve"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the API did not start")
+            time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def wrk(base: str, paths: list[str], *, clients: int, seconds: int) -> dict[str, Any]:
+    """Latency percentiles of ``clients`` connections asking ``paths`` in turn."""
+    binary = shutil.which("wrk")
+    if binary is None:
+        raise RuntimeError("wrk is not installed (apt-get install wrk)")
+    quoted = ", ".join(json.dumps(p) for p in paths)
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(_SCRIPT % quoted)
+    try:
+        threads = min(2, clients)
+        out = subprocess.run(
+            [binary, f"-t{threads}", f"-c{clients}", f"-d{seconds}s", "--timeout", "30s",
+             "-s", script.name, base],
+            capture_output=True, text=True, check=True,
+        ).stdout  # fmt: skip
+    finally:
+        Path(script.name).unlink()
+    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    result["clients"] = clients
+    result["requests_per_s"] = round(result["requests"] / result["seconds"], 1)
+    return result
+
+
+def check_all_answer(base: str, paths: list[str]) -> dict[str, float]:
+    """Each question once, alone (warms caches and proves it is a 200): its time in ms."""
+    times = {}
+    with httpx.Client(base_url=base, timeout=120) as client:
+        for path in paths:
+            started = time.perf_counter()
+            answer = client.get(path)
+            answer.raise_for_status()
+            times[path] = round((time.perf_counter() - started) * 1000, 1)
+    return times

@@ -1,0 +1,88 @@
+"""The results as a Markdown table, each figure beside its target and the peers' figures."""
+
+from __future__ import annotations
+
+from typing import Any
+
+PEERS = {
+    "ingest": "ThingsBoard on PostgreSQL 5,000–10,000 data points/s; "
+    "FIWARE QuantumLeap 44–274 msgs/s",
+    "query": "DHIS2 105–250 ms per single-indicator analytics query",
+}
+
+
+def markdown(r: dict[str, Any]) -> str:
+    m, lim, ing, yr, q, sse = (
+        r["machine"],
+        r["limits"],
+        r["ingest"],
+        r["year"],
+        r["query"],
+        r["sse"],
+    )
+    many = q["concurrent"]
+    rows = [
+        (
+            "machine",
+            f"{m['cpus']} × {m['cpu']}, {m['memory_gb']} GB, PostgreSQL {m['postgresql']}, "
+            f"Python {m['python']}; load average {m['load_average_at_start'][0]:.1f} at start, "
+            f"{m['load_average_at_end'][0]:.1f} at end",
+            "",
+            "",
+        ),
+        (
+            "ceiling: decode / COPY",
+            f"{lim['decode_per_s']:,} msgs/s / {lim['copy_rows_per_s']:,} rows/s",
+            "",
+            "",
+        ),
+        ("simulate", f"{r['simulate']['events_per_s']:,} events/s", "", ""),
+        (
+            "ingest, one writer",
+            f"{ing['events_per_s']:,} events/s",
+            f"{ing['ratio_to_ceiling']:.2f} × ceiling (target ≥ 0.6)",
+            PEERS["ingest"],
+        ),
+        (
+            "span loaded",
+            f"{yr['days']} days at scale {yr['scale']}: {yr['events']:,} events in "
+            f"{yr['seconds']} s (province-year, extrapolated: "
+            f"{yr['extrapolated_province_year_seconds']} s)",
+            "target < 600 s for a province-year",
+            "",
+        ),
+        (
+            "query p95, one client",
+            f"{q['p95_ms']} ms",
+            f"{q['p95_ms'] / 50:.2f} × 50 ms target",
+            PEERS["query"],
+        ),
+        (
+            f"query p95, {many['clients']} clients",
+            f"{many['p95_ms']} ms "
+            f"({many['requests_per_s']} req/s, {many['non_2xx']} non-2xx, "
+            f"{many['socket_errors']} socket errors)",
+            f"{many['p95_ms'] / 250:.2f} × 250 ms target",
+            "",
+        ),
+        (
+            f"SSE commit → client p95, {sse['clients']} clients",
+            f"{sse['p95_ms']} ms ({sse['missed']} missed, {sse['resets']} resets)",
+            f"{sse['p95_ms'] / 1000:.2f} × 1 s target",
+            "",
+        ),
+        ("database", f"{r['database_mb']} MB", "", ""),
+    ]
+    rows += [
+        (
+            f"growth: {g['days']} days",
+            f"{g['events']:,} events; ingest {g['ingest_events_per_s']:,}/s; "
+            f"query p95 {g['query_p95_ms']} ms",
+            "",
+            "",
+        )
+        for g in r["growth"]
+    ]
+    lines = ["| figure | measured | ratio | peers |", "| --- | --- | --- | --- |"]
+    lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,82 @@
+"""Live push under load: many SSE clients, a batch committed, the time until each has it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from datetime import UTC, datetime
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from ingest.deadletter import RawMessage
+from ingest.writer import Writer
+from models.events import dump_event
+from tests import ingest_builders as b
+
+
+async def sse_latency(
+    engine: AsyncEngine, base: str, *, clients: int, batches: int
+) -> dict[str, float | int]:
+    """p50/p95/max of commit → client for ``batches`` commits seen by ``clients`` streams."""
+    received: list[list[float]] = [[] for _ in range(clients)]
+    resets = 0
+    ready = asyncio.Event()
+    arrived = asyncio.Event()
+    connected = 0
+
+    async def listen(k: int, client: httpx.AsyncClient) -> None:
+        nonlocal connected, resets
+        url = "/api/v1/stream?indicator=health.encounters"
+        async with client.stream("GET", url) as answer:
+            connected += 1
+            if connected == clients:
+                ready.set()
+            async for line in answer.aiter_lines():
+                if line == "event: indicator":
+                    received[k].append(time.time())
+                    if all(received):
+                        arrived.set()
+                elif line == "event: reset":
+                    resets += 1
+
+    limits = httpx.Limits(max_connections=clients + 5, max_keepalive_connections=0)
+    async with httpx.AsyncClient(base_url=base, timeout=None, limits=limits) as client:
+        tasks = [asyncio.create_task(listen(k, client)) for k in range(clients)]
+        await asyncio.wait_for(ready.wait(), 60)
+        await asyncio.sleep(1)
+        writer = Writer(engine)
+        latencies: list[float] = []
+        for n in range(batches):
+            for got in received:
+                got.clear()
+            arrived.clear()
+            now = datetime.now(UTC).replace(microsecond=0)
+            docs = [b.encounter(now, 10_000 * n + i) for i in range(50)]
+            await writer.write(
+                [RawMessage("bench", 0, i, None, dump_event(d)) for i, d in enumerate(docs)]
+            )
+            committed = time.time()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(arrived.wait(), 10)
+            latencies += [got[0] - committed for got in received if got]
+            await asyncio.sleep(0.5)
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, httpx.HTTPError):
+                await task
+    latencies.sort()
+    expected = clients * batches
+    pick = lambda q: round(latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000, 1)  # noqa: E731
+    return {
+        "clients": clients,
+        "batches": batches,
+        "delivered": len(latencies),
+        "missed": expected - len(latencies),
+        "resets": resets,
+        "p50_ms": pick(0.5) if latencies else -1,
+        "p95_ms": pick(0.95) if latencies else -1,
+        "max_ms": round(latencies[-1] * 1000, 1) if latencies else -1,
+    }
