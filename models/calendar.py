@@ -179,3 +179,27 @@ def tet_break(year: int, before: int = 3, after: int = 4) -> tuple[dt.date, dt.d
     """The days offices close around Tết, inclusive: the official break is about a week."""
     day = tet(year)
     return day - dt.timedelta(days=before), day + dt.timedelta(days=after)
+
+
+SCHOOL_OPENING = (9, 5)
+SCHOOL_CLOSING = (5, 31)
+SCHOOL_TET_BEFORE, SCHOOL_TET_AFTER = 6, 8
+"""The school year runs from opening day (5 September) to the end of May; the pupils' Tết
+break is longer than the civil-service one (about two weeks around mùng 1)."""
+
+
+def in_tet_school_break(day: dt.date) -> bool:
+    first = tet(day.year)
+    return (
+        first - dt.timedelta(days=SCHOOL_TET_BEFORE)
+        <= day
+        <= first + dt.timedelta(days=SCHOOL_TET_AFTER)
+    )
+
+
+@cache
+def is_school_day(day: dt.date) -> bool:
+    """A day on which schools take attendance: term time, a working day, not the Tết break."""
+    month_day = (day.month, day.day)
+    in_term = month_day >= SCHOOL_OPENING or month_day <= SCHOOL_CLOSING
+    return in_term and is_working_day(day) and not in_tet_school_break(day)

@@ -18,6 +18,7 @@ BucketName = Literal["hour", "day", "week", "month", "quarter", "year"]
 Sector = Literal["health", "education", "tourism", "public_services", "citizen", "data"]
 MetricKind = Literal[
     "sum", "population", "expected_events", "received_events", "on_time_events",
+    "expected_slots", "received_slots",
     "open_at_start", "open_at_end", "open_overdue_at_end", "working_days_to_done",
     "received_in_period", "completed_in_period",
 ]  # fmt: skip
@@ -26,6 +27,10 @@ LIFECYCLE_KINDS = (
     "open_at_start", "open_at_end", "open_overdue_at_end", "working_days_to_done",
     "received_in_period", "completed_in_period",
 )  # fmt: skip
+SOURCE_KINDS = (
+    "expected_events", "received_events", "on_time_events", "expected_slots", "received_slots",
+)  # fmt: skip
+"""Metrics counted from the data-quality roll-up (``source_hourly``) and the source registry."""
 
 
 class Metric(BaseModel):
@@ -36,6 +41,9 @@ class Metric(BaseModel):
     - ``expected_events`` / ``received_events`` / ``on_time_events``: events the source
       registry expects from the sources located in the unit, events received from them,
       and those ingested within the on-time delay (data-quality indicators);
+    - ``expected_slots`` / ``received_slots``: reporting slots those sources owe by their
+      cadence (``models.cadence``) that are due, and those of them in which something
+      arrived (completeness, ≤ 100 % by construction);
     - ``open_at_start`` / ``open_at_end`` / ``open_overdue_at_end``: entities of a
       lifecycle state table (``rollup``) still open when the bucket starts (carried over) or
       when it ends, or open and past their deadline when it ends (supplement days added to

@@ -15,10 +15,13 @@ checked against a simulated March week by ``tests/test_simulators.py``.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
+from typing import Literal
 
+from models.calendar import FIRST_YEAR, LAST_YEAR, is_school_day, is_working_day
 from models.units import MOUNTAIN_DISTRICTS, PROVINCE_CODE, communes, legacy_units
 
 ALL_WEEK = (0, 1, 2, 3, 4, 5, 6)
@@ -48,6 +51,16 @@ class SourceSystem:
     flat baseline, completeness reads 130% at noon and 60% at night for a healthy feed."""
     weekday_profile: tuple[float, ...] = ()
     """7 relative weights, Monday first (empty: flat)."""
+    cadence: Literal["auto", "hour", "day"] = "auto"
+    """How often it owes a report (``models.cadence``): ``hour`` (a hospital's hourly bed
+    census), ``day`` (a school's morning attendance), or ``auto``: the finest slot (hour,
+    day, week) in which its event volume makes silence meaningful."""
+    calendar: Literal["every_day", "office", "school"] = "every_day"
+    """Which days it works: every day, working days (no weekend, public holiday or Tết
+    break), or school days (term time, no Tết school break)."""
+    season_low: float = 1.0
+    """Its lowest seasonal volume relative to ``expected_per_hour`` (tourism's low season):
+    a slot is only owed where even the low season fills it."""
 
     def hour_weight(self, hour: int) -> float:
         """Weight of a local hour, scaled so the reporting hours average 1."""
@@ -56,6 +69,14 @@ class SourceSystem:
     def day_weight(self, weekday: int) -> float:
         """Weight of a weekday, scaled so the reporting weekdays average 1."""
         return _scaled(self.weekday_profile, self.reporting_weekdays, weekday)
+
+    def reports_on(self, day: dt.date) -> bool:
+        """Is ``day`` one of its reporting days (weekday, and its calendar's working day)?"""
+        if day.weekday() not in self.reporting_weekdays:
+            return False
+        if self.calendar == "every_day" or not FIRST_YEAR <= day.year <= LAST_YEAR:
+            return True
+        return is_school_day(day) if self.calendar == "school" else is_working_day(day)
 
 
 def _scaled(profile: tuple[float, ...], active: Iterable[int], index: int) -> float:
@@ -73,6 +94,15 @@ CLINIC_HOURS = (
 """Share of a clinic day's outpatients arriving in each local hour: morning peak, lunch dip."""
 CLINIC_WEEKDAYS = (1.08, 1.0, 1.0, 1.0, 0.97, 0.45, 0.0)
 """Clinic load by weekday, Monday first: half a day on Saturday, closed on Sunday."""
+SITE_HOURS = (0,) * 7 + (0.5, 0.9, 1, 1, 0.8, 0.6, 0.6, 0.8, 1, 1.1, 1.3, 1.5, 1.5, 1.2, 0.6, 0, 0)
+"""Ticket scans at a tourist site by local hour (07:00–22:00, the old town's evening peak)."""
+LODGING_HOURS = (0,) * 11 + (0.4, 0.8, 1.2, 1.5, 1.5, 1.3, 1.0, 0.8, 0.6, 0.4, 0.3, 0.2, 0.1)
+"""Lodging check-ins by local hour (11:00–23:00)."""
+TOURISM_LOW_SEASON = 0.45
+"""Arrivals in the low season's quietest weekday against the yearly mean (the flood months at
+0.55 of the mean, midweek at 0.85)."""
+CALL_HOURS = (0,) * 6 + (0.4, 0.9, 1, 1, 1, 0.8, 0.6, 0.8, 1, 1, 0.9, 0.8, 0.6, 0.5, 0.4, 0.3, 0, 0)
+"""Calls to the 1022 hotline by local hour (06:00–22:00)."""
 EMERGENCY_SHARE = 0.07
 """Share of encounters that are emergencies, which come at any hour of any day."""
 
@@ -212,6 +242,7 @@ def health_sources() -> list[SourceSystem]:
                 expected_per_hour=round(encounters_per_hour + 1, 2),  # + the hourly census
                 kind=kind,
                 capacity=beds,
+                cadence="hour",  # the bed census comes every hour, day and night
                 hourly_profile=hours,
                 weekday_profile=days,
             )
@@ -248,6 +279,8 @@ def education_sources() -> list[SourceSystem]:
                     reporting_weekdays=WORK_WEEK,
                     expected_per_hour=len(GRADES[level]) / 4,  # a record per grade, 4 h
                     kind=level,
+                    cadence="day",
+                    calendar="school",
                     capacity=round((unit.population or 0) * PUPILS_PER_PERSON[level]),
                 )
             )
@@ -267,6 +300,8 @@ def education_sources() -> list[SourceSystem]:
                     reporting_weekdays=WORK_WEEK,
                     expected_per_hour=len(GRADES["upper_secondary"]) / 4,
                     kind="upper_secondary",
+                    cadence="day",
+                    calendar="school",
                     capacity=pupils,
                 )
             )
@@ -286,6 +321,8 @@ def tourism_sources() -> list[SourceSystem]:
             expected_per_hour=round(daily / 3.2 / 15 * 1.2, 2),
             kind="site",
             capacity=daily,
+            hourly_profile=SITE_HOURS,
+            season_low=TOURISM_LOW_SEASON,
         )
         for code, name, commune, daily in TOURIST_SITES
     ]
@@ -300,9 +337,14 @@ def tourism_sources() -> list[SourceSystem]:
             expected_per_hour=round(daily / 2.4 / 12 * 1.18, 2),
             kind="lodging",
             capacity=daily,
+            hourly_profile=LODGING_HOURS,
+            season_low=TOURISM_LOW_SEASON,
         )
         for code, name, commune, daily in LODGING_AREAS
     ]
+    # Feedback follows the parties arriving (one in 25 leaves some), hour by hour.
+    parties = [(s.capacity / (3.2 if s.kind == "site" else 2.4), s.hourly_profile) for s in out]
+    feedback_hours = tuple(round(sum(n * p[h] / sum(p) for n, p in parties), 3) for h in range(24))
     out.append(
         SourceSystem(
             "feedback/SMARTTOUR-QN",
@@ -310,8 +352,11 @@ def tourism_sources() -> list[SourceSystem]:
             "tourism",
             (_t("tourism", "feedback"),),
             "20398",
-            expected_per_hour=14.6,
+            reporting_hours=(7, 24),
+            expected_per_hour=round(14.6 * 24 / 17, 2),
             kind="feedback",
+            hourly_profile=feedback_hours,
+            season_low=TOURISM_LOW_SEASON,
         )
     )
     return out
@@ -330,6 +375,7 @@ def public_service_sources() -> list[SourceSystem]:
             reporting_weekdays=WORK_WEEK,
             expected_per_hour=round(max(0.1, (u.population or 0) / 7_800), 2),
             kind="commune_desk",
+            calendar="office",
         )
         for u in communes()
     ]
@@ -344,6 +390,7 @@ def public_service_sources() -> list[SourceSystem]:
             reporting_weekdays=WORK_WEEK,
             expected_per_hour=round((d.population or 0) / 10_800, 2),
             kind="district_desk",
+            calendar="office",
         )
         for d in legacy_units(PROVINCE_CODE)
         if d.level == "district"
@@ -359,6 +406,7 @@ def public_service_sources() -> list[SourceSystem]:
             reporting_weekdays=WORK_WEEK,
             expected_per_hour=114.0,
             kind="province_desk",
+            calendar="office",
         )
     )
     return out
@@ -376,6 +424,10 @@ def citizen_sources() -> list[SourceSystem]:
             "20335",
             expected_per_hour=share[channel],
             kind=channel,
+            # Calls come 06:00–22:00; the follow-ups of every channel at any hour.
+            hourly_profile=tuple(0.5 + 12 * w / sum(CALL_HOURS) for w in CALL_HOURS)
+            if channel == "call_1022"
+            else (),
         )
         for code, name, channel in HOTLINE_CHANNELS
     ]

@@ -20,7 +20,7 @@ import numpy as np
 
 from models.calendar import add_working_days_array, business_calendar
 from models.events import CITIZEN_REPORT
-from models.sources import HOTLINE_CHANNELS
+from models.sources import CALL_HOURS, HOTLINE_CHANNELS
 from models.units import MOUNTAIN_DISTRICTS, communes
 from simulators.base import LOCAL_OFFSET_MS, hour_rng, hour_weights, iso_times
 from simulators.lifecycle import Cohort, LifecycleStream, at_local, local_days
@@ -34,9 +34,7 @@ STAGES = ("received", "assigned", "resolved", "rated")
 RATINGS = ("satisfied", "neutral", "dislike")
 AGENCY_LEVELS = ("province", "district", "commune")
 HORIZON_DAYS = 45
-_CALL_HOURS = hour_weights(
-    [0] * 6 + [0.4, 0.9, 1, 1, 1, 0.8, 0.6, 0.8, 1, 1, 0.9, 0.8, 0.6, 0.5, 0.4, 0.3, 0, 0]
-)
+_CALL_HOURS = hour_weights(CALL_HOURS)
 _FLOOD_MONTHS = (10, 11)
 
 

@@ -4,7 +4,7 @@ Schools: a preschool, a primary and a lower-secondary school per commune and one
 upper-secondary schools per district (``models.sources``), enrolment from the commune's
 population (~0.2 pupils per inhabitant, in line with Quảng Nam's ~330,000 pupils in
 general education and ~70,000 in preschools). Each school sends, on each school day
-(``simulators.seasons.is_school_day``: September–May, Monday–Friday, no public holidays,
+(``models.calendar.is_school_day``: September–May, Monday–Friday, no public holidays,
 no Tết break), one attendance record per grade between 07:30 and 10:00. Attendance is
 ~96%, lower in the flood months and ~2 points lower in mountain districts. Schools file a
 monthly report for each school month (due the 5th of the next month) and semester and
@@ -21,6 +21,7 @@ from functools import cache
 
 import numpy as np
 
+from models.calendar import is_school_day
 from models.events import EDUCATION_ATTENDANCE, EDUCATION_REPORT
 from models.sources import GRADES, SourceSystem, sources_of
 from models.units import MOUNTAIN_DISTRICTS, communes
@@ -34,7 +35,7 @@ from simulators.base import (
     iso_times,
 )
 from simulators.lifecycle import at_local
-from simulators.seasons import ATTENDANCE_BY_MONTH, is_school_day
+from simulators.seasons import ATTENDANCE_BY_MONTH
 
 PUPILS_PER_CLASS = {"preschool": 25, "primary": 30, "lower_secondary": 35, "upper_secondary": 38}
 PUPILS_PER_TEACHER = {

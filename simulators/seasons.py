@@ -3,9 +3,8 @@ how the seasons of the central coast move the volumes.
 
 - Offices (one-stop desks) work on working days (``models.calendar``: weekends, public
   holidays and the official Tết break are off).
-- Schools: the school year runs from early September (opening day 5 September) to the end
-  of May; the Tết break for pupils is longer than the civil-service one (about two weeks
-  around mùng 1); weekends and public holidays are off.
+- Schools follow ``models.calendar.is_school_day``: the school year runs from early
+  September to the end of May; the pupils' Tết break is about two weeks around mùng 1.
 - Rain and floods: the central coast's rainy season is September–December; dengue (ICD-10
   A90) peaks in October–November and is lowest in spring (Quảng Nam's surveillance reports
   show the same shape), emergencies rise with the floods of October–November.
@@ -20,10 +19,6 @@ from functools import cache
 
 from models.calendar import is_working_day, tet
 
-SCHOOL_OPENING = (9, 5)
-SCHOOL_CLOSING = (5, 31)
-SCHOOL_TET_BEFORE, SCHOOL_TET_AFTER = 6, 8
-
 # Relative dengue incidence by month (1 = the yearly mean), central-coast shape.
 DENGUE_BY_MONTH = (0.7, 0.4, 0.25, 0.2, 0.3, 0.55, 0.8, 1.1, 1.6, 2.4, 2.3, 1.5)
 # Emergency visits by month: floods and storms in October–November.
@@ -32,23 +27,6 @@ EMERGENCY_BY_MONTH = (1.0, 1.05, 0.95, 0.95, 0.95, 0.95, 1.0, 1.0, 1.1, 1.3, 1.3
 TOURISM_BY_MONTH = (0.85, 1.15, 1.2, 1.2, 1.1, 1.2, 1.3, 1.25, 0.8, 0.6, 0.55, 0.8)
 # School attendance rate by month: lower in the flood months, and in the mountains.
 ATTENDANCE_BY_MONTH = (0.96, 0.95, 0.965, 0.965, 0.96, 1, 1, 1, 0.97, 0.93, 0.935, 0.955)
-
-
-def in_tet_school_break(day: dt.date) -> bool:
-    first = tet(day.year)
-    return (
-        first - dt.timedelta(days=SCHOOL_TET_BEFORE)
-        <= day
-        <= first + dt.timedelta(days=SCHOOL_TET_AFTER)
-    )
-
-
-@cache
-def is_school_day(day: dt.date) -> bool:
-    """A day on which schools take attendance: term time, a working day, not the Tết break."""
-    month_day = (day.month, day.day)
-    in_term = month_day >= SCHOOL_OPENING or month_day <= SCHOOL_CLOSING
-    return in_term and is_working_day(day) and not in_tet_school_break(day)
 
 
 @cache

@@ -21,7 +21,7 @@ from datetime import datetime
 import numpy as np
 
 from models.events import TOURISM_ARRIVAL, TOURISM_FEEDBACK
-from models.sources import sources_of
+from models.sources import LODGING_HOURS, SITE_HOURS, sources_of
 from simulators.base import (
     LOCAL_OFFSET_MS,
     EventDoc,
@@ -34,12 +34,8 @@ from simulators.base import (
 )
 from simulators.seasons import TOURISM_BY_MONTH, tet_holiday_factor
 
-_SITE_HOURS = hour_weights(
-    [0] * 7 + [0.5, 0.9, 1, 1, 0.8, 0.6, 0.6, 0.8, 1, 1.1, 1.3, 1.5, 1.5, 1.2, 0.6, 0, 0]
-)
-_LODGING_HOURS = hour_weights(
-    [0] * 11 + [0.4, 0.8, 1.2, 1.5, 1.5, 1.3, 1.0, 0.8, 0.6, 0.4, 0.3, 0.2, 0.1]
-)
+_SITE_HOURS = hour_weights(SITE_HOURS)
+_LODGING_HOURS = hour_weights(LODGING_HOURS)
 _WEEKDAY = (0.9, 0.85, 0.85, 0.9, 1.0, 1.25, 1.25)
 INTERNATIONAL = {"20398": 0.55, "20416": 0.6, "20419": 0.65, "20431": 0.5, "20434": 0.4}
 INTERNATIONAL_ELSEWHERE = 0.15

@@ -71,9 +71,8 @@ async def test_a_silenced_source_lowers_completeness_and_is_flagged(
     ).json()["values"]
     completeness = {v["unit_code"]: v["completeness"] for v in values}
     assert completeness[PARENT[STEADY.commune_code]] == 1.0
-    sent = sum(per_hour(SILENCED, h) for h in range(SENT_HOURS))
-    expected = sum(expected_in(SILENCED, h) for h in range(24))
-    assert completeness[PARENT[SILENCED.commune_code]] == round(sent / expected, 4) < 0.7
+    # A hospital owes its census every hour: 9 of the day's 24 slots came.
+    assert completeness[PARENT[SILENCED.commune_code]] == round(SENT_HOURS / 24, 4)
 
     by_hour = (
         await api.get(
@@ -90,12 +89,19 @@ async def test_a_silenced_source_lowers_completeness_and_is_flagged(
     by_code = {s["source"]: s for s in sources}
     steady, silenced = by_code[STEADY.code], by_code[SILENCED.code]
     assert steady["status"] == "fresh" and steady["completeness"] == 1.0
-    assert silenced["status"] == "silent"
-    assert silenced["completeness"] == round(sent / expected, 4)
+    assert steady["missed_slots"] == 0 and steady["cadence"] == "hour"
+    assert silenced["status"] == "silent" and silenced["missed_slots"] == 3
+    assert (silenced["received_slots"], silenced["expected_slots"]) == (SENT_HOURS, 24)
+    assert silenced["completeness"] == round(SENT_HOURS / 24, 4)
+    sent = sum(per_hour(SILENCED, h) for h in range(SENT_HOURS))
+    expected = sum(expected_in(SILENCED, h) for h in range(24))
     assert silenced["received"] == sent
     assert silenced["expected"] == pytest.approx(expected, abs=0.01)  # shown to 2 decimals
+    assert silenced["volume_ratio"] == round(sent / expected, 4)
     assert silenced["on_time_share"] == 0.0  # replayed a year later: nothing was on time
-    assert {s["status"] for s in sources if s["received"] == 0} == {"silent"}
+    # Whatever owed slots in the window and sent nothing is silent.
+    quiet_ones = [s for s in sources if s["received"] == 0 and s["expected_slots"]]
+    assert {s["status"] for s in quiet_ones} == {"silent"}
 
     quality = (
         await api.get(

@@ -14,7 +14,7 @@ from app.indicators.schemas import IndicatorSeries, IndicatorValue, RankedUnit, 
 from app.kit.buckets import LOCAL, Bucket
 from app.kit.disclosure import Cell, withheld
 from app.kit.errors import InvalidRequest, NotFound
-from app.sources.service import source_metric
+from app.sources.service import slot_completeness, source_metric
 from app.units import repository as units_repo
 from app.units.service import require_hierarchy, require_unit
 from models.calendar import public_holidays
@@ -240,15 +240,9 @@ async def _completeness(
     if streams is None:
         return {}
     mapping = await repository.commune_to_unit(conn, q.slice)
-    expected, received = [
-        await source_metric(
-            conn, kind, streams, mapping, bucket=q.bucket, start=q.start, end=q.end, now=now
-        )
-        for kind in ("expected_events", "received_events")
-    ]
-    return {
-        key: round(min(1.0, received.get(key, 0.0) / n), 4) for key, n in expected.items() if n > 0
-    }
+    return await slot_completeness(
+        conn, streams, mapping, bucket=q.bucket, start=q.start, end=q.end, now=now
+    )
 
 
 async def series(conn: AsyncConnection, q: Question, principal: Principal) -> IndicatorSeries:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Date, Integer, cast, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.kit.buckets import Bucket
+from models.clock import LOCAL_TZ
 from models.tables import SourceFreshness, SourceHourly
 
 _HOURLY = SourceHourly.__table__
@@ -79,14 +80,19 @@ async def freshness(conn: AsyncConnection) -> dict[str, Freshness]:
     return {r.source: Freshness(r.last_event_at, r.last_ingested_at, r.lag_seconds) for r in rows}
 
 
-async def last_hours(
-    conn: AsyncConnection, *, start: datetime, end: datetime
-) -> dict[str, datetime]:
-    """Per source, the newest hour with events in ``[start, end)``: where a source stood at
-    ``end`` when it has sent more since (freshness keeps only the newest event)."""
-    rows = await conn.execute(
-        select(_HOURLY.c.source, func.max(_HOURLY.c.bucket_start))
+async def hour_masks(
+    conn: AsyncConnection, sources: list[str] | None, *, start: datetime, end: datetime
+) -> dict[tuple[str, date], int]:
+    """Per (source, local day) in ``[start, end)``, a bit mask of the local hours in which
+    events arrived: what the slot counts of ``app.sources.slots`` are made of."""
+    local = func.timezone(LOCAL_TZ, _HOURLY.c.bucket_start)
+    day = cast(local, Date).label("day")
+    hour_bit = literal(1).op("<<")(cast(func.extract("hour", local), Integer))
+    stmt = (
+        select(_HOURLY.c.source, day, func.bit_or(hour_bit).label("mask"))
         .where(_HOURLY.c.bucket_start >= start, _HOURLY.c.bucket_start < end)
-        .group_by(_HOURLY.c.source)
+        .group_by(_HOURLY.c.source, day)
     )
-    return {source: hour for source, hour in rows}
+    if sources is not None:
+        stmt = stmt.where(_HOURLY.c.source.in_(sources))
+    return {(r.source, r.day): int(r.mask) for r in await conn.execute(stmt)}

@@ -14,15 +14,26 @@ class SourceStatus(BaseModel):
     unit_code: str = Field(description="Commune the source system sits in.", examples=["20281"])
     sector: str = Field(examples=["health"])
     event_types: list[str]
+    cadence: Literal["hour", "day", "week"] = Field(
+        description="The slot it owes a report in (models/cadence.py)."
+    )
     last_event_at: datetime | None = Field(description="Newest event time ever received from it.")
     lag_seconds: float | None = Field(description="Mean ingest − event time over the period.")
+    expected_slots: int = Field(description="Owed reporting slots of the period due so far.")
+    received_slots: int = Field(description="Of those, slots in which something arrived.")
+    completeness: float | None = Field(
+        description="received_slots ÷ expected_slots (≤ 1); null when none is owed yet."
+    )
     expected: float = Field(description="Events expected in the period's reporting hours.")
     received: int = Field(description="Unique events whose event time falls in the period.")
-    completeness: float | None = Field(
-        description="received ÷ expected, capped at 1; null when none is expected."
+    volume_ratio: float | None = Field(
+        description="received ÷ expected events (follows the seasons; may pass 1)."
     )
     on_time_share: float | None = Field(description="Share stored within an hour of happening.")
-    silent_reporting_hours: float = Field(
-        description="Reporting hours since the last event, counted up to the silent mark (3)."
+    missed_slots: int = Field(description="Owed slots overdue in a row (up to 3, silent).")
+    overdue_since: datetime | None = Field(description="Due time of the oldest missed slot.")
+    next_due_at: datetime | None = Field(description="When the next owed report is due.")
+    status: Literal["fresh", "late", "silent"] = Field(
+        description="fresh: its last owed slot arrived; late: 1–2 owed slots overdue (past a "
+        "30-minute grace); silent: 3 or more."
     )
-    status: Literal["fresh", "late", "silent"]

@@ -1,29 +1,34 @@
 """Expected vs received per source system, from the source registry and the event tables.
 
-A source is expected to send ``expected_per_hour`` events in each of its reporting hours
-(local time, on its reporting weekdays; an office-hours source, one that does not report on
-Sundays, is also not expected on public holidays, Tết included). Status compares the
-reporting time elapsed since its last event: under one reporting hour is *fresh*, under
-three is *late*, beyond is *silent*.
+Two measures, kept apart:
+
+- *completeness*: owed reporting slots (``models.cadence``: hours, days or weeks) in which
+  something arrived ÷ owed slots due, at most 100 % by construction;
+- *volume*: events received ÷ the ``expected_per_hour`` events of each reporting hour
+  (weighted by the source's hour and weekday profiles; office sources expect nothing on
+  public holidays, schools nothing out of term), which follows the seasons and may pass 100 %.
+
+Status follows the cadence too (``app.sources.slots.standing``): *fresh* when the last slot
+it owed arrived, *late* once an owed slot is overdue past the grace, *silent* after three.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.kit.buckets import LOCAL, Bucket
 from app.sources import repository
 from app.sources.schemas import SourceStatus
-from models.calendar import FIRST_YEAR, LAST_YEAR, is_working_day
+from app.sources.slots import DAY, LOOKBACK, Masks, standing, tally
+from models.cadence import cadence_of
 from models.sources import SourceSystem, source_registry
 
 HOUR = timedelta(hours=1)
-LATE_AFTER_HOURS = 1.0
-SILENT_AFTER_HOURS = 3.0
+SLOT_KINDS = ("expected_slots", "received_slots")
 
 
 def _reports_in(source: SourceSystem, hour_start: datetime) -> bool:
@@ -31,7 +36,7 @@ def _reports_in(source: SourceSystem, hour_start: datetime) -> bool:
     local = hour_start.astimezone(LOCAL)
     if not source.reporting_hours[0] <= local.hour < source.reporting_hours[1]:
         return False
-    return _reports_on(source, local.date())
+    return source.reports_on(local.date())
 
 
 def _hour_slots(start: datetime, end: datetime) -> Iterable[tuple[datetime, float]]:
@@ -51,16 +56,8 @@ def _schedule(source: SourceSystem) -> tuple[object, ...]:
         source.reporting_weekdays,
         source.hourly_profile,
         source.weekday_profile,
+        source.calendar,
     )
-
-
-def _reports_on(source: SourceSystem, day: date) -> bool:
-    """Is ``day`` one of the source's reporting days (weekday, and no holiday for offices)?"""
-    if day.weekday() not in source.reporting_weekdays:
-        return False
-    office = 6 not in source.reporting_weekdays
-    in_calendar = FIRST_YEAR <= day.year <= LAST_YEAR
-    return not (office and in_calendar and not is_working_day(day))
 
 
 def _schedule_hours(
@@ -82,7 +79,7 @@ def _schedule_hours(
         per_day = sum(sample.hour_weight(h) for h in range(*sample.reporting_hours))
         day = first_day
         while day < last_day:
-            if _reports_on(sample, day.date()):
+            if sample.reports_on(day.date()):
                 hours[bucket.floor(day)] += per_day * sample.day_weight(day.weekday())
             day = (day + timedelta(days=1)).replace(tzinfo=LOCAL)
     for edge_start, edge_end in edges:
@@ -131,6 +128,14 @@ async def source_metric(
     in the units (``commune_to_unit`` maps a source's commune to the unit it counts for)."""
     sources = [s for s in sources_for(event_types) if s.commune_code in commune_to_unit]
     out: dict[tuple[str, datetime], float] = defaultdict(float)
+    if kind in SLOT_KINDS:
+        column = SLOT_KINDS.index(kind)
+        commune = {s.code: s.commune_code for s in sources}
+        for code, periods in (await slot_tally(conn, sources, bucket, start, end, now)).items():
+            unit = commune_to_unit[commune[code]]
+            for period, counts in periods.items():
+                out[unit, period] += counts[column]
+        return dict(out)
     if kind == "expected_events":
         hours = reporting_hours_by_period(sources, bucket, start, min(end, now))
         for source in sources:
@@ -152,27 +157,48 @@ async def source_metric(
     return dict(out)
 
 
-def status_of(
-    source: SourceSystem, last_event_at: datetime | None, start: datetime, as_of: datetime
-) -> tuple[str, float]:
-    """(status, reporting hours elapsed since the last event, or since ``start``).
+async def slot_tally(
+    conn: AsyncConnection,
+    sources: list[SourceSystem],
+    bucket: Bucket,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+) -> dict[str, dict[datetime, list[int]]]:
+    """Per source and bucket: [owed slots due or arrived, of which arrived]."""
+    if not sources:
+        return {}
+    # A week slot ending in the range looks at its whole week; a day slot at its whole day.
+    masks = await repository.hour_masks(
+        conn, _codes_or_all(sources), start=start - 7 * DAY, end=end + DAY
+    )
+    return tally(sources, masks, bucket, start, end, now)
 
-    Walks back from ``as_of`` and stops once the source counts as silent, so a source
-    that has been quiet for a year costs no more than one quiet for an afternoon.
-    """
-    since = max(last_event_at, start) if last_event_at else start
-    silent_hours = 0.0
-    cursor = as_of.astimezone(LOCAL).replace(minute=0, second=0, microsecond=0)
-    while cursor + HOUR > since and silent_hours < SILENT_AFTER_HOURS:
-        inside = (min(cursor + HOUR, as_of) - max(cursor, since)) / HOUR
-        if inside > 0 and _reports_in(source, cursor):
-            silent_hours += inside
-        cursor -= HOUR
-    if silent_hours < LATE_AFTER_HOURS:
-        return "fresh", silent_hours
-    if silent_hours < SILENT_AFTER_HOURS:
-        return "late", silent_hours
-    return "silent", silent_hours
+
+def _codes_or_all(sources: list[SourceSystem]) -> list[str] | None:
+    return None if len(sources) == len(source_registry()) else [s.code for s in sources]
+
+
+async def slot_completeness(
+    conn: AsyncConnection,
+    event_types: list[str] | None,
+    commune_to_unit: dict[str, str],
+    *,
+    bucket: Bucket,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+) -> dict[tuple[str, datetime], float]:
+    """Arrived ÷ owed slots per (unit, bucket) of the sources located in the units; a bucket
+    in which nothing was owed yet has none."""
+    sums = {
+        kind: await source_metric(
+            conn, kind, event_types, commune_to_unit, bucket=bucket, start=start, end=end, now=now
+        )
+        for kind in SLOT_KINDS
+    }
+    expected, received = sums["expected_slots"], sums["received_slots"]
+    return {key: round(received.get(key, 0.0) / n, 4) for key, n in expected.items() if n > 0}
 
 
 async def source_statuses(
@@ -188,17 +214,26 @@ async def source_statuses(
         acc[1] += row.on_time
         acc[2] += row.lag_seconds_sum
     fresh = await repository.freshness(conn)
-    hours_seen = await repository.last_hours(conn, start=start, end=end)
     hours = reporting_hours_by_period(sources, Bucket.YEAR, start, as_of)
+    first = min(start, as_of - LOOKBACK) - 7 * DAY
+    masks: Masks = await repository.hour_masks(conn, None, start=first, end=max(end, as_of) + DAY)
+    # The period's slots as known now; its status as it stood at ``as_of`` (when judging a
+    # moment in the past, only what had happened by then).
+    slot_counts = tally(sources, masks, Bucket.YEAR, start, end, now)
+    cut = as_of.astimezone(LOCAL)
+    masks = {
+        key: (mask & ((1 << (cut.hour + 1)) - 1) if key[1] == cut.date() else mask)
+        for key, mask in masks.items()
+        if key[1] <= cut.date()
+    }
     items = []
     for source in sources:
         received, on_time, lag_sum = totals.get(source.code, (0, 0, 0.0))
         expected = sum(hours[source.code].values()) * source.expected_per_hour
+        owed = sum(c[0] for c in slot_counts[source.code].values())
+        arrived = sum(c[1] for c in slot_counts[source.code].values())
         seen = fresh.get(source.code)
-        last = seen.last_event_at if seen and seen.last_event_at < end else None
-        if seen and last is None and source.code in hours_seen:  # it has sent more since
-            last = min(hours_seen[source.code] + HOUR, end)
-        status, silent_hours = status_of(source, last, start, as_of)
+        where = standing(source, masks, as_of)
         items.append(
             SourceStatus(
                 source=source.code,
@@ -206,14 +241,20 @@ async def source_statuses(
                 unit_code=source.commune_code,
                 sector=source.sector,
                 event_types=list(source.event_types),
+                cadence=cadence_of(source).slot,
                 last_event_at=seen.last_event_at if seen else None,
                 lag_seconds=round(lag_sum / received, 1) if received else None,
+                expected_slots=owed,
+                received_slots=arrived,
+                completeness=round(arrived / owed, 4) if owed else None,
                 expected=round(expected, 2),
                 received=int(received),
-                completeness=round(min(1.0, received / expected), 4) if expected else None,
+                volume_ratio=round(received / expected, 4) if expected else None,
                 on_time_share=round(on_time / received, 4) if received else None,
-                silent_reporting_hours=round(silent_hours, 2),
-                status=status,
+                missed_slots=where.missed_slots,
+                overdue_since=where.overdue_since,
+                next_due_at=where.next_due_at,
+                status=where.status,
             )
         )
     return items

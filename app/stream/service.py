@@ -29,7 +29,7 @@ from app.stream.schemas import StreamEvent, Subscription
 from app.units import repository as units_repo
 from models.alert_rules import RULES, AlertRule
 from models.catalogue import BY_CODE, CATALOGUE
-from models.indicators import Indicator, Metric
+from models.indicators import SOURCE_KINDS, Indicator, Metric
 from models.notify import ChangeNotice
 
 log = structlog.get_logger("stream")
@@ -47,7 +47,7 @@ def rollups_of(indicator: Indicator) -> set[str]:
     out: set[str] = set()
 
     def walk(metric: Metric) -> None:
-        if metric.kind in ("expected_events", "received_events", "on_time_events"):
+        if metric.kind in SOURCE_KINDS:
             out.add("source_hourly")
         elif metric.rollup:
             out.add(metric.rollup)

@@ -9,17 +9,34 @@ DATA_QUALITY: tuple[Indicator, ...] = (
     Indicator(
         code="data.completeness",
         name_vi="Tỷ lệ dữ liệu đầy đủ",
-        name_en="Data completeness (received ÷ expected)",
+        name_en="Data completeness (reporting slots arrived)",
         sector="data",
         unit="%",
-        description="Events received from the sources located in the unit ÷ events the "
-        "source registry expects in their reporting hours ('đủ' of 1709/BKHCN-CĐSQG).",
-        numerator=Metric(kind="received_events"),
-        denominator=Metric(kind="expected_events"),
+        description="Reporting slots owed by the sources located in the unit (per each "
+        "source's cadence: a hospital's every hour, a school's school day, a desk's working "
+        "day…) in which data arrived ÷ those slots due so far; at most 100% "
+        "('đủ' of 1709/BKHCN-CĐSQG).",
+        numerator=Metric(kind="received_slots"),
+        denominator=Metric(kind="expected_slots"),
         factor=100,
         higher_is_better=True,
         open_data=False,
         targets=(pct(90, 98, 2025, "Guidance 1709/BKHCN-CĐSQG: data complete and live"),),
+    ),
+    Indicator(
+        code="data.volume_ratio",
+        name_vi="Tỷ lệ lượng dữ liệu nhận so với dự kiến",
+        name_en="Data volume received ÷ expected",
+        sector="data",
+        unit="%",
+        description="Events received from the sources located in the unit ÷ events the "
+        "source registry expects in their reporting hours on a normal day. Follows the "
+        "seasons (tourism's low season reads under 100%, a flood month's clinics over), so "
+        "it may exceed 100%; a feed's health is data.completeness.",
+        numerator=Metric(kind="received_events"),
+        denominator=Metric(kind="expected_events"),
+        factor=100,
+        open_data=False,
     ),
     Indicator(
         code="data.on_time_share",
