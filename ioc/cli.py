@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
 import signal
 import socket
+import sys
 from collections.abc import Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-import uvicorn
 from rich.console import Console
 
 from ioc import logs
 from ioc.embedded import EmbeddedServiceError
+from ioc.server import api_server
 from ioc.services import services, upgrade
 from models.db import make_engine
 from models.settings import Settings, get_settings
@@ -44,8 +47,6 @@ def _interrupt(signum: int, frame: object) -> None:
 
 def _run(coro: Coroutine[Any, Any, None]) -> None:
     """Run a coroutine; Ctrl-C or SIGTERM ends it cleanly (embedded services stopped)."""
-    # SIGTERM takes the Ctrl-C path, so `finally` blocks stop the embedded services.
-    signal.signal(signal.SIGTERM, _interrupt)
     try:
         asyncio.run(coro)
     except KeyboardInterrupt:
@@ -68,6 +69,9 @@ def _require_free_port(host: str, port: int) -> None:
 def demo(
     days: Annotated[int, typer.Option(min=0, max=90, help="Days of history to backfill.")] = 7,
     seed: Annotated[int, typer.Option(help="Simulator seed.")] = 2026,
+    scale: Annotated[
+        float, typer.Option(min=0.001, help="Volume factor of the streams (1 = province).")
+    ] = 1.0,
 ) -> None:
     """Run the whole pipeline (simulator, broker, ingest, store, API) on embedded services."""
     from ioc.demo import run_demo
@@ -76,7 +80,7 @@ def demo(
     _require_free_port(settings.api_host, settings.api_port)
     try:
         with services(settings) as svc:
-            _run(run_demo(settings, svc, days=days, seed=seed, console=console))
+            _run(run_demo(settings, svc, days=days, seed=seed, scale=scale, console=console))
     except EmbeddedServiceError as exc:
         console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(1) from None
@@ -89,12 +93,13 @@ def serve() -> None:
 
     settings = _settings()
     _require_free_port(settings.api_host, settings.api_port)
-    with services(settings, need_broker=False) as svc:
-        uvicorn.run(
-            create_app(svc.database_url, settings.kafka_bootstrap),
-            host=settings.api_host,
-            port=settings.api_port,
-        )
+    try:
+        with services(settings, need_broker=False) as svc:
+            app_ = create_app(svc.database_url, settings.kafka_bootstrap)
+            _run(api_server(app_, settings.api_host, settings.api_port).serve())
+    except EmbeddedServiceError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(1) from None
 
 
 @app.command()
@@ -315,4 +320,18 @@ def _utc(moment: datetime) -> datetime:
 
 
 def main() -> None:
-    app()
+    # SIGTERM takes the Ctrl-C path from the start, so the `finally` blocks that stop the
+    # embedded services run whichever moment it arrives (uvicorn handles both while serving).
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        app()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    # Everything the command started is stopped by now (its `finally` blocks ran); what is
+    # left is the interpreter freeing its modules' objects one by one, which takes seconds
+    # on a busy machine and would hold a supervisor's stop for nothing.
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

