@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
@@ -18,11 +20,39 @@ config = context.config
 target_metadata = Base.metadata
 
 
-def include_object(
-    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
-) -> bool:
-    """Partitions and TimescaleDB chunks are made at run time, not by migrations."""
-    return not (type_ == "table" and name and ("_y2" in name or name.startswith("_hyper_")))
+def _made_by_the_database(connection: Connection) -> set[tuple[str, str]]:
+    """(type, name) of what the database makes itself at run time, so autogenerate leaves it
+    alone: native partitions (created by ingest ahead of need) and, under TimescaleDB, the
+    default time index ``<table>_<time column>_idx`` that ``create_hypertable`` adds."""
+    made = {
+        ("table", name)
+        for name in connection.scalars(
+            text("SELECT relname FROM pg_class WHERE relispartition AND relkind IN ('r', 'p')")
+        )
+    }
+    timescale = connection.scalar(
+        text("SELECT count(*) FROM pg_extension WHERE extname = 'timescaledb'")
+    )
+    if timescale:
+        made |= {
+            ("index", f"{table}_{column}_idx")
+            for table, column in connection.execute(
+                text(
+                    "SELECT hypertable_name, column_name FROM timescaledb_information.dimensions "
+                    "WHERE dimension_number = 1"
+                )
+            )
+        }
+    return made
+
+
+def _include(made: set[tuple[str, str]]) -> Callable[..., bool]:
+    def include_object(
+        obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+    ) -> bool:
+        return not (reflected and compare_to is None and (type_, name) in made)
+
+    return include_object
 
 
 def _url() -> str:
@@ -33,11 +63,13 @@ def _url() -> str:
 
 
 def _run(connection: Connection) -> None:
+    made = _made_by_the_database(connection)
+    connection.commit()  # end the look-up's transaction: migrations run in their own
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
         compare_type=True,
-        include_object=include_object,
+        include_object=_include(made),
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -28,6 +28,7 @@ from app.units.endpoints import router as units_router
 from app.wall.endpoints import router as wall_router
 from models.db import make_engine
 from models.settings import Settings, get_settings
+from models.version import VERSION
 
 DESCRIPTION = """Indicators of a province's sectors, rolled up commune → district → province
 and by time bucket, fed live by the sector streams.
@@ -65,7 +66,7 @@ def create_app(
 
     app = FastAPI(
         title="Provincial IOC API",
-        version="0.2.0",
+        version=VERSION,
         description=DESCRIPTION,
         lifespan=lifespan,
         # Counted as the bytes arrive, Content-Length honoured: 413 before memory is spent.

@@ -29,7 +29,8 @@ async def healthz() -> dict[str, str]:
 
 @router.get("/readyz", responses={503: {"description": "A dependency is unreachable."}})
 async def readyz(request: Request, response: Response) -> dict[str, str]:
-    """The database and the broker are reachable."""
+    """The database and the broker are reachable (503 if not); a broker that is not
+    configured is said so, and does not make the API unready: it reads without one."""
     checks = {"database": "ok", "broker": "ok"}
     try:
         async with request.app.state.engine.connect() as conn:
@@ -37,9 +38,12 @@ async def readyz(request: Request, response: Response) -> dict[str, str]:
     except Exception as exc:  # any failure means "not ready"; the reason is reported
         checks["database"] = f"unreachable: {type(exc).__name__}"
     broker: BrokerHealth = request.app.state.broker
-    if broker.bootstrap and not await broker.probe():  # the gateway fails fast on this too
+    if not broker.bootstrap:
+        # The API reads without a broker; only the ingest gateway needs one.
+        checks["broker"] = "not configured: the ingest gateway refuses events"
+    elif not await broker.probe():  # the gateway fails fast on this too
         checks["broker"] = f"unreachable: {broker.bootstrap}"
-    if any(v != "ok" for v in checks.values()):
+    if any(v.startswith("unreachable") for v in checks.values()):
         response.status_code = 503
     return checks
 

@@ -17,9 +17,9 @@ import typer
 from rich.console import Console
 
 from ioc import logs
-from ioc.embedded import EmbeddedServiceError
+from ioc.errors import OperatorError
 from ioc.server import api_server
-from ioc.services import services, upgrade
+from ioc.services import require_schema, services, upgrade
 from models.db import make_engine
 from models.settings import Settings, get_settings
 
@@ -51,9 +51,6 @@ def _run(coro: Coroutine[Any, Any, None]) -> None:
         asyncio.run(coro)
     except KeyboardInterrupt:
         console.print("interrupted")
-    except EmbeddedServiceError as exc:
-        console.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(1) from None
 
 
 def _require_free_port(host: str, port: int) -> None:
@@ -78,12 +75,8 @@ def demo(
 
     settings = _settings()
     _require_free_port(settings.api_host, settings.api_port)
-    try:
-        with services(settings) as svc:
-            _run(run_demo(settings, svc, days=days, seed=seed, scale=scale, console=console))
-    except EmbeddedServiceError as exc:
-        console.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(1) from None
+    with services(settings) as svc:
+        _run(run_demo(settings, svc, days=days, seed=seed, scale=scale, console=console))
 
 
 @app.command()
@@ -93,13 +86,18 @@ def serve() -> None:
 
     settings = _settings()
     _require_free_port(settings.api_host, settings.api_port)
-    try:
-        with services(settings, need_broker=False) as svc:
+    with services(settings, need_broker=False) as svc:
+
+        async def run() -> None:
+            engine = make_engine(svc.database_url)
+            try:
+                await require_schema(engine)
+            finally:
+                await engine.dispose()
             app_ = create_app(svc.database_url, settings.kafka_bootstrap)
-            _run(api_server(app_, settings.api_host, settings.api_port).serve())
-    except EmbeddedServiceError as exc:
-        console.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(1) from None
+            await api_server(app_, settings.api_host, settings.api_port).serve()
+
+        _run(run())
 
 
 @app.command()
@@ -326,6 +324,9 @@ def main() -> None:
     try:
         app()
         code = 0
+    except OperatorError as exc:
+        console.print(f"[red]error:[/] {exc}", soft_wrap=True)
+        code = 1
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     # Everything the command started is stopped by now (its `finally` blocks ran); what is

@@ -25,8 +25,10 @@ from urllib.parse import parse_qs, urlparse
 import psutil
 import psycopg
 
+from ioc.errors import OperatorError
 
-class EmbeddedServiceError(RuntimeError):
+
+class EmbeddedServiceError(OperatorError):
     """An embedded service could not start; the message is one sentence for the operator."""
 
 

@@ -6,17 +6,24 @@ import asyncio
 import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
+import structlog
 from alembic.config import Config
+from alembic.script import ScriptDirectory
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from alembic import command
+from ingest.retry import wait_out
 from ingest.units import load_units
 from ioc.embedded import embedded_broker, embedded_postgres
+from ioc.errors import OperatorError
 from models.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
+log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -42,11 +49,50 @@ def services(settings: Settings, *, need_broker: bool = True) -> Iterator[Servic
         yield Services(database_url, bootstrap, tuple(embedded))
 
 
+def migrations_dir() -> Path:
+    """The migrations: inside the installed wheel (``ioc/alembic``), else the checkout's."""
+    packaged = Path(str(resources.files("ioc"))) / "alembic"
+    return packaged if (packaged / "env.py").is_file() else ROOT / "alembic"
+
+
 def alembic_config(database_url: str) -> Config:
-    config = Config(str(ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(ROOT / "alembic"))
+    """alembic's configuration for ``database_url``, from a checkout or an installed wheel."""
+    ini = ROOT / "alembic.ini"
+    config = Config(str(ini)) if ini.is_file() else Config()
+    config.set_main_option("script_location", str(migrations_dir()))
+    config.set_main_option("path_separator", "os")
     config.attributes["database_url"] = database_url
     return config
+
+
+async def require_schema(engine: AsyncEngine) -> None:
+    """Wait for the database (as the ingest workers do: however long it takes), then refuse
+    to go on unless it is at this version's schema, saying what to run."""
+    head = ScriptDirectory.from_config(alembic_config("")).get_current_head()
+    current: str | None = await wait_out(_waiting)(_schema_revision, engine)
+    if current != head:
+        state = f"at schema {current}" if current else "not migrated"
+        raise OperatorError(
+            f"The database is {state} and this version needs schema {head}: run `ioc db upgrade`."
+        )
+
+
+async def _schema_revision(engine: AsyncEngine) -> str | None:
+    async with engine.connect() as conn:
+        if not await conn.scalar(text("SELECT to_regclass('alembic_version') IS NOT NULL")):
+            return None
+        revision = await conn.scalar(text("SELECT version_num FROM alembic_version"))
+        return None if revision is None else str(revision)
+
+
+def _waiting(dependency: str, error: BaseException, attempt: int, delay: float) -> None:
+    log.warning(
+        "waiting for the database",
+        dependency=dependency,
+        error=str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__,
+        attempt=attempt,
+        retry_in_s=round(delay, 1),
+    )
 
 
 async def upgrade(database_url: str, engine: AsyncEngine) -> int:
