@@ -1,4 +1,4 @@
-"""Tables the API owns: hashed API keys and alerts with their lifecycle.
+"""Tables the API owns: hashed API keys, alerts with their lifecycle, the live-stream log.
 
 Kept apart from the ingest-side tables in ``models.tables`` (same ``Base``, same naming
 convention) so each side evolves its own migration branch.
@@ -7,8 +7,10 @@ convention) so each side evolves its own migration branch.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, Float, Index, String, Text, func, text
+from sqlalchemy import BigInteger, Boolean, Float, Index, String, Text, func, text
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.tables import Base, Timestamp
@@ -67,3 +69,22 @@ class Alert(Base):
     acknowledged_at: Mapped[datetime | None] = mapped_column(Timestamp)
     acknowledged_by: Mapped[str | None] = mapped_column(String(120))
     resolved_at: Mapped[datetime | None] = mapped_column(Timestamp)
+
+
+class StreamEventRow(Base):
+    """One live-stream event, written by the deployment's one evaluator and served by every
+    API replica; its id is the SSE id, so ``Last-Event-ID`` resumes on any replica. Kept
+    for minutes only (pruned by the evaluator)."""
+
+    __tablename__ = "stream_event"
+    __table_args__ = (Index("ix_stream_event_created_at", "created_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    data: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    indicator: Mapped[str | None] = mapped_column(String(64))
+    units: Mapped[list[str]] = mapped_column(ARRAY(String(8)), server_default="{}")
+    open_data: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    public_only: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    """The public's version (small counts withheld) of a value operators get in full."""
+    created_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.now())

@@ -2,33 +2,36 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from typing import Annotated
 
+import orjson
 from fastapi import APIRouter, Header, Query, Request
-from fastapi.responses import StreamingResponse
+from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from app.auth import CurrentPrincipal, Role
 from app.auth.service import principal_for_key
 from app.indicators.service import get_indicator
 from app.kit.errors import NotFound
-from app.stream.schemas import Subscription
-from app.stream.service import Hub
+from app.stream.schemas import StreamEvent, Subscription
+from app.stream.service import Hub, reset
 from app.units import repository as units_repo
 
 router = APIRouter(tags=["stream"])
 KEEPALIVE_SECONDS = 15.0
+RETRY_MS = 3000
+SEND_TIMEOUT_SECONDS = 30.0
+"""A client that takes no bytes for this long is dropped (its socket is stuck)."""
 
 EXAMPLE = (
-    'id: 18c2f7a1b3e:42\nevent: indicator\ndata: {"indicator": "health.encounters", '
+    'id: 4242\nevent: indicator\ndata: {"indicator": "health.encounters", '
     '"level": "district", "bucket": "day", "unit_code": "503", "value": 412.0, …}\n\n'
 )
 
 
 @router.get(
     "/stream",
-    response_class=StreamingResponse,
+    response_class=EventSourceResponse,
     responses={200: {"content": {"text/event-stream": {"example": EXAMPLE}},
                      "description": "indicator, alert, source and reset events."}},
 )  # fmt: skip
@@ -53,7 +56,7 @@ async def stream(
             "X-API-Key header elsewhere: a URL may end up in logs.",
         ),
     ] = None,
-) -> StreamingResponse:
+) -> EventSourceResponse:
     """Changed indicator values (day buckets, every level), alerts and source status, live.
 
     The public role receives open indicators only; alerts and source status need operator.
@@ -77,26 +80,43 @@ async def stream(
         operator=operator,
     )
 
-    async def events() -> AsyncIterator[bytes]:
+    async def events() -> AsyncIterator[ServerSentEvent]:
         # Subscribed here, not before the response: a client gone before the body starts
-        # never runs this generator, so its queue would never be unsubscribed.
-        queue, missed = hub.subscribe(sub, last_event_id)
+        # never runs this generator, so its mailbox would never be unsubscribed.
         try:
-            yield b"retry: 3000\n\n"
+            mailbox, missed = await hub.subscribe(sub, last_event_id)
+        except Exception:  # the database is away: the client reloads once it is back
+            yield _sse(reset("could not read missed events; reload state"), retry=RETRY_MS)
+            return
+        try:
+            yield ServerSentEvent(comment="live", retry=RETRY_MS)
+            sent = 0
             for event in missed:
-                yield event.encode()
+                sent = event.id or sent
+                yield _sse(event)
             while True:
-                try:
-                    event = await asyncio.wait_for(queue.get(), KEEPALIVE_SECONDS)
-                except TimeoutError:
-                    yield b": keep-alive\n\n"
-                    continue
-                yield event.encode()
+                for event in await mailbox.take():
+                    if event.id is not None and event.id <= sent:
+                        continue  # already sent among the missed ones
+                    sent = event.id or sent
+                    yield _sse(event)
         finally:
-            hub.unsubscribe(queue)
+            hub.unsubscribe(mailbox)
 
-    return StreamingResponse(
+    # sse-starlette frames the events, pings idle connections and ends every open stream
+    # when the server shuts down, so a connected wall never holds a shutdown.
+    return EventSourceResponse(
         events(),
-        media_type="text/event-stream",
+        ping=KEEPALIVE_SECONDS,
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        send_timeout=SEND_TIMEOUT_SECONDS,
+    )
+
+
+def _sse(event: StreamEvent, retry: int | None = None) -> ServerSentEvent:
+    return ServerSentEvent(
+        data=orjson.dumps(event.data).decode(),
+        event=event.kind,
+        id=str(event.id) if event.id is not None else None,
+        retry=retry,
     )

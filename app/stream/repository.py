@@ -1,14 +1,31 @@
-"""The LISTEN connection: a dedicated autocommit psycopg connection to ``ioc_changes``."""
+"""SQL of the live stream: the change notices ingest sends, the ``stream_event`` log every
+replica reads from, and the advisory lock that makes one process the evaluator."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+from datetime import timedelta
+from typing import Any
 
+import orjson
 import psycopg
+from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models.notify import CHANNEL
+
+__all__ = ["CHANNEL", "EVALUATOR_LOCK", "STREAM_CHANNEL"]
+from models.tables_serving import StreamEventRow
+
+STREAM_CHANNEL = "ioc_stream"
+"""``NOTIFY ioc_stream`` (payload: the newest id) after stream events are written."""
+EVALUATOR_LOCK = 0x10C_E7A1
+"""The advisory lock the one evaluator of a deployment holds for as long as it runs."""
+
+_EVENT = StreamEventRow.__table__
 
 
 def conninfo(database_url: str) -> str:
@@ -16,13 +33,82 @@ def conninfo(database_url: str) -> str:
     return make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+async def connect(database_url: str) -> psycopg.AsyncConnection[Any]:
+    """A dedicated autocommit connection (LISTEN, advisory lock), outside the pool.
+
+    A cancel (the app stopping) while it is being made lets the attempt finish and closes
+    the connection, rather than leaving it open to the garbage collector."""
+    attempt = asyncio.ensure_future(
+        psycopg.AsyncConnection.connect(conninfo(database_url), autocommit=True)
+    )
+    try:
+        return await asyncio.shield(attempt)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            await (await attempt).close()
+        raise
+
+
 async def notices(database_url: str, listening: asyncio.Event) -> AsyncIterator[str]:
     """Payloads of ``NOTIFY ioc_changes`` as they arrive (delivered at the sender's commit);
     ``listening`` is set once the ``LISTEN`` is in place."""
-    async with await psycopg.AsyncConnection.connect(
-        conninfo(database_url), autocommit=True
-    ) as conn:
+    async with await connect(database_url) as conn:
         await conn.execute(f"LISTEN {CHANNEL}")
         listening.set()
         async for notify in conn.notifies():
             yield notify.payload
+
+
+async def try_lead(conn: psycopg.AsyncConnection[Any]) -> bool:
+    """Take the evaluator's lock on ``conn`` if nobody holds it (held until ``conn`` ends)."""
+    cur = await conn.execute("SELECT pg_try_advisory_lock(%s)", (EVALUATOR_LOCK,))
+    row = await cur.fetchone()
+    return bool(row and row[0])
+
+
+async def append(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Write stream events and notify every replica at commit; their ids, in order."""
+    if not rows:
+        return []
+    ids = [
+        int(i)
+        for i in (await conn.execute(insert(StreamEventRow).returning(_EVENT.c.id), list(rows)))
+        .scalars()
+        .all()
+    ]
+    await conn.execute(
+        text("SELECT pg_notify(:channel, :id)"), {"channel": STREAM_CHANNEL, "id": str(max(ids))}
+    )
+    return sorted(ids)
+
+
+async def after(conn: AsyncConnection, last_id: int, limit: int) -> list[dict[str, Any]]:
+    """Stream events with an id above ``last_id``, oldest first, at most ``limit``."""
+    rows = await conn.execute(
+        select(_EVENT.c.id, _EVENT.c.kind, _EVENT.c.data, _EVENT.c.indicator, _EVENT.c.units,
+               _EVENT.c.open_data, _EVENT.c.public_only)
+        .where(_EVENT.c.id > last_id).order_by(_EVENT.c.id).limit(limit)
+    )  # fmt: skip
+    return [dict(r._mapping) for r in rows]
+
+
+async def bounds(conn: AsyncConnection) -> tuple[int, int]:
+    """(oldest id kept, newest id); (0, 0) when the log is empty."""
+    row = (await conn.execute(select(func.min(_EVENT.c.id), func.max(_EVENT.c.id)))).one()
+    return (int(row[0] or 0), int(row[1] or 0))
+
+
+async def newest(conn: AsyncConnection) -> int:
+    return (await bounds(conn))[1]
+
+
+async def prune(conn: AsyncConnection, keep: timedelta) -> int:
+    """Drop events older than ``keep`` (a client away longer gets a reset instead)."""
+    result = await conn.execute(
+        delete(StreamEventRow).where(_EVENT.c.created_at < func.now() - keep)
+    )
+    return int(result.rowcount or 0)
+
+
+def encode(data: dict[str, Any]) -> str:
+    return orjson.dumps(data).decode()

@@ -10,9 +10,13 @@ EventKind = Literal["indicator", "alert", "source", "reset"]
 
 @dataclass(frozen=True, slots=True)
 class StreamEvent:
-    """One SSE event. ``indicator`` / ``unit`` let a client's filter match without parsing."""
+    """One SSE event. ``indicator`` / ``units`` let a client's filter match without parsing.
 
-    id: str
+    ``id`` comes from the database (``stream_event``), the same on every replica, so a
+    client resumes with ``Last-Event-ID`` wherever its reconnect lands; a ``reset`` has none.
+    """
+
+    id: int | None
     kind: EventKind
     data: dict[str, Any]
     indicator: str | None = None
@@ -21,14 +25,19 @@ class StreamEvent:
     public_only: bool = False
     """The public's version of a value an operator receives unabridged in another event."""
 
-    def encode(self) -> bytes:
-        import orjson
-
-        return (
-            f"id: {self.id}\nevent: {self.kind}\ndata: ".encode()
-            + orjson.dumps(self.data)
-            + b"\n\n"
-        )
+    @property
+    def key(self) -> tuple[Any, ...]:
+        """What a newer event of the same key replaces: one value of one indicator for one
+        unit, level and period; one alert; one source's status."""
+        d = self.data
+        if self.kind == "indicator":
+            return (self.kind, d.get("indicator"), d.get("level"), d.get("bucket"),
+                    d.get("unit_code"), d.get("period_start"))  # fmt: skip
+        if self.kind == "alert":
+            return (self.kind, d.get("id"))
+        if self.kind == "source":
+            return (self.kind, d.get("source"))
+        return (self.kind,)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +52,8 @@ class Subscription:
         if event.kind == "reset":
             return True
         if not self.operator and (event.kind != "indicator" or not event.open_data):
+            return False
+        if self.operator and event.public_only:
             return False
         if self.operator and event.public_only:
             return False

@@ -1,0 +1,281 @@
+"""The deployment's one evaluator: whichever API process holds the evaluator's advisory
+lock turns ingest change notices into indicator updates, evaluates the alert rules and the
+sources' status, and writes what changed to the ``stream_event`` log every replica serves.
+
+The lock lives on the evaluator's own connection (which also LISTENs ``ioc_changes``): if
+the process or its connection dies, PostgreSQL releases it and another replica, retrying
+every ``RETRY_SECONDS``, takes over. Alert opening stays idempotent in the database (one
+open alert per rule and unit), so even a moment of two evaluators cannot double an alert.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.alerts import service as alerts
+from app.auth.service import ANONYMOUS
+from app.indicators import service as indicators
+from app.indicators.service import Question
+from app.kit.buckets import Bucket
+from app.sources import service as sources
+from app.stream import repository
+from app.units import repository as units_repo
+from models.alert_rules import RULES, AlertRule
+from models.catalogue import BY_CODE, CATALOGUE
+from models.indicators import SOURCE_KINDS, Indicator, Metric
+from models.notify import ChangeNotice
+
+log = structlog.get_logger("stream")
+DEBOUNCE_SECONDS = 0.1
+ALERT_THROTTLE = 10.0
+"""Seconds between alert evaluations triggered by change notices (a burst is one)."""
+RETRY_SECONDS = 2.0
+"""How often a replica that is not the evaluator tries to become it."""
+CHECK_SECONDS = 5.0
+"""How often the evaluator checks that its lock connection is alive."""
+KEEP = timedelta(minutes=15)
+"""Stream events are kept this long for clients resuming with ``Last-Event-ID``."""
+MAX_DAYS_PER_UPDATE = 7
+HIERARCHY = "2020"
+VOLATILE = frozenset({"as_of"})
+"""Fields of an indicator value that change without the value changing."""
+
+
+def rollups_of(indicator: Indicator) -> set[str]:
+    """Roll-up tables whose change can move the indicator."""
+    out: set[str] = set()
+
+    def walk(metric: Metric) -> None:
+        if metric.kind in SOURCE_KINDS:
+            out.add("source_hourly")
+        elif metric.rollup:
+            out.add(metric.rollup)
+        for part in metric.plus:
+            walk(part)
+
+    for metric in (indicator.numerator, indicator.denominator):
+        if metric is not None:
+            walk(metric)
+    return out  # lifecycle state tables are named in notices too (ingest lists them)
+
+
+def merge(notices: list[ChangeNotice]) -> ChangeNotice:
+    communes: set[str] = set()
+    every = any(not n.communes for n in notices)
+    for n in notices:
+        communes.update(n.communes)
+    return ChangeNotice(
+        rollups=sorted({r for n in notices for r in n.rollups}),
+        communes=[] if every else sorted(communes),
+        first_bucket=min(n.first_bucket for n in notices),
+        last_bucket=max(n.last_bucket for n in notices),
+        committed_at=max(n.committed_at for n in notices),
+    )
+
+
+def row(kind: str, data: dict[str, Any], *, indicator: str | None = None,
+        units: frozenset[str] = frozenset(), open_data: bool = True,
+        public_only: bool = False) -> dict[str, Any]:  # fmt: skip
+    """A ``stream_event`` row."""
+    return {"kind": kind, "data": data, "indicator": indicator, "units": sorted(units),
+            "open_data": open_data, "public_only": public_only}  # fmt: skip
+
+
+class Evaluator:
+    def __init__(self, engine: AsyncEngine, database_url: str, *, alert_interval: float) -> None:
+        self._engine = engine
+        self._url = database_url
+        self._alert_interval = alert_interval
+        self._notices: asyncio.Queue[ChangeNotice] = asyncio.Queue()
+        self._ancestors: dict[str, set[str]] | None = None
+        self._source_status: dict[str, str] = {}
+        self._sent: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self._alerts_at = 0.0
+        self.leading = asyncio.Event()
+        """Set while this process is the evaluator and LISTENs to ingest's notices."""
+
+    # --- who evaluates --------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Try to become the evaluator; evaluate while the lock is held; try again after."""
+        while True:
+            try:
+                async with await repository.connect(self._url) as conn:
+                    while not await repository.try_lead(conn):  # noqa: ASYNC110 (polls the lock)
+                        await asyncio.sleep(RETRY_SECONDS)
+                    log.info("this process evaluates alerts and source status")
+                    await self._lead(conn)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the lock connection failed: someone else may lead
+                log.warning("evaluator stopped; retrying", error=repr(exc))
+            finally:
+                self.leading.clear()
+            await asyncio.sleep(RETRY_SECONDS)
+
+    async def _lead(self, conn: Any) -> None:
+        await conn.execute(f"LISTEN {repository.CHANNEL}")
+        self._source_status.clear()
+        self._sent.clear()
+        await self._touched(["warm"])  # load the unit tree now, not on the first notice
+        self.leading.set()
+        async with asyncio.TaskGroup() as tasks:
+            tasks.create_task(self._work())
+            if self._alert_interval > 0:
+                tasks.create_task(self._tick())
+            while True:  # ends (and cancels the others) when the connection fails
+                async for notify in conn.notifies(timeout=CHECK_SECONDS):
+                    try:
+                        self._notices.put_nowait(ChangeNotice.model_validate_json(notify.payload))
+                    except ValueError:
+                        log.warning("unreadable change notice", payload=notify.payload[:200])
+                await conn.execute("SELECT 1")
+
+    async def _work(self) -> None:
+        while True:
+            batch = [await self._notices.get()]
+            await asyncio.sleep(DEBOUNCE_SECONDS)  # coalesce a burst of batch commits
+            while not self._notices.empty():
+                batch.append(self._notices.get_nowait())
+            try:
+                notice = merge(batch)
+                # Side by side, on two connections: neither the alerts nor the tiles wait
+                # for the other.
+                await asyncio.gather(self.alerts_after(notice), self.on_change(notice))
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.exception("change notice handling failed", error=repr(exc))
+
+    async def _tick(self) -> None:
+        while True:
+            await asyncio.sleep(self._alert_interval)
+            try:
+                await self.evaluate_alerts(datetime.now(UTC))
+                await self.check_sources(datetime.now(UTC))
+                async with self._engine.begin() as conn:
+                    await repository.prune(conn, KEEP)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.exception("periodic evaluation failed", error=repr(exc))
+
+    # --- work -----------------------------------------------------------------------------
+
+    async def publish(self, rows: list[dict[str, Any]]) -> list[int]:
+        """Append to the stream log (every replica is notified at commit)."""
+        if not rows:
+            return []
+        async with self._engine.begin() as conn:
+            return await repository.append(conn, rows)
+
+    async def on_change(self, notice: ChangeNotice) -> None:
+        """Publish the day values the notice moved, per unit — only those that changed."""
+        wanted = [i for i in CATALOGUE if rollups_of(i) & set(notice.rollups)]
+        if not wanted:
+            return
+        touched = await self._touched(notice.communes)
+        end = Bucket.DAY.next_start(Bucket.DAY.floor(notice.last_bucket))
+        start = max(
+            Bucket.DAY.floor(notice.first_bucket), end - timedelta(days=MAX_DAYS_PER_UPDATE)
+        )
+        out: list[dict[str, Any]] = []
+        async with self._engine.connect() as conn:
+            top = (await units_repo.top_units(conn, HIERARCHY))[0]
+            for indicator in wanted:
+                for level in reversed(indicator.levels):  # communes first: where data lands
+                    q = Question(indicator, top, level, Bucket.DAY, start, end, HIERARCHY)
+                    found = await indicators.values(conn, q)
+                    # The public sees health series with small counts withheld.
+                    public = await indicators.disclosed(conn, q, found, ANONYMOUS)
+                    for value, seen in zip(found, public, strict=True):
+                        if touched is not None and value.unit_code not in touched:
+                            continue
+                        for shown, audience in (
+                            ((value, "all"),) if seen == value
+                            else ((value, "operator"), (seen, "public"))
+                        ):  # fmt: skip
+                            data = {"indicator": indicator.code, "level": level,
+                                    "bucket": "day", **shown.model_dump(mode="json")}  # fmt: skip
+                            if not self._changed(data, audience):
+                                continue
+                            out.append(row(
+                                "indicator", data, indicator=indicator.code,
+                                units=frozenset({value.unit_code}),
+                                open_data=indicator.open_data and audience != "operator",
+                                public_only=audience == "public",
+                            ))  # fmt: skip
+                    # Each level as soon as it is known: the first values reach the walls
+                    # while the rest are computed.
+                    await self.publish(out)
+                    out = []
+        self._forget_before(start - timedelta(days=MAX_DAYS_PER_UPDATE))
+
+    def _changed(self, data: dict[str, Any], audience: str) -> bool:
+        key = (data["indicator"], data["level"], data["unit_code"], data["period_start"],
+               audience)  # fmt: skip
+        stable = {k: v for k, v in data.items() if k not in VOLATILE}
+        if self._sent.get(key) == stable:
+            return False
+        self._sent[key] = stable
+        return True
+
+    def _forget_before(self, moment: datetime) -> None:
+        """Drop remembered values of periods long past (bounded memory)."""
+        cutoff = moment.isoformat()
+        if len(self._sent) > 200_000:
+            self._sent = {k: v for k, v in self._sent.items() if str(k[3]) >= cutoff}
+
+    async def _touched(self, communes: list[str]) -> set[str] | None:
+        """Units whose values a change to ``communes`` moves (None: all of them)."""
+        if not communes:
+            return None
+        if self._ancestors is None:
+            async with self._engine.connect() as conn:
+                by_unit = await units_repo.communes_of(conn, HIERARCHY)
+            ancestors: dict[str, set[str]] = {}
+            for unit, members in by_unit.items():
+                for commune in members:
+                    ancestors.setdefault(commune, set()).add(unit)
+            self._ancestors = ancestors
+        return {u for c in communes for u in self._ancestors.get(c, {c})}
+
+    async def alerts_after(self, notice: ChangeNotice) -> None:
+        """Evaluate the rules the changed roll-ups feed, at most every ``ALERT_THROTTLE``."""
+        if self._alert_interval <= 0 or time.monotonic() - self._alerts_at < ALERT_THROTTLE:
+            return
+        changed = set(notice.rollups)
+        rules = tuple(r for r in RULES if rollups_of(BY_CODE[r.indicator]) & changed)
+        if rules:
+            await self.evaluate_alerts(datetime.now(UTC), rules)
+
+    async def evaluate_alerts(self, as_of: datetime, rules: tuple[AlertRule, ...] = RULES) -> None:
+        self._alerts_at = time.monotonic()
+        async with self._engine.begin() as conn:
+            result = await alerts.evaluate(conn, as_of, rules=rules)
+        await self.publish([
+            row("alert", alert.model_dump(mode="json"), indicator=alert.indicator_code,
+                units=frozenset({alert.unit_code}))
+            for alert in (*result.opened, *result.resolved)
+        ])  # fmt: skip
+
+    async def check_sources(self, now: datetime) -> None:
+        """Publish each source whose status changed since the evaluator last looked."""
+        async with self._engine.connect() as conn:
+            statuses = await sources.source_statuses(
+                conn, start=now - timedelta(days=1), end=now, now=now
+            )
+        out = []
+        for status in statuses:
+            before = self._source_status.get(status.source)
+            self._source_status[status.source] = status.status
+            if before is not None and before != status.status:
+                out.append(row("source", status.model_dump(mode="json"),
+                               units=frozenset({status.unit_code})))  # fmt: skip
+        await self.publish(out)
