@@ -15,12 +15,15 @@ from app.alerts.endpoints import router as alerts_router
 from app.auth.endpoints import router as auth_router
 from app.auth.service import current_principal
 from app.export.endpoints import router as export_router
+from app.gateway.endpoints import MAX_EVENTS
 from app.gateway.endpoints import router as gateway_router
 from app.gateway.publisher import BrokerHealth
 from app.indicators.endpoints import router as indicators_router
 from app.kit import outages, redact
 from app.kit.errors import ApiError
 from app.kit.guards import RequestGuard
+from app.kit.limits import TokenBuckets
+from app.kit.security import SecurityHeaders
 from app.sources.endpoints import router as sources_router
 from app.stream.endpoints import router as stream_router
 from app.stream.service import Hub
@@ -76,9 +79,14 @@ def create_app(
     app.state.database_url = database_url
     app.state.kafka_bootstrap = kafka_bootstrap
     app.state.broker = BrokerHealth(kafka_bootstrap)
+    per_minute = settings.auth_failures_per_minute
+    app.state.auth_failures = TokenBuckets(rate=per_minute / 60, burst=per_minute)
+    per_second = settings.gateway_events_per_second
+    app.state.gateway_quota = TokenBuckets(rate=per_second, burst=max(2 * per_second, MAX_EVENTS))
     # Outermost but for CORS (added after it) and the metrics middleware: refused requests
     # still carry CORS headers and are counted.
     app.add_middleware(RequestGuard)
+    app.add_middleware(SecurityHeaders)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

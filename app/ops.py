@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -16,6 +16,7 @@ from prometheus_client import (
 )
 from sqlalchemy import text
 
+from app.auth import Role, require_role
 from app.gateway.publisher import BrokerHealth
 
 router = APIRouter(tags=["ops"])
@@ -48,9 +49,17 @@ async def readyz(request: Request, response: Response) -> dict[str, str]:
     return checks
 
 
-@router.get("/metrics", response_class=Response, responses={200: {"content": {"text/plain": {}}}})
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {}}}},
+    dependencies=[Depends(require_role(Role.OPERATOR))],
+)
 async def metrics(request: Request) -> Response:
-    """Prometheus metrics: requests by route and status, latency, stream clients."""
+    """Prometheus metrics: requests by route and status, latency, stream clients.
+
+    Operator (or admin) key: Prometheus sends it with ``authorization: {credentials: KEY}``.
+    """
     registry: CollectorRegistry = request.app.state.metrics_registry
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 

@@ -70,6 +70,12 @@ class Settings(BaseSettings):
     gateway_timeout_seconds: float = 10.0
     """How long ``POST /api/v1/events`` waits for the broker to take a batch before a 503
     (while the broker is known to be down, the 503 is immediate)."""
+    auth_failures_per_minute: int = 30
+    """Failed API-key checks one client address may make per minute (burst as many); past
+    that every key check from it is a 429 until the bucket refills. 0: no limit."""
+    gateway_events_per_second: float = 5000.0
+    """Events one API key may post to the gateway per second (burst: twice that, at least
+    one full batch). 0: no limit."""
     db_pool_timeout_seconds: float = 10.0
     """How long an API request waits for a free database connection before a 503."""
     """Origins allowed to call the API from a browser (the wall), e.g. ``["https://wall.example"]``."""

@@ -20,7 +20,8 @@ Since 1 July 2025 Quảng Nam is part of Đà Nẵng city (code 48) and has no d
 2025 hierarchy here is the city and those of its new communes that cover former Quảng
 Nam; each legacy commune maps to the one new commune the package marks as its default
 (a few legacy communes were split), and a new commune's population is the sum of the
-legacy communes mapped to it.
+legacy communes mapped to it. The city's population is the sum of those communes: the
+former Quảng Nam part of the city that this product covers, not the whole of Đà Nẵng.
 """
 
 from __future__ import annotations
@@ -39,6 +40,24 @@ CITY_2025_CODE = "48"
 CITY_2025_KEY = "thanhphodanang"
 REFORM_DAY = dt.date(2025, 7, 1)
 """The two-level local government took effect on this day (Resolution 202/2025/QH15)."""
+LEGACY_DAY = dt.date(2025, 1, 1)
+"""The legacy hierarchy as shipped took effect on this day: Quảng Nam's 2023–2025 unit
+arrangement (Resolution 1285/NQ-UBTVQH15 of 14 November 2024) merged Nông Sơn into Quế Sơn
+and regrouped communes from 1 January 2025."""
+HIERARCHY_NAMES: dict[str, str] = {
+    LEGACY_DAY.isoformat(): HIERARCHY_2020,
+    REFORM_DAY.isoformat(): HIERARCHY_2025,
+}
+"""Hierarchies by the date they took effect → the stored id (``2020`` / ``2025``, still
+accepted as aliases: the legacy one was long called "2020" though it has the 2025-01-01
+merges)."""
+
+
+def hierarchy_on(day: dt.date) -> str:
+    """The stored id of the hierarchy in force on ``day`` (the legacy one before 2025-07-01,
+    also for days before it took effect: it is the oldest one shipped)."""
+    return HIERARCHY_2025 if day >= REFORM_DAY else HIERARCHY_2020
+
 
 DISTRICT_POPULATION_2019: dict[str, int] = {
     "502": 122_374,  # Tam Kỳ
@@ -240,7 +259,7 @@ def units_2025() -> tuple[Unit, ...]:
             None,
             _f(city[1]),
             _f(city[2]),
-            None,
+            sum(population.values()),  # the former Quảng Nam part of the city
             valid_from=REFORM_DAY,
         )
     ]

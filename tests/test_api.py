@@ -14,6 +14,7 @@ from models.events import dump_event
 from models.units import communes
 from simulators.health import HealthEncounterStream
 from simulators.runner import collect
+from tests.conftest import ADMIN_API_KEY
 
 pytestmark = pytest.mark.integration
 
@@ -25,8 +26,9 @@ VALUES = "/api/v1/indicators/{}/values"
 @pytest.fixture
 async def client(clean_db: AsyncEngine, database_url: str) -> AsyncIterator[AsyncClient]:
     from app.main import create_app
+    from models.settings import Settings
 
-    app = create_app(database_url)
+    app = create_app(database_url, settings=Settings(admin_api_key=ADMIN_API_KEY))
     async with (
         app.router.lifespan_context(app),
         AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as client,
@@ -39,7 +41,7 @@ async def test_health_checks(client: AsyncClient) -> None:
     ready = await client.get("/readyz")
     assert ready.status_code == 200, ready.text
     await client.get("/api/v1/indicators/health.nope/values")
-    metrics = (await client.get("/metrics")).text
+    metrics = (await client.get("/metrics", headers={"X-API-Key": ADMIN_API_KEY})).text
     assert 'route="/api/v1/indicators/{code}/values",status="404"} 1.0' in metrics
     assert "ioc_stream_clients 0.0" in metrics
 

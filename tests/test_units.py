@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -47,9 +49,10 @@ def test_every_legacy_commune_maps_to_one_2025_commune_of_da_nang() -> None:
     assert set(walk.values()) == set(new) - {CITY_2025_CODE}
     # Hội An's old core (Minh An, Cẩm Phô, Sơn Phong, …) became Phường Hội An.
     assert new[walk["20398"]].name == "Phường Hội An"
-    assert sum(u.population or 0 for u in new.values()) == sum(
-        u.population or 0 for u in communes()
-    )
+    in_2025 = [u.population or 0 for u in new.values() if u.level == "commune"]
+    assert sum(in_2025) == sum(u.population or 0 for u in communes())
+    # The city's figure is the former Quảng Nam part it covers: its communes' sum.
+    assert new[CITY_2025_CODE].population == sum(in_2025)
     assert len(closure_rows_2025()) == 2 * len(communes())
 
 
@@ -79,3 +82,29 @@ async def test_both_hierarchies_are_loaded_with_effective_dates(engine: AsyncEng
             text("SELECT max(valid_to) FROM admin_unit WHERE hierarchy = '2020'")
         )
         assert str(legacy_end) == "2025-06-30"
+
+
+def test_every_unit_of_every_hierarchy_has_its_population() -> None:
+    for unit in (*legacy_units(), *units_2025()):
+        assert unit.population and unit.population > 0, unit
+
+
+@pytest.mark.integration
+async def test_hierarchies_by_the_date_they_took_effect_old_names_and_as_of(api: Any) -> None:
+    async def codes(**params: str) -> list[str]:
+        response = await api.get("/api/v1/units", params=params)
+        assert response.status_code == 200, response.text
+        return [root["code"] for root in response.json()]
+
+    legacy, reform = await codes(hierarchy="2025-01-01"), await codes(hierarchy="2025-07-01")
+    assert legacy == await codes(hierarchy="2020") == await codes() == ["49"]
+    assert reform == await codes(hierarchy="2025") == [CITY_2025_CODE]
+    assert await codes(as_of="2025-06-30") == legacy
+    assert await codes(as_of="2025-07-01") == reform
+    city = await api.get(f"/api/v1/units/{CITY_2025_CODE}", params={"as_of": "2026-01-01"})
+    assert city.status_code == 200 and city.json()["population"] > 1_000_000
+    clash = await api.get(
+        "/api/v1/units", params={"hierarchy": "2025-07-01", "as_of": "2025-01-02"}
+    )
+    assert clash.status_code == 422
+    assert (await api.get("/api/v1/units", params={"hierarchy": "2019"})).status_code == 422

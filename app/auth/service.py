@@ -21,7 +21,11 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.auth import repository
-from app.kit.errors import Forbidden, Unauthorized
+from app.kit.errors import Forbidden, TooManyRequests, Unauthorized
+from app.kit.limits import TokenBuckets
+
+UNLIMITED = TokenBuckets(rate=0, burst=0)
+"""For an app that sets no limit (a test's bare app)."""
 
 KEY_PREFIX = "ioc_"
 
@@ -47,6 +51,8 @@ class Principal:
     role: Role
     name: str
     authenticated: bool
+    key_id: str = ""
+    """Tells keys apart for quotas (the start of the key's hash); empty for no key."""
 
     def can(self, role: Role) -> bool:
         return self.role in GRANTS[role]
@@ -70,12 +76,31 @@ def hash_key(key: str) -> str:
 
 async def principal_for_key(engine: AsyncEngine, key: str, admin_key: str | None) -> Principal:
     if admin_key and hmac.compare_digest(key.encode(), admin_key.encode()):
-        return Principal(Role.ADMIN, "bootstrap admin", authenticated=True)
+        return Principal(Role.ADMIN, "bootstrap admin", authenticated=True, key_id="bootstrap")
+    key_hash = hash_key(key)
     async with engine.connect() as conn:
-        found = await repository.role_for_hash(conn, hash_key(key))
+        found = await repository.role_for_hash(conn, key_hash)
     if found is None:
         raise Unauthorized("The API key is not valid: it is unknown or has been revoked.")
-    return Principal(Role(found[0]), found[1], authenticated=True)
+    return Principal(Role(found[0]), found[1], authenticated=True, key_id=key_hash[:16])
+
+
+async def check_key(request: Request, key: str) -> Principal:
+    """The principal of a presented key, with failed checks limited per client address:
+    past ``IOC_AUTH_FAILURES_PER_MINUTE`` an address gets 429s instead of more guesses."""
+    failures: TokenBuckets = getattr(request.app.state, "auth_failures", UNLIMITED)
+    address = request.client.host if request.client else "unknown"
+    wait = failures.wait_for(address)
+    if wait > 0:
+        raise TooManyRequests(
+            f"Too many failed API-key checks from this address; try again in {wait:.0f} s.", wait
+        )
+    state = request.app.state
+    try:
+        return await principal_for_key(state.engine, key, state.settings.admin_api_key)
+    except Unauthorized:
+        failures.take(address)
+        raise
 
 
 async def current_principal(
@@ -87,9 +112,7 @@ async def current_principal(
     key = header_key or (bearer.credentials if bearer else None)
     if not key:
         return ANONYMOUS
-    return await principal_for_key(
-        request.app.state.engine, key, request.app.state.settings.admin_api_key
-    )
+    return await check_key(request, key)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]

@@ -14,7 +14,8 @@ from app.auth import Principal, Role, require_role
 from app.gateway import service
 from app.gateway.publisher import BrokerHealth, KafkaPublisher, Publisher
 from app.gateway.schemas import BatchVerdict
-from app.kit.errors import InvalidRequest, PayloadTooLarge, Unavailable
+from app.kit.errors import InvalidRequest, PayloadTooLarge, TooManyRequests, Unavailable
+from app.kit.limits import TokenBuckets
 from ingest.validation import Validator
 
 MAX_EVENTS = 1000
@@ -57,6 +58,14 @@ BODY_SCHEMA = {
 }
 
 
+def _over_quota(wait: float) -> TooManyRequests:
+    return TooManyRequests(
+        "This key has posted more events than IOC_GATEWAY_EVENTS_PER_SECOND allows; "
+        f"resend in {wait:.0f} s.",
+        wait,
+    )
+
+
 def _parse(raw: bytes) -> list[Any]:
     try:
         events = orjson.loads(raw)
@@ -72,18 +81,24 @@ def _parse(raw: bytes) -> list[Any]:
     openapi_extra=BODY_SCHEMA,
     responses={
         413: {"description": "Body over IOC_MAX_BODY_BYTES, or more than 1,000 events."},
+        429: {"description": "The key's IOC_GATEWAY_EVENTS_PER_SECOND quota; see Retry-After."},
         503: {"description": "The broker is down or not configured; see Retry-After."},
     },
 )
 async def post_events(
-    request: Request, _: Annotated[Principal, Depends(require_role(Role.INGEST))]
+    request: Request, principal: Annotated[Principal, Depends(require_role(Role.INGEST))]
 ) -> BatchVerdict:
     """Validate a batch of CloudEvents and publish the valid ones; a verdict per event."""
+    quota: TokenBuckets = request.app.state.gateway_quota
+    if wait := quota.wait_for(principal.key_id):  # before the body: a throttled key costs little
+        raise _over_quota(wait)
     # The body is read only here, after the key was checked: an unauthenticated upload
     # costs nothing beyond its headers.
     events = _parse(await request.body())
     if len(events) > MAX_EVENTS:
         raise PayloadTooLarge(f"{len(events)} events in one request; send at most {MAX_EVENTS}.")
+    if wait := quota.take(principal.key_id, len(events)):
+        raise _over_quota(wait)
     publisher: Publisher | None = request.app.state.gateway_publisher
     if publisher is None:
         raise Unavailable(

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Header, Query, Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from app.auth import CurrentPrincipal, Role
-from app.auth.service import principal_for_key
+from app.auth.service import check_key
 from app.indicators.service import get_indicator
 from app.kit.errors import NotFound
 from app.stream.schemas import StreamEvent, Subscription
@@ -62,8 +62,7 @@ async def stream(
     The public role receives open indicators only; alerts and source status need operator.
     """
     if api_key and not principal.authenticated:
-        state = request.app.state
-        principal = await principal_for_key(state.engine, api_key, state.settings.admin_api_key)
+        principal = await check_key(request, api_key)
     operator = principal.can(Role.OPERATOR)
     for code in indicator or []:
         get_indicator(code, principal)

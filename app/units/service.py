@@ -2,12 +2,46 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Annotated, Literal
+
+from fastapi import Depends, Query
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.kit.errors import NotFound
+from app.kit.errors import InvalidRequest, NotFound
 from app.units import repository
 from app.units.schemas import UnitDetail, UnitNode, UnitOut
 from models.tables import AdminUnit
+from models.units import HIERARCHY_2020, HIERARCHY_NAMES, hierarchy_on
+
+HierarchyName = Literal["2025-01-01", "2025-07-01", "2020", "2025"]
+
+
+def hierarchy(
+    hierarchy: Annotated[
+        HierarchyName | None,
+        Query(
+            description="The hierarchy by the date it took effect: 2025-01-01 (province, "
+            "districts, communes) or 2025-07-01 (two levels). 2020 and 2025 are older "
+            "names of the same two. Default: the one in force on as_of, else 2025-01-01."
+        ),
+    ] = None,
+    as_of: Annotated[
+        dt.date | None,
+        Query(description="Pick the hierarchy in force on this day.", examples=["2025-08-01"]),
+    ] = None,
+) -> str:
+    """The stored id of the asked hierarchy (a date name, an old alias, or ``as_of``)."""
+    by_name = HIERARCHY_NAMES.get(hierarchy, hierarchy) if hierarchy else None
+    by_day = hierarchy_on(as_of) if as_of else None
+    if by_name and by_day and by_name != by_day:
+        raise InvalidRequest(
+            f"hierarchy={hierarchy} was not in force on as_of={as_of}; send one of the two."
+        )
+    return by_name or by_day or HIERARCHY_2020
+
+
+HierarchyDep = Annotated[str, Depends(hierarchy)]
 
 
 def _out(unit: AdminUnit) -> UnitOut:
