@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from itertools import accumulate
 from typing import Any
 
@@ -22,9 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.selectable import NamedFromClause
 
 from app.kit.buckets import LOCAL_TZ, Bucket
-from models.clock import floor_local_day
+from app.kit.tiers import spans
 from models.indicators import Metric
-from models.tables import AdminUnit, AdminUnitClosure, Base, tiers_of
+from models.tables import AdminUnit, AdminUnitClosure, Base, Grain, tiers_of
 
 Sums = dict[tuple[str, datetime], tuple[float, datetime | None]]
 _CLOSURE = AdminUnitClosure.__table__
@@ -98,18 +98,10 @@ async def rollup_sums(
     of the range from the hourly one; hour buckets read the hourly tier.
     """
     tiers = tiers_of(rollup_table(metric))
-    if where.bucket is Bucket.HOUR:
-        return await _sums(conn, tiers.hour, metric, where)
-    first_day = floor_local_day(where.start)
-    if first_day < where.start:
-        first_day = floor_local_day(first_day + timedelta(hours=36))
-    last_day = floor_local_day(where.end)
-    if first_day >= last_day:
-        return await _sums(conn, tiers.hour, metric, where)
-    out = await _sums(conn, tiers.day, metric, replace(where, start=first_day, end=last_day))
-    for edge in (replace(where, end=first_day), replace(where, start=last_day)):
-        if edge.start < edge.end:
-            _add(out, await _sums(conn, tiers.hour, metric, edge))
+    out: Sums = {}
+    for grain, start, end in spans(where.bucket, where.start, where.end):
+        table = tiers.day if grain is Grain.DAY else tiers.hour
+        _add(out, await _sums(conn, table, metric, replace(where, start=start, end=end)))
     return out
 
 

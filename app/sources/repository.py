@@ -9,10 +9,12 @@ from sqlalchemy import Date, Integer, cast, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.kit.buckets import Bucket
+from app.kit.tiers import spans
 from models.clock import LOCAL_TZ
-from models.tables import SourceFreshness, SourceHourly
+from models.tables import TIERS, Grain, SourceFreshness, SourceHourly
 
 _HOURLY = SourceHourly.__table__
+_TIERS = TIERS[SourceHourly.__tablename__]
 _FRESH = SourceFreshness.__table__
 
 
@@ -42,27 +44,35 @@ async def counts(
     sources: list[str] | None = None,
 ) -> list[SourceCounts]:
     """Unique events, timely events and summed lag per (source, bucket of event time),
-    optionally of some event types or some sources only."""
-    period = bucket.start_of(_HOURLY.c.bucket_start).label("period_start")
-    stmt = (
-        select(
-            _HOURLY.c.source,
-            period,
-            func.sum(_HOURLY.c.events).label("received"),
-            func.sum(_HOURLY.c.within_1h).label("on_time"),
-            func.sum(_HOURLY.c.lag_seconds_sum).label("lag_sum"),
+    optionally of some event types or some sources only; whole local days are read from
+    the day tier (365 rows a source-year instead of 8,760)."""
+    totals: dict[tuple[str, datetime], list[float]] = {}
+    for grain, span_start, span_end in spans(bucket, start, end):
+        table = _TIERS.day if grain is Grain.DAY else _TIERS.hour
+        period = bucket.start_of(table.c.bucket_start).label("period_start")
+        stmt = (
+            select(
+                table.c.source,
+                period,
+                func.sum(table.c.events).label("received"),
+                func.sum(table.c.within_1h).label("on_time"),
+                func.sum(table.c.lag_seconds_sum).label("lag_sum"),
+            )
+            .where(table.c.bucket_start >= span_start, table.c.bucket_start < span_end)
+            .group_by(table.c.source, period)
         )
-        .where(_HOURLY.c.bucket_start >= start, _HOURLY.c.bucket_start < end)
-        .group_by(_HOURLY.c.source, period)
-    )
-    if event_types is not None:
-        stmt = stmt.where(_HOURLY.c.event_type.in_(event_types))
-    if sources is not None:
-        stmt = stmt.where(_HOURLY.c.source.in_(sources))
-    rows = (await conn.execute(stmt)).all()
+        if event_types is not None:
+            stmt = stmt.where(table.c.event_type.in_(event_types))
+        if sources is not None:
+            stmt = stmt.where(table.c.source.in_(sources))
+        for r in await conn.execute(stmt):
+            acc = totals.setdefault((r.source, r.period_start), [0, 0, 0.0])
+            acc[0] += int(r.received)
+            acc[1] += int(r.on_time)
+            acc[2] += float(r.lag_sum)
     return [
-        SourceCounts(r.source, r.period_start, int(r.received), int(r.on_time), float(r.lag_sum))
-        for r in rows
+        SourceCounts(source, period, int(n), int(on_time), lag)
+        for (source, period), (n, on_time, lag) in totals.items()
     ]
 
 
