@@ -66,7 +66,7 @@ def markdown(r: dict[str, Any]) -> str:
             "",
         ),
         (
-            f"SSE commit → client p95, {sse['clients']} clients",
+            f"SSE write → client p95 (bounds commit → client), {sse['clients']} clients",
             f"{sse['p95_ms']} ms ({sse['missed']} missed, {sse['resets']} resets)",
             f"{sse['p95_ms'] / 1000:.2f} × 1 s target",
             "",
