@@ -9,8 +9,13 @@ Two kinds:
   weekday of earlier weeks, the same month of earlier years…), by a robust z-score
   ``0.6745 × (x − median) / MAD``, which one outlier in the baseline does not distort.
 
-A breach opens an alert (one open alert per rule and unit); when the unit is back within
-bounds the alert is resolved by the evaluator, acknowledged or not.
+A breach opens an alert (one open alert per rule and unit). Hysteresis: it is resolved by
+the evaluator (acknowledged or not) only once the unit is back past ``clear_at`` (threshold)
+or within ``clear_z`` (anomaly), so a value wavering at the threshold does not flap.
+A threshold rule with ``baseline_weeks`` judges the excess over the median of the same
+hours of the same weekday in earlier weeks (an emergency share that is always high at
+night is not an alarm at night). Rules are judged only on data that has stopped arriving
+(``app.alerts.service``): a backfill still catching up raises nothing for its hours.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ class _Rule(BaseModel):
     level: Literal["province", "district", "commune"]
     severity: Severity = "warning"
     description: str
+    description_vi: str
     min_denominator: float = Field(
         default=0, description="Skip units whose denominator (or count) is below this: noise."
     )
@@ -42,6 +48,18 @@ class ThresholdRule(_Rule):
     window_hours: int = Field(ge=1, le=24 * 31)
     op: Literal["<", ">"]
     threshold: float
+    clear_at: float | None = Field(
+        default=None, description="Resolve only once back past this (hysteresis); None: at "
+        "the threshold.",
+    )  # fmt: skip
+    baseline_weeks: int = Field(
+        default=0, ge=0, le=12, description="When > 0, the threshold applies to the value "
+        "minus the median of the same window 1…N weeks earlier (same weekday and hours).",
+    )  # fmt: skip
+
+    @property
+    def clear_bound(self) -> float:
+        return self.threshold if self.clear_at is None else self.clear_at
 
 
 class AnomalyRule(_Rule):
@@ -51,6 +69,7 @@ class AnomalyRule(_Rule):
     baseline_periods: int = Field(default=8, ge=4, le=20)
     z: float = Field(default=3.5, gt=0)
     direction: Literal["high", "low", "both"] = "high"
+    clear_z: float = Field(default=2.0, ge=0, description="Resolve once |z| is back under this.")
 
 
 AlertRule = ThresholdRule | AnomalyRule
@@ -58,35 +77,51 @@ AlertRule = ThresholdRule | AnomalyRule
 RULES: tuple[AlertRule, ...] = (
     ThresholdRule(
         code="health.emergency_share_high", indicator="health.emergency_share",
-        level="district", window_hours=6, op=">", threshold=25, min_denominator=30,
-        description="More than a quarter of a district's encounters in 6 hours are "
-        "emergencies: a mass-casualty event or a clinic down.",
+        level="district", window_hours=6, op=">", threshold=15, clear_at=8, baseline_weeks=4,
+        min_denominator=30,
+        description="A district's emergency share over 6 hours is 15 points above the same "
+        "hours of earlier weeks: a mass-casualty event or a clinic down (at night only "
+        "emergency departments are open, so the usual share then is high).",
+        description_vi="Tỷ lệ cấp cứu của huyện trong 6 giờ cao hơn 15 điểm so với cùng "
+        "khung giờ các tuần trước: có thể có sự cố nhiều người bị nạn hoặc phòng khám ngừng.",
     ),
     ThresholdRule(
         code="health.bed_occupancy_overload", indicator="health.bed_occupancy",
-        level="district", window_hours=24, op=">", threshold=100, severity="critical",
-        min_denominator=10, description="Beds over capacity for a day (shared beds).",
+        level="district", window_hours=24, op=">", threshold=10, clear_at=5, baseline_weeks=4,
+        severity="critical", min_denominator=10,
+        description="A district's beds over a day 10 points fuller than the same day of "
+        "earlier weeks: an influx (flood, outbreak). Provincial hospitals run over 100% "
+        "(shared beds) as a matter of course, so the usual level is the baseline.",
+        description_vi="Công suất giường bệnh của huyện trong ngày cao hơn 10 điểm so với "
+        "cùng ngày các tuần trước: người bệnh tăng đột biến (lũ lụt, dịch bệnh).",
     ),
     ThresholdRule(
         code="ps.on_time_low", indicator="ps.on_time_rate", level="district",
-        window_hours=24 * 7, op="<", threshold=90, min_denominator=20,
+        window_hours=24 * 7, op="<", threshold=90, clear_at=92, min_denominator=20,
         description="Under 90% of a week's completed dossiers on time (Decision 766).",
+        description_vi="Dưới 90% hồ sơ giải quyết trong tuần đúng hạn (Quyết định 766).",
     ),
     ThresholdRule(
         code="citizen.on_time_low", indicator="citizen.on_time_rate", level="district",
-        window_hours=24 * 7, op="<", threshold=80, min_denominator=10,
+        window_hours=24 * 7, op="<", threshold=80, clear_at=83, min_denominator=40,
         description="Under 80% of a week's citizen requests handled on time.",
+        description_vi="Dưới 80% phản ánh, kiến nghị trong tuần được xử lý đúng hạn.",
     ),
     ThresholdRule(
         code="data.completeness_low", indicator="data.completeness", level="district",
-        window_hours=3, op="<", threshold=50, severity="critical", min_denominator=5,
-        description="A district's sources sent under half of what was expected in 3 hours: "
-        "a feed is down (Khánh Hòa reminds units about late data).",
+        window_hours=3, op="<", threshold=50, clear_at=80, severity="critical",
+        min_denominator=5,
+        description="A district's sources sent in under half of the reporting slots they "
+        "owed in 3 hours: a feed is down (Khánh Hòa reminds units about late data).",
+        description_vi="Các nguồn dữ liệu của huyện gửi chưa đến một nửa số kỳ báo cáo phải "
+        "gửi trong 3 giờ: có nguồn đang ngừng gửi.",
     ),
     ThresholdRule(
         code="education.attendance_low", indicator="education.attendance_rate",
-        level="district", window_hours=24, op="<", threshold=85, min_denominator=100,
+        level="district", window_hours=24, op="<", threshold=85, clear_at=88,
+        min_denominator=100,
         description="Attendance under 85% on a school day (flood, epidemic).",
+        description_vi="Tỷ lệ chuyên cần dưới 85% trong ngày học (lũ lụt, dịch bệnh).",
     ),
     AnomalyRule(
         code="health.encounters_spike", indicator="health.encounters", level="district",
@@ -94,6 +129,8 @@ RULES: tuple[AlertRule, ...] = (
         min_denominator=20,
         description="A district's daily encounters far above the same weekday of the last "
         "8 weeks (dengue season, outbreak).",
+        description_vi="Lượt khám trong ngày của huyện cao bất thường so với cùng thứ của 8 "
+        "tuần trước (mùa sốt xuất huyết, dịch bệnh).",
     ),
     AnomalyRule(
         code="citizen.reports_spike", indicator="citizen.reports", level="district",
@@ -101,12 +138,15 @@ RULES: tuple[AlertRule, ...] = (
         min_denominator=5,
         description="A district's hotline reports far above the same weekday of earlier "
         "weeks (flooding, outage).",
+        description_vi="Phản ánh qua đường dây nóng của huyện cao bất thường so với cùng thứ "
+        "các tuần trước (ngập lụt, mất điện nước).",
     ),
     AnomalyRule(
         code="tourism.visitors_drop", indicator="tourism.visitors", level="district",
         bucket="day", baseline_step_days=7, baseline_periods=8, z=3.5, direction="low",
         min_denominator=50,
         description="A district's visitors far below the same weekday of earlier weeks.",
+        description_vi="Lượt khách của huyện thấp bất thường so với cùng thứ các tuần trước.",
     ),
 )  # fmt: skip
 
@@ -115,3 +155,10 @@ assert len(BY_RULE) == len(RULES), "duplicate rule codes"
 for _rule in RULES:
     assert _rule.indicator in BY_CODE, f"{_rule.code}: unknown indicator {_rule.indicator}"
     assert _rule.level in BY_CODE[_rule.indicator].levels, f"{_rule.code}: level not offered"
+    if isinstance(_rule, ThresholdRule) and _rule.clear_at is not None:
+        inside = (
+            _rule.clear_at < _rule.threshold
+            if _rule.op == ">"
+            else _rule.clear_at > _rule.threshold
+        )
+        assert inside, f"{_rule.code}: clear_at must be on the normal side of the threshold"

@@ -42,15 +42,30 @@ def test_robust_z_ignores_one_outlier_in_the_baseline() -> None:
     assert steady is not None and steady > 3.5
 
 
+def outpatients(start: datetime, n: int) -> list[dict[str, Any]]:
+    return [
+        {**b.encounter(start + timedelta(minutes=i), 3 * i), "id": str(uuid.uuid4())}
+        for i in range(n)
+    ]
+
+
 async def test_threshold_alert_lifecycle(api: AsyncClient, clean_db: AsyncEngine) -> None:
     rule = "health.emergency_share_high"
-    # 30 encounters in the window, every third an emergency: 33% > 25%.
+    # The same hours a week earlier: outpatients only. Now every third is an emergency:
+    # 33% against a usual 0%.
+    await ingest(clean_db, outpatients(T0 - timedelta(weeks=1), 60))
     await ingest(clean_db, [b.encounter(T0 + timedelta(minutes=5 * i), i) for i in range(30)])
     as_of = T0 + timedelta(hours=6)
     first = await evaluate(clean_db, rule, as_of)
-    assert [(a.unit_code, a.status, a.value) for a in first.opened] == [(DISTRICT, "open", 33.33)]
+    assert [(a.unit_code, a.status, a.value, a.threshold) for a in first.opened] == [
+        (DISTRICT, "open", 33.33, 0.0)
+    ]
     again = await evaluate(clean_db, rule, as_of)
     assert again.opened == [] and again.resolved == []  # one open alert per rule and unit
+    opened = first.opened[0]
+    assert opened.unit_name in opened.message and "33,33%" in opened.message  # Vietnamese
+    assert opened.message == opened.message_vi and "tuần trước" in opened.message_vi
+    assert "33.33%" in opened.message_en and opened.unit_name in opened.message_en
 
     alert_id = first.opened[0].id
     listed = (await api.get("/api/v1/alerts", headers={"X-API-Key": ADMIN_API_KEY})).json()
@@ -70,9 +85,16 @@ async def test_threshold_alert_lifecycle(api: AsyncClient, clean_db: AsyncEngine
     twice = await api.post(f"/api/v1/alerts/{alert_id}/ack", headers=operator)
     assert twice.status_code == 200 and twice.json()["acknowledged_at"] == acked["acknowledged_at"]
 
-    # Sixty outpatient visits later the share is 11%: the evaluator resolves the alert.
-    calm = [b.encounter(T0 + timedelta(minutes=3 * i), 3 * i) for i in range(60)]
-    await ingest(clean_db, [{**d, "id": str(uuid.uuid4())} for d in calm])
+    # Sixty outpatient visits later the share is 11%: under the threshold, not yet back
+    # under the clear mark (8 points over usual). It stays open, showing the current value.
+    await ingest(clean_db, outpatients(T0, 60))
+    wavering = await evaluate(clean_db, rule, as_of)
+    assert wavering.opened == [] and wavering.resolved == []
+    shown = (await api.get(f"/api/v1/alerts/{alert_id}?lang=en", headers=operator)).json()
+    assert shown["value"] == 11.11 and "11.11%" in shown["message"]
+    assert "11,11%" in shown["message_vi"]
+    # Sixty more: 6.67%, back past the clear mark: the evaluator resolves the alert.
+    await ingest(clean_db, outpatients(T0 + timedelta(hours=1), 60))
     after = await evaluate(clean_db, rule, as_of)
     assert [(a.id, a.status) for a in after.resolved] == [(alert_id, "resolved")]
     late_ack = await api.post(f"/api/v1/alerts/{alert_id}/ack", headers=operator)
@@ -92,7 +114,7 @@ async def test_anomaly_rule_flags_a_spike_against_earlier_weeks(clean_db: AsyncE
 
     result = await evaluate(clean_db, "health.encounters_spike", latest + timedelta(days=1))
     assert [(a.unit_code, a.value, a.threshold) for a in result.opened] == [(DISTRICT, 80, 21.5)]
-    assert "robust z" in result.opened[0].message
+    assert "thường lệ 21,5" in result.opened[0].message
     quiet = await evaluate(clean_db, "health.encounters_spike", latest + timedelta(days=8))
     assert quiet.opened == []
 
@@ -115,3 +137,36 @@ async def test_opening_stays_idempotent_once_the_statement_is_prepared(
                  "period_start": T0, "value": 1.0, "threshold": 0.0, "message": "m"},
             )  # fmt: skip
             assert (row is not None) == (i < 3)
+
+
+async def test_a_usual_high_share_at_night_is_no_alarm(clean_db: AsyncEngine) -> None:
+    """At night only emergency departments are open: a high share is what those hours are."""
+    night = datetime(2025, 6, 1, 16, 0, tzinfo=UTC)  # 23:00 in Quảng Nam
+    for weeks in range(5):
+        start = night - timedelta(weeks=weeks)
+        await ingest(clean_db, [
+            {**b.encounter(start + timedelta(minutes=5 * i), 2), "id": str(uuid.uuid4())}
+            for i in range(40)
+        ])  # fmt: skip
+    result = await evaluate(clean_db, "health.emergency_share_high", night + timedelta(hours=6))
+    assert result.opened == []
+
+
+async def test_no_alert_on_hours_still_arriving(clean_db: AsyncEngine) -> None:
+    """A backfill catching up: its hours are not judged until the stream has reached them."""
+    now = datetime.now(UTC)
+    behind = now - timedelta(hours=5)  # the worker has got this far
+    await ingest(clean_db, [
+        b.bed_census(behind - timedelta(hours=h), 10, source=SOURCE.code,
+                     subject=SOURCE.commune_code)
+        for h in range(3, 0, -1)
+    ])  # fmt: skip
+    async with clean_db.begin() as conn:
+        settled = await service.settled_until(conn, now)
+    assert settled < behind
+    assert settled == behind - timedelta(hours=1)  # the newest event stored
+    result = await evaluate(clean_db, "data.completeness_low", now)
+    # Only the three hours before the stream's front are judged, not the last three hours
+    # (which the worker has not reached: every slot in them would read missing).
+    front = settled.replace(minute=0, second=0, microsecond=0)
+    assert result.opened and {a.period_start for a in result.opened} == {front - timedelta(hours=3)}

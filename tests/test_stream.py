@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -187,8 +188,14 @@ async def test_an_alert_opened_by_new_data_reaches_operators(
 ) -> None:
     async with clean_db.begin() as conn:
         await conn.execute(text("TRUNCATE alert"))
-    hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=2)
+    # In the last whole hour, and the same hour a week earlier all outpatients: the share's
+    # usual level is 0%.
+    hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
     source = b.source_for(b.ev.HEALTH_ENCOUNTER)
+    usual = [
+        {**b.encounter(hour - timedelta(weeks=1, minutes=-i), 3 * i), "id": str(uuid.uuid4())}
+        for i in range(40)
+    ]
     operator = {"X-API-Key": ADMIN_API_KEY}
     params = {"indicator": "health.emergency_share"}
     async with (
@@ -197,8 +204,9 @@ async def test_an_alert_opened_by_new_data_reaches_operators(
     ):
         stream = events(response.aiter_lines())
         await wait_for(lambda: server.app.state.hub.subscriber_count > 0, 5, "subscribing")
-        # Every third of 30 encounters an emergency: 33% > the rule's 25% over 6 hours.
-        await ingest(clean_db, [b.encounter(hour + timedelta(minutes=i), i) for i in range(30)])
+        # Every third of 30 encounters an emergency: 33%, 15 points over the usual 0%.
+        now = [b.encounter(hour + timedelta(minutes=i), i) for i in range(30)]
+        await ingest(clean_db, usual + now)  # one batch, one notice
         alert = (await asyncio.wait_for(next_event(stream, "alert"), 10))["data"]
     assert alert["rule_code"] == "health.emergency_share_high"
     assert alert["status"] == "open" and alert["value"] == 33.33

@@ -41,12 +41,25 @@ async def open_alert(conn: AsyncConnection, values: Row) -> Row | None:
 
 
 async def refresh(
-    conn: AsyncConnection, alert_id: int, *, value: float | None, period_start: datetime
+    conn: AsyncConnection,
+    alert_id: int,
+    *,
+    value: float | None,
+    threshold: float | None,
+    period_start: datetime,
+    message: str,
 ) -> None:
+    """The alert's current value (and window, reference and text) while it stays open."""
     await conn.execute(
         update(Alert)
         .where(_ALERT.c.id == alert_id)
-        .values(value=value, period_start=period_start, updated_at=func.now())
+        .values(
+            value=value,
+            threshold=threshold,
+            period_start=period_start,
+            message=message,
+            updated_at=func.now(),
+        )
     )
 
 

@@ -16,12 +16,23 @@ class AlertOut(BaseModel):
     kind: Literal["threshold", "anomaly"]
     indicator_code: str = Field(examples=["health.emergency_share"])
     unit_code: str = Field(examples=["503"])
+    unit_name: str = Field(examples=["Thành phố Hội An"])
     severity: Literal["info", "warning", "critical"]
     status: AlertStatus
-    period_start: datetime = Field(description="Start of the window or bucket judged.")
-    value: float | None
-    threshold: float | None = Field(description="Threshold, or the baseline median (anomaly).")
-    message: str
+    period_start: datetime = Field(
+        description="Start of the window or bucket judged (the latest, while the alert is open)."
+    )
+    value: float | None = Field(description="The current value, refreshed while it is open.")
+    threshold: float | None = Field(
+        description="Threshold, or the usual value (median of earlier weeks) for anomaly "
+        "rules and threshold rules with a baseline."
+    )
+    message: str = Field(
+        description="The text in the language asked (?lang=vi, the default, "
+        "or en), with the unit's name and the current value."
+    )
+    message_vi: str
+    message_en: str
     opened_at: datetime
     updated_at: datetime
     acknowledged_at: datetime | None = None

@@ -8,30 +8,65 @@ timer (silence produces no notices) gives the same result as evaluating once.
 from __future__ import annotations
 
 import statistics
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.alerts import repository
 from app.alerts.schemas import AlertOut, EvaluationResult
+from app.alerts.texts import texts
 from app.indicators import service as indicators
 from app.indicators.service import Question
 from app.kit.buckets import Bucket
 from app.kit.errors import Conflict, NotFound
+from app.sources import repository as sources_repo
 from app.units import repository as units_repo
 from models.alert_rules import RULES, AlertRule, AnomalyRule, ThresholdRule
 from models.catalogue import BY_CODE
 
-Breach = tuple[str, datetime, float | None, float | None, str]
-"""(unit, period start, value, threshold or baseline, message)."""
+SETTLE_AFTER = timedelta(minutes=10)
+BEHIND = timedelta(hours=2)
+"""An event type ingested into within ``SETTLE_AFTER`` whose newest event is older than
+``BEHIND`` is a stream still catching up (a backfill, a worker back from an outage); a late
+event does not make it so, as it does not move the type's newest event time."""
 
 
-async def _threshold(
-    conn: AsyncConnection, rule: ThresholdRule, top: str, hierarchy: str, as_of: datetime
-) -> tuple[list[Breach], set[str]]:
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    """A unit's standing under a rule: its current value, and whether it breaches (opens or
+    keeps an alert) or is clear (resolves one); neither: inside the hysteresis band."""
+
+    period_start: datetime
+    value: float | None
+    reference: float | None
+    """The threshold, or the usual value (baseline median)."""
+    breach: bool
+    clear: bool
+
+
+async def settled_until(conn: AsyncConnection, as_of: datetime) -> datetime:
+    """The moment up to which data has stopped arriving: ``as_of``, unless a stream is still
+    catching up (ingested into within minutes, its newest event hours old), then
+    where the slowest such stream has got to. A stream that stopped ingesting altogether
+    (a feed down) does not hold the alerts back; nor is a moment long past (a replayed
+    history, an evaluation of yesterday) held back."""
+    now = datetime.now(UTC)
+    if as_of < now - timedelta(hours=1):
+        return as_of
+    behind = [
+        newest
+        for _, newest, ingested in await sources_repo.newest_by_type(conn)
+        if ingested >= now - SETTLE_AFTER and newest < as_of - BEHIND
+    ]
+    return min([as_of, *behind])
+
+
+async def _window_sums(
+    conn: AsyncConnection, rule: ThresholdRule, top: str, hierarchy: str, end: datetime
+) -> dict[str, tuple[float, float]]:
     indicator = BY_CODE[rule.indicator]
-    end = Bucket.HOUR.floor(as_of)
     start = end - timedelta(hours=rule.window_hours)
     q = Question(indicator, top, rule.level, Bucket.HOUR, start, end, hierarchy)
     sums: dict[str, list[float]] = {}
@@ -42,23 +77,44 @@ async def _threshold(
             acc[1] = v.denominator or 0.0
         else:
             acc[1] += v.denominator or 0.0
-    breaches: list[Breach] = []
-    judged: set[str] = set()
-    for unit, (num, den) in sums.items():
-        size = den if indicator.denominator is not None else num
-        if size < rule.min_denominator:
-            continue
-        judged.add(unit)
-        value = indicators.value_of(indicator, num, den)
+    return {unit: (num, den) for unit, (num, den) in sums.items()}
+
+
+def _sized_value(rule: ThresholdRule, num: float, den: float) -> float | None:
+    """The window's value, or None when its volume is under the rule's minimum."""
+    indicator = BY_CODE[rule.indicator]
+    size = den if indicator.denominator is not None else num
+    return None if size < rule.min_denominator else indicators.value_of(indicator, num, den)
+
+
+async def _threshold(
+    conn: AsyncConnection, rule: ThresholdRule, top: str, hierarchy: str, as_of: datetime
+) -> dict[str, Judgement]:
+    end = Bucket.HOUR.floor(as_of)
+    start = end - timedelta(hours=rule.window_hours)
+    current = await _window_sums(conn, rule, top, hierarchy, end)
+    usual: dict[str, list[float]] = {}
+    for weeks in range(1, rule.baseline_weeks + 1):
+        earlier = await _window_sums(conn, rule, top, hierarchy, end - timedelta(weeks=weeks))
+        for unit, (num, den) in earlier.items():
+            value = _sized_value(rule, num, den)
+            if value is not None:
+                usual.setdefault(unit, []).append(value)
+    out: dict[str, Judgement] = {}
+    for unit, (num, den) in current.items():
+        value = _sized_value(rule, num, den)
         if value is None:
             continue
-        if (value > rule.threshold) if rule.op == ">" else (value < rule.threshold):
-            breaches.append(
-                (unit, start, value, rule.threshold,
-                 f"{indicator.name_en} in {unit} over the last {rule.window_hours} h is "
-                 f"{value:g} {indicator.unit} ({rule.op} {rule.threshold:g}): {rule.description}")
-            )  # fmt: skip
-    return breaches, judged
+        reference, level = rule.threshold, value
+        if rule.baseline_weeks:
+            if unit not in usual:
+                continue  # no earlier week to compare with: not judged
+            reference = statistics.median(usual[unit])
+            level = value - reference
+        beyond = level > rule.threshold if rule.op == ">" else level < rule.threshold
+        back = level <= rule.clear_bound if rule.op == ">" else level >= rule.clear_bound
+        out[unit] = Judgement(start, value, reference, beyond, back)
+    return out
 
 
 def robust_z(value: float, baseline: list[float]) -> float | None:
@@ -70,7 +126,7 @@ def robust_z(value: float, baseline: list[float]) -> float | None:
 
 async def _anomaly(
     conn: AsyncConnection, rule: AnomalyRule, top: str, hierarchy: str, as_of: datetime
-) -> tuple[list[Breach], set[str]]:
+) -> dict[str, Judgement]:
     indicator = BY_CODE[rule.indicator]
     bucket = Bucket(rule.bucket)
     current = bucket.floor(as_of)
@@ -85,8 +141,7 @@ async def _anomaly(
         if v.period_start == latest:
             size = v.denominator if indicator.denominator is not None else v.numerator
             sizes[v.unit_code] = size or 0.0
-    breaches: list[Breach] = []
-    judged: set[str] = set()
+    out: dict[str, Judgement] = {}
     for unit, series in by_unit.items():
         if sizes.get(unit, 0.0) < rule.min_denominator and rule.direction != "low":
             continue
@@ -96,81 +151,95 @@ async def _anomaly(
         value = series.get(latest, fill)
         if value is None or len(baseline) < rule.baseline_periods // 2:
             continue
-        judged.add(unit)
         z = robust_z(value, baseline)
         if z is None:
             continue
         high, low = z > rule.z, z < -rule.z
-        if (
+        breach = (
             (rule.direction == "high" and high)
             or (rule.direction == "low" and low)
             or (rule.direction == "both" and (high or low))
-        ):
-            median = statistics.median(baseline)
-            breaches.append(
-                (unit, latest, value, median,
-                 f"{indicator.name_en} in {unit} is {value:g} against a usual {median:g} "
-                 f"(robust z {z:.1f}): {rule.description}")
-            )  # fmt: skip
-    return breaches, judged
+        )
+        median = statistics.median(baseline)
+        out[unit] = Judgement(latest, value, median, breach, abs(z) <= rule.clear_z)
+    return out
 
 
 async def evaluate(
     conn: AsyncConnection, as_of: datetime, *, hierarchy: str = "2020",
     rules: tuple[AlertRule, ...] = RULES,
 ) -> EvaluationResult:  # fmt: skip
-    """Open alerts for breaches, refresh those still breaching, resolve the recovered."""
+    """Open alerts for breaches, refresh the value of those still open, resolve the units
+    back past the clear bound; judged only on data that has stopped arriving."""
     tops = await units_repo.top_units(conn, hierarchy)
     opened: list[AlertOut] = []
     resolved: list[AlertOut] = []
     if not tops:
         return EvaluationResult(evaluated_rules=0, opened=[], resolved=[])
+    settled = await settled_until(conn, as_of)
+    names = await _unit_names(conn)
     for rule in rules:
         if isinstance(rule, ThresholdRule):
-            breaches, judged = await _threshold(conn, rule, tops[0], hierarchy, as_of)
+            judged = await _threshold(conn, rule, tops[0], hierarchy, settled)
         else:
-            breaches, judged = await _anomaly(conn, rule, tops[0], hierarchy, as_of)
+            judged = await _anomaly(conn, rule, tops[0], hierarchy, settled)
         existing = await repository.unresolved(conn, rule.code)
-        breaching = set()
-        for unit, period, value, threshold, message in breaches:
-            breaching.add(unit)
+        for unit, j in judged.items():
+            values = {
+                "rule_code": rule.code, "kind": rule.kind, "indicator_code": rule.indicator,
+                "unit_code": unit, "severity": rule.severity, "status": "open",
+                "period_start": j.period_start, "value": j.value, "threshold": j.reference,
+            }  # fmt: skip
+            message = texts(values | {"message": ""}, names.get(unit, unit))[0]
             if unit in existing:
-                await repository.refresh(
-                    conn, existing[unit]["id"], value=value, period_start=period
-                )
-                continue
-            row = await repository.open_alert(
-                conn,
-                {
-                    "rule_code": rule.code, "kind": rule.kind, "indicator_code": rule.indicator,
-                    "unit_code": unit, "severity": rule.severity, "status": "open",
-                    "period_start": period, "value": value, "threshold": threshold,
-                    "message": message,
-                },
-            )  # fmt: skip
-            if row:
-                opened.append(AlertOut.model_validate(row))
-        for unit, row in existing.items():
-            if unit in judged and unit not in breaching:
-                done = await repository.transition(
-                    conn, row["id"], from_status=("open", "acknowledged"), status="resolved",
-                    resolved_at=as_of,
-                )  # fmt: skip
-                if done:
-                    resolved.append(AlertOut.model_validate(done))
+                if j.clear:
+                    done = await repository.transition(
+                        conn, existing[unit]["id"], from_status=("open", "acknowledged"),
+                        status="resolved", resolved_at=as_of,
+                    )  # fmt: skip
+                    if done:
+                        resolved.append(_out(done, names))
+                else:
+                    await repository.refresh(
+                        conn, existing[unit]["id"], value=j.value, threshold=j.reference,
+                        period_start=j.period_start, message=message,
+                    )  # fmt: skip
+            elif j.breach:
+                row = await repository.open_alert(conn, values | {"message": message})
+                if row:
+                    opened.append(_out(row, names))
     return EvaluationResult(evaluated_rules=len(rules), opened=opened, resolved=resolved)
 
 
-async def get(conn: AsyncConnection, alert_id: int) -> AlertOut:
+async def _unit_names(conn: AsyncConnection) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for hierarchy in await units_repo.hierarchies(conn):
+        for unit in await units_repo.all_units(conn, hierarchy):
+            names.setdefault(unit.code, unit.name)
+    return names
+
+
+def _out(row: dict[str, Any], names: dict[str, str], lang: str = "vi") -> AlertOut:
+    name = names.get(row["unit_code"], row["unit_code"])
+    vi, en = texts(row, name)
+    return AlertOut.model_validate(
+        row | {"unit_name": name, "message": en if lang == "en" else vi, "message_vi": vi,
+               "message_en": en}
+    )  # fmt: skip
+
+
+async def get(conn: AsyncConnection, alert_id: int, lang: str = "vi") -> AlertOut:
     row = await repository.get(conn, alert_id)
     if row is None:
         raise NotFound(f"No alert with id {alert_id}; GET /api/v1/alerts lists them.")
-    return AlertOut.model_validate(row)
+    return _out(row, await _unit_names(conn), lang)
 
 
-async def acknowledge(conn: AsyncConnection, alert_id: int, by: str, now: datetime) -> AlertOut:
+async def acknowledge(
+    conn: AsyncConnection, alert_id: int, by: str, now: datetime, lang: str = "vi"
+) -> AlertOut:
     """open → acknowledged; acknowledging twice is a no-op, a resolved alert is a 409."""
-    current = await get(conn, alert_id)
+    current = await get(conn, alert_id, lang)
     if current.status == "acknowledged":
         return current
     row = await repository.transition(
@@ -179,19 +248,22 @@ async def acknowledge(conn: AsyncConnection, alert_id: int, by: str, now: dateti
     )  # fmt: skip
     if row is None:
         raise Conflict(f"Alert {alert_id} is {current.status}; only an open alert is acknowledged.")
-    return AlertOut.model_validate(row)
+    return _out(row, await _unit_names(conn), lang)
 
 
-async def resolve(conn: AsyncConnection, alert_id: int, now: datetime) -> AlertOut:
+async def resolve(
+    conn: AsyncConnection, alert_id: int, now: datetime, lang: str = "vi"
+) -> AlertOut:
     """open / acknowledged → resolved, by an operator (the evaluator also resolves)."""
-    current = await get(conn, alert_id)
+    current = await get(conn, alert_id, lang)
     row = await repository.transition(
         conn, alert_id, from_status=("open", "acknowledged"), status="resolved", resolved_at=now
     )
     if row is None:
         raise Conflict(f"Alert {alert_id} is already {current.status}.")
-    return AlertOut.model_validate(row)
+    return _out(row, await _unit_names(conn), lang)
 
 
-async def search(conn: AsyncConnection, **filters: Any) -> list[AlertOut]:
-    return [AlertOut.model_validate(r) for r in await repository.search(conn, **filters)]
+async def search(conn: AsyncConnection, lang: str = "vi", **filters: Any) -> list[AlertOut]:
+    names = await _unit_names(conn)
+    return [_out(r, names, lang) for r in await repository.search(conn, **filters)]

@@ -106,3 +106,15 @@ async def hour_masks(
     if sources is not None:
         stmt = stmt.where(_HOURLY.c.source.in_(sources))
     return {(r.source, r.day): int(r.mask) for r in await conn.execute(stmt)}
+
+
+async def newest_by_type(conn: AsyncConnection) -> list[tuple[str, datetime, datetime]]:
+    """Per event type: the newest event time stored and when it was last ingested into."""
+    rows = await conn.execute(
+        select(
+            _FRESH.c.event_type,
+            func.max(_FRESH.c.last_event_at),
+            func.max(_FRESH.c.last_ingested_at),
+        ).group_by(_FRESH.c.event_type)
+    )
+    return [(t, e, i) for t, e, i in rows]
