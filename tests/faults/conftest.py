@@ -81,6 +81,7 @@ def ioc_env(database_url: str, bootstrap: str, prefix: str) -> dict[str, str]:
         "IOC_ALERT_INTERVAL_SECONDS": "0",
         "IOC_BATCH_MAX_RECORDS": "500",
         "IOC_LOG_LEVEL": "INFO",
+        "COLUMNS": "200",  # Rich wraps what the simulator prints at 80 columns otherwise
     }
 
 
