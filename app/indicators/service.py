@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 
@@ -227,10 +228,11 @@ async def values(
 def period_covered(
     bucket: Bucket, period: datetime, start: datetime, end: datetime, now: datetime
 ) -> float:
-    """Share of the period inside ``[start, min(end, now))``: 1 for a whole, finished one."""
+    """Share of the period inside ``[start, min(end, now))``: 1 only for a whole, finished
+    one (4 decimals, rounded down, so a period short of a second is not shown whole)."""
     period_end = bucket.next_start(period)
     covered = min(period_end, end, now) - max(period, start)
-    return round(max(covered / (period_end - period), 0.0), 4)
+    return math.floor(max(covered / (period_end - period), 0.0) * 10_000) / 10_000
 
 
 async def _completeness(
