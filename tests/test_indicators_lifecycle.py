@@ -152,3 +152,32 @@ async def test_a_rated_dossier_is_done_even_without_its_completion_step(
     for day in ("2025-06-04", "2025-06-09"):
         assert day not in overdue or overdue[day]["value"] is None, overdue[day]
         assert day not in on_time or on_time[day]["value"] is None, on_time[day]
+
+
+async def test_satisfaction_by_hour_rates_the_dossiers_completed_in_that_hour(
+    api: AsyncClient, clean_db: AsyncEngine
+) -> None:
+    # B and C are completed at 9:00 and disliked at 10:30, when A is completed.
+    docs = []
+    for name, done in (("A", RECEIVED + 2 * HOUR + timedelta(minutes=20)),
+                       ("B", RECEIVED + HOUR), ("C", RECEIVED + HOUR)):  # fmt: skip
+        docs += [b.dossier(name, "received", RECEIVED, RECEIVED),
+                 b.dossier(name, "completed", done, RECEIVED)]  # fmt: skip
+    docs += [
+        b.dossier(name, "rated", RECEIVED + 2 * HOUR + timedelta(minutes=30), RECEIVED,
+                  rating="dislike", complaint=False)
+        for name in ("B", "C")
+    ]  # fmt: skip
+    await ingest(clean_db, docs)
+    params = {
+        "bucket": "hour",
+        "from": RECEIVED.isoformat(),
+        "to": (RECEIVED + 4 * HOUR).isoformat(),
+    }
+    response = await api.get("/api/v1/indicators/ps.satisfaction_rate/values", params=params)
+    hours = {v["period_start"][11:16]: v for v in response.json()["values"] if v["denominator"]}
+    # Each rating counts with its dossier's completion: 9:00 has B and C, both disliked ...
+    assert (hours["09:00"]["numerator"], hours["09:00"]["denominator"]) == (0, 2)
+    # ... and 10:00 has A alone, not disliked (it read (1 − 2) ÷ 1 = −100 % before).
+    assert (hours["10:00"]["numerator"], hours["10:00"]["denominator"]) == (1, 1)
+    assert all(0 <= v["value"] <= 100 for v in hours.values())

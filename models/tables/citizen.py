@@ -33,7 +33,8 @@ class CitizenReportEventRow(EventColumns, CitizenReportFacts, Base):
 class CitizenReport(CitizenReportFacts, Base):
     """Current state of one report, merged in event-time order (see :class:`Dossier`).
 
-    As of D: open = ``received_at <= D`` and not ``resolved_at <= D``; overdue = open and
+    As of D: open = ``received_at <= D`` and not done by D (``resolved_at``, else ``rated_at``:
+    a rating implies the resolution); overdue = open and
     ``due_at < D``; handling time = ``resolved_at - received_at``.
     """
 

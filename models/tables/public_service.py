@@ -49,8 +49,9 @@ class Dossier(DossierFacts, Base):
     ``stage``/``stage_at`` and the fixed facts follow the newest event only, so a late
     earlier step never rolls the state back; each step's own columns (``completed_at``,
     ``on_time``…) are filled by that step's event whenever it arrives. As of a date D:
-    received = ``received_at <= D``; open = not ``completed_at <= D``; overdue open = open
-    and ``due_at + supplement_days < D`` (the citizen's supplement time does not count).
+    received = ``received_at <= D``; open = not done by D, done being ``completed_at``, else
+    ``rated_at`` (a rating implies the completion, whose time is then unknown); overdue open
+    = open and ``due_at + supplement_days < D`` (the citizen's supplement time does not count).
     """
 
     __tablename__ = "public_service_dossier"
