@@ -176,7 +176,7 @@ async def _loop(
         started = time.perf_counter()
         async with in_flight:
             messages = [
-                RawMessage(m.topic, m.partition, m.offset, m.key, m.value)
+                RawMessage(m.topic, m.partition, m.offset, m.key, m.value, tuple(m.headers))
                 for records in batches.values()
                 for m in records
             ]

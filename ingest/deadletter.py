@@ -41,6 +41,8 @@ class RawMessage:
     offset: int
     key: bytes | None
     value: bytes
+    headers: tuple[tuple[str, bytes], ...] = ()
+    """As received: a binary-mode CloudEvent's attributes are here (``ce_*``)."""
 
     @property
     def kept(self) -> bytes:
@@ -57,7 +59,10 @@ class DeadLetterSink(Protocol):
 
 
 def headers(msg: RawMessage, exc: EventRejected) -> list[tuple[str, bytes]]:
+    """The message's own headers (a binary-mode event's attributes), then why it was
+    refused and where it came from."""
     found = [
+        *msg.headers,
         ("ioc-reject-reason", str(exc.reason).encode()),
         ("ioc-reject-detail", exc.detail[:1000].encode()),
         ("ioc-source-topic", msg.topic.encode()),

@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Table,
     and_,
+    bindparam,
     case,
     column,
     delete,
@@ -28,6 +29,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    update,
 )
 from sqlalchemy import (
     table as sql_table,
@@ -37,6 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.expression import TableClause
 
 from ingest.spec import EventTable, Lifecycle, Rollup, Row, table_of
+from models.events import KEPT_ATTRIBUTES, Event
 from models.notify import CHANNEL, ChangeNotice
 from models.tables import EventKey, Grain, IngestReject, SourceFreshness, tiers_of
 
@@ -112,6 +115,39 @@ def first_of_each_key(rows: Iterable[Row]) -> list[Row]:
             seen.add(key)
             kept.append(row)
     return kept
+
+
+async def keep_attributes(
+    conn: AsyncConnection, rows: Sequence[Row], events: Iterable[Event]
+) -> None:
+    """Keep the optional CloudEvents attributes and extensions (``dataschema``,
+    ``traceparent``, ``tracestate``, ``partitionkey``) of the newly stored events beside
+    their key; events without any cost nothing."""
+    extra = {
+        (e.envelope.source, e.envelope.id): kept
+        for e in events
+        if (kept := e.envelope.kept_attributes())
+    }
+    if not extra:
+        return
+    keys = table_of(EventKey)
+    updates = [
+        {
+            "k_source": r["source"],
+            "k_event_id": r["event_id"],
+            **{f"v_{name}": found.get(name) for name in KEPT_ATTRIBUTES},
+        }
+        for r in rows
+        if (found := extra.get((r["source"], r["event_id"]))) is not None
+    ]
+    if updates:
+        await conn.execute(
+            update(keys)
+            .where(keys.c.source == bindparam("k_source"))
+            .where(keys.c.event_id == bindparam("k_event_id"))
+            .values({name: bindparam(f"v_{name}") for name in KEPT_ATTRIBUTES}),
+            updates,
+        )
 
 
 _PG_ALIASES = {"float": "float8"}

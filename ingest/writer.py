@@ -29,7 +29,7 @@ from ingest.spec import EventTable, Row
 from ingest.tables import EVENT_TABLES, SOURCE_HOURLY
 from ingest.validation import Validator
 from models.clock import floor_hour
-from models.events import Event, EventRejected, RejectReason
+from models.events import Event, EventRejected, RejectReason, structured_from_kafka
 from models.notify import MAX_COMMUNES, ChangeNotice
 from models.partitions import ensure_month_partitions, is_partitioned, month_start
 from models.tables import SourceFreshness
@@ -116,7 +116,8 @@ class Writer:
         rejects: list[Reject] = []
         for msg in messages:
             try:
-                valid.append((msg, self._validator.parse(msg.value)))
+                raw = structured_from_kafka(msg.headers, msg.key, msg.value)
+                valid.append((msg, self._validator.parse(raw)))
             except EventRejected as exc:
                 rejects.append((msg, exc))
             except Exception as exc:  # a validation bug must not stop ingest either
@@ -159,6 +160,7 @@ class Writer:
             for type_name in sorted(by_type):  # one table order for every worker
                 spec, events = self._tables[type_name], by_type[type_name]
                 rows = await store.insert_events(conn, spec, [spec.to_row(e) for e in events])
+                await store.keep_attributes(conn, rows, events)
                 name = spec.table.name
                 part.inserted_by_table[name] = len(rows)
                 part.duplicates_by_table[name] = len(events) - len(rows)

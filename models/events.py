@@ -1,4 +1,5 @@
-"""The event contract: CloudEvents 1.0 structured JSON, and the registry of event types.
+"""The event contract: CloudEvents 1.0 (structured JSON, or binary content mode on Kafka),
+and the registry of event types.
 
 Every stage imports this module and nothing else to know what an event is, which topic it
 travels on and how its payload is validated: the simulators build envelopes with it, the
@@ -7,7 +8,7 @@ ingest workers parse with it, the HTTP gateway validates with it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -15,6 +16,9 @@ from typing import Any
 from uuid import UUID
 
 import orjson
+from cloudevents.core.bindings import kafka as kafka_binding
+from cloudevents.core.exceptions import BaseCloudEventException
+from cloudevents.core.formats.json import JSONFormat
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from models.payloads.citizen import CitizenReport
@@ -87,7 +91,32 @@ class Envelope(BaseModel):
     time: AwareDatetime = Field(description="When it happened at the source, with offset.")
     subject: str = Field(pattern=r"^\d{5}$", description="GSO code of the commune.")
     datacontenttype: str = "application/json"
+    dataschema: str | None = Field(
+        default=None,
+        max_length=2048,
+        pattern=r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$",
+        description="URI of the schema the data adheres to (optional attribute).",
+    )
+    traceparent: str | None = Field(
+        default=None,
+        pattern=r"^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$",
+        description="W3C trace context (the distributed tracing extension).",
+    )
+    tracestate: str | None = Field(default=None, max_length=512)
+    partitionkey: str | None = Field(
+        default=None,
+        max_length=256,
+        description="The partitioning extension: the key the event travels under.",
+    )
     data: dict[str, Any]
+
+    def kept_attributes(self) -> dict[str, str]:
+        """The optional attributes and extensions the event came with (kept in
+        ``event_key`` beside its identity)."""
+        return {name: v for name in KEPT_ATTRIBUTES if (v := getattr(self, name)) is not None}
+
+
+KEPT_ATTRIBUTES = ("dataschema", "traceparent", "tracestate", "partitionkey")
 
 
 class RejectReason(StrEnum):
@@ -185,6 +214,24 @@ def parse_event(raw: bytes) -> Event:
     if not isinstance(doc, dict):
         raise EventRejected(RejectReason.BAD_JSON, "a CloudEvent must be a JSON object")
     return validate_event(doc)
+
+
+def structured_from_kafka(
+    headers: Sequence[tuple[str, bytes]], key: bytes | None, value: bytes
+) -> bytes:
+    """A Kafka message in CloudEvents *binary* content mode (attributes in ``ce_*``
+    headers, ``content-type`` as ``datacontenttype``, the data as the value; the key as
+    ``partitionkey``), as the structured JSON every stage validates; a structured-mode
+    message (no ``ce_*`` header) is returned as it is. The conversion is the official
+    ``cloudevents`` SDK's Kafka binding."""
+    if not any(name.lower().startswith("ce_") for name, _ in headers):
+        return value
+    message = kafka_binding.KafkaMessage(dict(headers), key, value)
+    try:
+        event = kafka_binding.from_binary(message, JSONFormat())
+        return kafka_binding.to_structured(event, JSONFormat()).value
+    except (BaseCloudEventException, ValueError, TypeError, OverflowError) as exc:
+        raise EventRejected(RejectReason.SCHEMA, f"binary content mode: {exc}"[:500]) from None
 
 
 def validate_event(doc: dict[str, Any]) -> Event:

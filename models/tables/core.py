@@ -102,6 +102,11 @@ class EventKey(Base):
     event_type: Mapped[str] = mapped_column(String(80))
     occurred_at: Mapped[datetime] = mapped_column(Timestamp, index=True)
     ingested_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.now())
+    dataschema: Mapped[str | None] = mapped_column(String(2048))
+    traceparent: Mapped[str | None] = mapped_column(String(55))
+    tracestate: Mapped[str | None] = mapped_column(String(512))
+    partitionkey: Mapped[str | None] = mapped_column(String(256))
+    """The optional CloudEvents attributes and extensions the event came with."""
 
 
 class SourceFreshness(Base):
