@@ -65,8 +65,9 @@ export function windowOf(ind) {
 // Σ numerators ÷ Σ denominators over buckets: a 24-hour share is not the mean of 24 hourly
 // shares. A population denominator is the same in every bucket, so it is taken once.
 export function combine(ind, values) {
-  let num = 0, den = 0, seen = 0, asOf = 0, cover = 0, expected = 0;
+  let num = 0, den = 0, seen = 0, asOf = 0, cover = 0, expected = 0, partial = false;
   for (const v of values) {
+    partial ||= v.partial === true; // the API marks a period not over yet (or cut short)
     if (v.numerator === null) continue;
     seen++;
     num += v.numerator;
@@ -75,9 +76,10 @@ export function combine(ind, values) {
     if (v.completeness !== null && v.completeness !== undefined) { cover += v.completeness; expected++; }
   }
   const completeness = expected ? cover / expected : null;
-  if (!seen) return { value: null, n: 0, asOf, completeness, ratio: !!ind.denominator };
-  if (!ind.denominator) return { value: ind.factor * num, n: num, asOf, completeness, ratio: false };
-  return { value: den > 0 ? (ind.factor * num) / den : null, n: den, asOf, completeness, ratio: true };
+  const base = { asOf, completeness, partial };
+  if (!seen) return { ...base, value: null, n: 0, ratio: !!ind.denominator };
+  if (!ind.denominator) return { ...base, value: ind.factor * num, n: num, ratio: false };
+  return { ...base, value: den > 0 ? (ind.factor * num) / den : null, n: den, ratio: true };
 }
 export const thin = (r) => r.ratio && r.n < MIN_N;
 
@@ -109,14 +111,14 @@ export async function windowed(ind, win, now, { unit, level }) {
     for (const [code, vs] of byUnit(values)) {
       const cur = combine(ind, vs.filter((v) => v.start > h - 24 * HOUR));
       const week = combine(ind, vs.filter((v) => v.start > h - 7 * DAY - 24 * HOUR && v.start <= h - 7 * DAY));
-      out.set(code, { ...cur, week, from: h - 23 * HOUR, partial: false });
+      out.set(code, { ...cur, week, from: h - 23 * HOUR });
     }
     return out;
   }
   if (win === "30d") {
     const values = await series(ind.code, { unit, level, bucket: "day", from: d - 29 * DAY, to: d + DAY });
     const out = new Map();
-    for (const [code, vs] of byUnit(values)) out.set(code, { ...combine(ind, vs), from: d - 29 * DAY, partial: false });
+    for (const [code, vs] of byUnit(values)) out.set(code, { ...combine(ind, vs), from: d - 29 * DAY });
     return out;
   }
   const values = await series(ind.code, { unit, level, bucket: "month", from: monthStart(now, 1), to: monthStart(now, -1) });
@@ -124,7 +126,7 @@ export async function windowed(ind, win, now, { unit, level }) {
   for (const [code, vs] of byUnit(values)) {
     const cur = combine(ind, vs.filter((v) => v.start === monthStart(now)));
     const prev = combine(ind, vs.filter((v) => v.start === monthStart(now, 1)));
-    out.set(code, { ...cur, prev, from: monthStart(now), partial: true });
+    out.set(code, { ...cur, prev, from: monthStart(now), partial: cur.partial || now < monthStart(now, -1) });
   }
   return out;
 }

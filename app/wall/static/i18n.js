@@ -12,11 +12,11 @@ const WORDS = {
     map: "Bản đồ", map_note: "Ô quanh vị trí trung tâm xã (Voronoi), không phải ranh giới chính thức",
     chart_24h: "24 giờ qua, theo giờ", chart_30d: "30 ngày qua, theo ngày", no_hourly: "chỉ số này không có số liệu theo giờ",
     ranking_districts: "Xếp hạng huyện", ranking_communes: "Xếp hạng xã",
-    idx_title: "Chỉ số phục vụ (QĐ 766)", idx_of: "/100 điểm", idx_prev: "trọn tháng", idx_cur: "chưa trọn",
+    idx_title: "Chỉ số QĐ 766", idx_of: "/100", idx_prev: "trọn tháng", idx_cur: "chưa trọn",
     alerts: "Cảnh báo đang mở", none_open: "không có cảnh báo", ack: "Đã nhận", resolve: "Đã xử lý", acknowledged: "đã nhận",
     critical: "khẩn", warning: "cảnh báo", info: "thông tin", ago_min: "phút trước", ago_h: "giờ trước", ago_d: "ngày trước",
     above: "vượt ngưỡng", below: "dưới ngưỡng", anomaly: "bất thường so với trung vị",
-    dq: "Chất lượng dữ liệu", dq_note: "đủ (7 ngày) · nguồn đúng hạn/chậm/im", sources: "nguồn", fresh: "đúng hạn", late: "chậm", silent: "im lặng", completeness: "đầy đủ",
+    dq: "Chất lượng dữ liệu", dq_note: "đủ (7 ngày) · nguồn chậm / im lặng", sources: "nguồn", fresh: "đúng hạn", late: "chậm", silent: "im lặng", completeness: "đầy đủ",
     green: "đạt", amber: "gần đạt", red: "chưa đạt", none: "không có mục tiêu", more: "nhiều hơn", less: "ít hơn",
     h2020: "Địa giới 2020 (huyện)", h2025: "Địa giới 2025 (xã)", error: "Không kết nối được API",
     wall_key_only: "Khóa quản trị/vận hành không được đặt trong URL của màn hình; dùng khóa vai trò wall.",
@@ -30,11 +30,11 @@ const WORDS = {
     map: "Map", map_note: "Cells around commune centres (Voronoi), not official boundaries",
     chart_24h: "Last 24 h, hourly", chart_30d: "Last 30 days, daily", no_hourly: "this indicator has no hourly figures",
     ranking_districts: "District ranking", ranking_communes: "Commune ranking",
-    idx_title: "Service index (Decision 766)", idx_of: "/100 points", idx_prev: "complete month", idx_cur: "partial",
+    idx_title: "Decision 766", idx_of: "/100", idx_prev: "complete month", idx_cur: "partial",
     alerts: "Open alerts", none_open: "no open alerts", ack: "Acknowledge", resolve: "Resolve", acknowledged: "acknowledged",
     critical: "critical", warning: "warning", info: "info", ago_min: "min ago", ago_h: "h ago", ago_d: "days ago",
     above: "above threshold", below: "below threshold", anomaly: "anomalous against median",
-    dq: "Data quality", dq_note: "complete (7 d) · fresh/late/silent", sources: "sources", fresh: "fresh", late: "late", silent: "silent", completeness: "complete",
+    dq: "Data quality", dq_note: "complete (7 d) · sources late / silent", sources: "sources", fresh: "fresh", late: "late", silent: "silent", completeness: "complete",
     green: "on target", amber: "near target", red: "off target", none: "no target", more: "more", less: "less",
     h2020: "2020 units (districts)", h2025: "2025 units (communes)", error: "API unreachable",
     wall_key_only: "Admin/operator keys must not be put in a display's URL; use a wall-role key.",
@@ -51,6 +51,11 @@ const UNITS = {
         pupils: "pupils", "guest-nights": "guest-nights", score: "score", "%": "%" },
 };
 
+// Short sector names for narrow tables.
+const SECTORS_SHORT = {
+  vi: { health: "Y tế", education: "Giáo dục", tourism: "Du lịch", public_service: "DVC", public_services: "DVC", citizen: "PAKN" },
+  en: { health: "Health", education: "Schools", tourism: "Tourism", public_service: "Services", public_services: "Services", citizen: "Citizen" },
+};
 const SECTORS = {
   vi: { health: "Y tế", education: "Giáo dục", tourism: "Du lịch", public_services: "Dịch vụ công", public_service: "Dịch vụ công", citizen: "Phản ánh", data: "Dữ liệu" },
   en: { health: "Health", education: "Education", tourism: "Tourism", public_services: "Public services", public_service: "Public services", citizen: "Citizen reports", data: "Data" },
@@ -71,6 +76,7 @@ const SHORT = {
 export const t = (key) => WORDS[lang][key] ?? key;
 export const unitName = (unit) => UNITS[lang][unit] ?? unit;
 export const sectorName = (sector) => SECTORS[lang][sector] ?? sector;
+export const sectorShort = (sector) => SECTORS_SHORT[lang][sector] ?? sectorName(sector);
 export const indicatorName = (ind) => (lang === "en" ? ind.name_en : ind.name_vi);
 export const shortName = (ind) => SHORT[lang][ind.code] ?? indicatorName(ind);
 

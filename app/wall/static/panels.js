@@ -1,6 +1,6 @@
 // The side panels: Decision 766 index, alerts (with operator actions) and data quality.
 import { api, combine, monthStart, series } from "./data.js";
-import { indicatorName, monthName, num, placeName, sectorName, shortName, t, time } from "./i18n.js";
+import { indicatorName, monthName, num, placeName, sectorName, sectorShort, shortName, t, time } from "./i18n.js";
 
 const $ = (id) => document.getElementById(id);
 const text = (tag, content, cls) => { const n = document.createElement(tag); n.textContent = content; if (cls) n.className = cls; return n; };
@@ -30,9 +30,10 @@ export async function index766(ctx) {
   const box = $("idx");
   box.replaceChildren();
   const head = document.createElement("div");
-  head.append(text("span", num(total(prev), 1), "total"), text("span", ` ${t("idx_of")} · ${monthName(monthStart(ctx.now, 1))} (${t("idx_prev")})`, "meta"));
+  head.append(text("span", num(total(prev), 1), "total"), text("span", ` ${t("idx_of")}`, "meta"));
   const hours = Math.round((ctx.now - monthStart(ctx.now)) / 3600e3);
-  box.append(head, text("div", `${monthName(ctx.now)} (${t("idx_cur")}, ${hours} h): ${num(total(cur), 1)}`, "meta partial"));
+  box.append(head, text("div", `${monthName(monthStart(ctx.now, 1))}, ${t("idx_prev")}`, "meta"),
+    Object.assign(text("div", `${monthName(ctx.now)} ${t("idx_cur")}: ${num(total(cur), 1)}`, "meta partial current"), { title: `${hours} h` }));
   idx.groups.forEach((g, i) => {
     const row = document.createElement("div");
     row.className = "group";
@@ -71,7 +72,8 @@ export async function alerts(ctx) {
   const [open, acked] = await Promise.all(["open", "acknowledged"].map((s) => api(`/alerts?status=${s}&limit=100`)));
   const list = [...open, ...acked].filter(inScope);
   const rank = { critical: 0, warning: 1, info: 2 };
-  list.sort((a, b) => rank[a.severity] - rank[b.severity] || Date.parse(b.opened_at) - Date.parse(a.opened_at));
+  // By severity, newest first, then by id: an alert keeps its place when it is acknowledged.
+  list.sort((a, b) => rank[a.severity] - rank[b.severity] || Date.parse(b.opened_at) - Date.parse(a.opened_at) || a.id - b.id);
   const counts = $("alert-counts");
   counts.replaceChildren(...["critical", "warning", "info"].map((s) => text("span", `${t(s)}: ${list.filter((a) => a.severity === s).length}   `, `sev-${s}`)));
   const ul = $("alerts");
@@ -108,14 +110,13 @@ export async function dataQuality(ctx) {
   $("dq-note").textContent = t("dq_note");
   for (const [sector, g] of Object.entries(by)) {
     const tr = body.insertRow();
-    tr.append(text("td", sectorName(sector)), text("td", g.expected ? num((100 * g.received) / g.expected, 1) + " %" : "—", "num"));
+    tr.append(text("td", sectorShort(sector)), text("td", g.expected ? num((100 * g.received) / g.expected, 1) + " %" : "—", "num"));
     const status = document.createElement("td");
     status.className = "num";
-    for (const [s, colour] of [["fresh", "green"], ["late", "amber"], ["silent", "red"]]) {
-      if (!g[s] && s !== "fresh") continue;
-      const dot = text("span", "", `dot ${colour}`);
-      status.title += `${g[s]} ${t(s)} `;
-      status.append(dot, text("span", `${g[s]} `));
+    // Late and silent sources, the ones someone must chase; fresh ones are the rest.
+    status.title = `${g.n} ${t("sources")}: ${g.fresh} ${t("fresh")}, ${g.late} ${t("late")}, ${g.silent} ${t("silent")}`;
+    for (const [s, colour] of [["late", "amber"], ["silent", "red"]]) {
+      status.append(text("span", "", `dot ${colour}`), text("span", `${g[s]} `));
     }
     tr.append(status);
   }

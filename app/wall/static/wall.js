@@ -14,6 +14,7 @@ const TILES = [
   ["ps.online_submission_rate", "month"], ["ps.on_time_rate", "month"],
 ];
 const DEFAULT_PICK = "ps.online_submission_rate";
+const STREAM_PROVINCE = "49";
 const $ = (id) => document.getElementById(id);
 const ctx = { lang, catalogue: {}, units: {}, now: Date.now(), canAct: false, readsAll: false };
 
@@ -121,7 +122,8 @@ async function loadPick() {
   key(COLOURS.none, `${t("no_data")} / ${t("too_few")}`);
   legend.append(Object.assign(document.createElement("span"), { textContent: t("map_note") }));
 
-  $("ranking-title").textContent = `${t(level === "district" ? "ranking_districts" : "ranking_communes")} · ${shortName(ind)}`;
+  $("ranking-title").textContent = t(level === "district" ? "ranking_districts" : "ranking_communes");
+  $("ranking-title").title = shortName(ind);
   const empty = { value: null, n: 0, ratio: !!ind.denominator };
   const rows = ctx.units[ctx.scope].children.map((code) => [code, results.get(code) ?? empty]);
   const dir = ind.higher_is_better === false ? 1 : -1;
@@ -193,7 +195,9 @@ const later = (name, ms, fn) => { clearTimeout(timers[name]); timers[name] = set
 
 function listen() {
   const codes = new Set([...TILES.map(([c]) => c), ctx.pick]);
-  const q = new URLSearchParams([...[...codes].filter((c) => ctx.catalogue[c].open_data || ctx.readsAll).map((c) => ["indicator", c]), ["unit", ctx.scope]]);
+  // The stream speaks in 2020 units; a 2025 view follows the province's changes.
+  const liveUnit = view.hierarchy === "2020" ? ctx.scope : STREAM_PROVINCE;
+  const q = new URLSearchParams([...[...codes].filter((c) => ctx.catalogue[c].open_data || ctx.readsAll).map((c) => ["indicator", c]), ["unit", liveUnit]]);
   if (ctx.readsAll && key()) q.set("api_key", key());
   const es = new EventSource(`/api/v1/stream?${q}`);
   const live = $("live");
@@ -201,7 +205,7 @@ function listen() {
   es.onerror = () => { live.className = "off"; live.textContent = t("offline"); };
   es.addEventListener("indicator", (e) => {
     const v = JSON.parse(e.data);
-    if (v.unit_code !== ctx.scope) return;
+    if (v.unit_code !== liveUnit) return;
     ctx.now = Date.now();
     for (const tile of TILES.filter(([c]) => c === v.indicator)) later(tile[0], 200, () => loadTile(tile));
     if (v.indicator === ctx.pick) later("pick", 2000, loadPick);
@@ -238,6 +242,8 @@ async function main() {
   ctx.readsAll = ["wall", "operator", "admin"].includes(me.role);
   ctx.canAct = ["operator", "admin"].includes(me.role);
   document.body.classList.toggle("public", !ctx.readsAll);
+  // Beside alerts and data quality, the 766 panel moves under the ranking.
+  if (ctx.readsAll) $("column-c").append($("index766"));
   const [catalogue, tree, cells, serviceIndex] = await Promise.all([
     api("/indicators"), api(`/units?hierarchy=${view.hierarchy}`),
     fetch(`/wall/cells?hierarchy=${view.hierarchy}`).then((r) => r.json()), api("/service-index"),
