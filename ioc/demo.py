@@ -7,7 +7,6 @@ API serves what has landed so far.
 from __future__ import annotations
 
 import asyncio
-import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -15,6 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from app.main import create_app
+from app.wall.keys import demo_keys
 from ingest.consumer import consume
 from ingest.topics import ensure_topics
 from ingest.validation import Validator
@@ -65,10 +65,11 @@ async def run_demo(
         console.print(f"[green]✓[/] schema migrated, {units} administrative units loaded")
         await ensure_topics(svc.kafka_bootstrap, settings.topic_prefix, settings.topic_partitions)
         counters = Counters()
-        # The demo always has an admin key (IOC_ADMIN_API_KEY, else a fresh one), printed
-        # below, so operator views (sources, alerts) can be tried at once.
-        if not settings.admin_api_key:
-            settings = settings.model_copy(update={"admin_api_key": secrets.token_urlsafe(24)})
+        # The demo always has an admin key (IOC_ADMIN_API_KEY, else the one kept in its data
+        # directory) and a read-only wall key for the wall link, both printed below and kept
+        # across restarts, so the operator views can be tried at once and the link stays good.
+        keys = await demo_keys(engine, settings.data_dir, settings.admin_api_key)
+        settings = settings.model_copy(update={"admin_api_key": keys.admin})
         server = api_server(
             create_app(svc.database_url, svc.kafka_bootstrap, settings=settings),
             settings.api_host,
@@ -98,7 +99,7 @@ async def run_demo(
         )
         for task in (ingest, simulate):
             task.add_done_callback(lambda t: _stop_on_failure(t, server, console))
-        _print_banner(settings, svc, console)
+        _print_banner(settings, svc, console, wall_key=keys.wall)
         # Simulator and consumer stop while the API lets its clients go, not after.
         server.on_exit(simulate.cancel)
         server.on_exit(stop_ingest.set)
@@ -182,7 +183,7 @@ def _stop_on_failure(task: asyncio.Task[None], server: ApiServer, console: Conso
     server.should_exit = True
 
 
-def _print_banner(settings: Settings, svc: Services, console: Console) -> None:
+def _print_banner(settings: Settings, svc: Services, console: Console, *, wall_key: str) -> None:
     base = f"http://{settings.api_host}:{settings.api_port}"
     embedded = f" (embedded: {', '.join(svc.embedded)})" if svc.embedded else ""
     console.print(f"[bold]IOC demo[/]{embedded} — broker {svc.kafka_bootstrap}")
@@ -198,9 +199,7 @@ def _print_banner(settings: Settings, svc: Services, console: Console) -> None:
     ):
         console.print(f"  {label:<20}{base}{path}", soft_wrap=True)
     console.print(f"  {'admin API key':<20}{settings.admin_api_key}")
-    console.print(
-        f"  {'wall display':<20}{base}/wall?api_key={settings.admin_api_key}", soft_wrap=True
-    )
+    console.print(f"  {'wall display':<20}{base}/wall?api_key={wall_key}", soft_wrap=True)
     console.print(
         f"  {'sources (operator)':<20}curl -H 'X-API-Key: {settings.admin_api_key}' "
         f"{base}/api/v1/sources",

@@ -15,8 +15,9 @@ from tests.conftest import ADMIN_API_KEY
 
 pytestmark = pytest.mark.integration
 
-ROLES = ("anonymous", "wrong", "public", "operator", "ingest", "admin", "bootstrap")
-RANK = {"public": {"public", "operator", "ingest", "admin"}, "operator": {"operator", "admin"},
+ROLES = ("anonymous", "wrong", "public", "wall", "operator", "ingest", "admin", "bootstrap")
+RANK = {"public": {"public", "wall", "operator", "ingest", "admin"},
+        "wall": {"wall", "operator", "admin"}, "operator": {"operator", "admin"},
         "ingest": {"ingest", "admin"}, "admin": {"admin"}}  # fmt: skip
 WINDOW = {"from": "2025-06-01T00:00:00+07:00", "to": "2025-06-03T00:00:00+07:00"}
 
@@ -26,16 +27,16 @@ ROUTES: list[tuple[str, str, dict[str, str], str, int]] = [
     ("GET", "/api/v1/indicators/health.encounters", {}, "public", 200),
     ("GET", "/api/v1/indicators/health.encounters/values", WINDOW, "public", 200),
     ("GET", "/api/v1/indicators/ps.on_time_rate/ranking", {"period": "2025-06-01"}, "public", 200),
-    ("GET", "/api/v1/indicators/data.completeness/values", WINDOW, "operator", 200),
+    ("GET", "/api/v1/indicators/data.completeness/values", WINDOW, "wall", 200),
     ("GET", "/api/v1/units", {}, "public", 200),
     ("GET", "/api/v1/units/503", {}, "public", 200),
     ("GET", "/api/v1/export/health.encounters.csv", WINDOW, "public", 200),
-    ("GET", "/api/v1/export/data.on_time_share.json", WINDOW, "operator", 200),
+    ("GET", "/api/v1/export/data.on_time_share.json", WINDOW, "wall", 200),
     ("GET", "/api/v1/auth/me", {}, "public", 200),
-    ("GET", "/api/v1/sources", WINDOW, "operator", 200),
-    ("GET", "/api/v1/alerts", {}, "operator", 200),
-    ("GET", "/api/v1/alerts/rules", {}, "operator", 200),
-    ("GET", "/api/v1/alerts/999", {}, "operator", 404),
+    ("GET", "/api/v1/sources", WINDOW, "wall", 200),
+    ("GET", "/api/v1/alerts", {}, "wall", 200),
+    ("GET", "/api/v1/alerts/rules", {}, "wall", 200),
+    ("GET", "/api/v1/alerts/999", {}, "wall", 404),
     ("POST", "/api/v1/alerts/999/ack", {}, "operator", 404),
     ("POST", "/api/v1/alerts/999/resolve", {}, "operator", 404),
     ("GET", "/api/v1/auth/keys", {}, "admin", 200),
@@ -57,7 +58,7 @@ async def _keys(api: AsyncClient) -> dict[str, dict[str, str]]:
         "bootstrap": {"X-API-Key": ADMIN_API_KEY},
         "wrong": {"X-API-Key": "ioc_not-a-key-anyone-was-given"},
     }
-    for role in ("public", "operator", "ingest", "admin"):
+    for role in ("public", "wall", "operator", "ingest", "admin"):
         created = await api.post(
             "/api/v1/auth/keys",
             json={"name": f"{role} test", "role": role},

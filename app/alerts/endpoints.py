@@ -1,4 +1,4 @@
-"""Alert routes: the operator's queue (operator role for every route)."""
+"""Alert routes: the operator's queue (reading: wall role or above; ack/resolve: operator)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from models.alert_rules import RULES, AlertRule
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
 Operator = Annotated[Principal, Depends(require_role(Role.OPERATOR))]
+Reader = Annotated[Principal, Depends(require_role(Role.WALL))]
 AlertId = Annotated[int, Path(ge=1, le=2**62, examples=[1])]
 Lang = Annotated[Literal["vi", "en"], Query(description="Language of `message`.")]
 
@@ -22,7 +23,7 @@ Lang = Annotated[Literal["vi", "en"], Query(description="Language of `message`."
 @router.get("")
 async def list_alerts(
     conn: ConnDep,
-    _: Operator,
+    _: Reader,
     status: AlertStatus | None = None,
     indicator: Annotated[str | None, Query(max_length=64)] = None,
     unit: Annotated[str | None, Query(max_length=16)] = None,
@@ -36,13 +37,13 @@ async def list_alerts(
 
 
 @router.get("/rules")
-async def list_rules(_: Operator) -> list[AlertRule]:
+async def list_rules(_: Reader) -> list[AlertRule]:
     """The alert rules, as data."""
     return list(RULES)
 
 
 @router.get("/{alert_id}")
-async def get_alert(conn: ConnDep, _: Operator, alert_id: AlertId, lang: Lang = "vi") -> AlertOut:
+async def get_alert(conn: ConnDep, _: Reader, alert_id: AlertId, lang: Lang = "vi") -> AlertOut:
     """One alert."""
     return await service.get(conn, alert_id, lang)
 

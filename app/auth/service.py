@@ -3,7 +3,8 @@
 A request without a key is the anonymous *public* reader: open indicators and open-data
 exports need no key, so the wall's public screens and open-data users just work. Anything
 else needs a key (``X-API-Key: <key>`` or ``Authorization: Bearer <key>``) whose role
-grants the route; ``admin`` grants everything.
+grants the route; ``admin`` grants everything. Operator reads require ``wall`` (granted to
+wall, operator and admin keys); operator actions require ``operator``.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ KEY_PREFIX = "ioc_"
 
 class Role(StrEnum):
     PUBLIC = "public"
+    WALL = "wall"
     OPERATOR = "operator"
     INGEST = "ingest"
     ADMIN = "admin"
@@ -39,11 +41,15 @@ class Role(StrEnum):
 
 GRANTS: dict[Role, frozenset[Role]] = {
     Role.PUBLIC: frozenset(Role),
+    Role.WALL: frozenset({Role.WALL, Role.OPERATOR, Role.ADMIN}),
     Role.OPERATOR: frozenset({Role.OPERATOR, Role.ADMIN}),
     Role.INGEST: frozenset({Role.INGEST, Role.ADMIN}),
     Role.ADMIN: frozenset({Role.ADMIN}),
 }
-"""For each role a route requires, the roles of keys that may call it."""
+"""For each role a route requires, the roles of keys that may call it. ``wall`` is the
+read-only operator view a control-room display runs with: everything an operator reads
+(restricted indicators, alerts, sources), nothing an operator changes, so a key that may end
+up in a display's URL cannot acknowledge alerts or manage keys."""
 
 
 @dataclass(frozen=True, slots=True)

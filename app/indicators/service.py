@@ -38,7 +38,7 @@ def get_indicator(code: str, principal: Principal | None = None) -> Indicator:
             f"Unknown indicator {code!r}; valid codes: {', '.join(sorted(BY_CODE))}."
         ) from None
     if not indicator.open_data and principal is not None:
-        demand(principal, Role.OPERATOR, f"Indicator {code} is not open data: reading it")
+        demand(principal, Role.WALL, f"Indicator {code} is not open data: reading it")
     return indicator
 
 

@@ -20,7 +20,7 @@ router = APIRouter(prefix="/sources", tags=["sources"])
 async def list_sources(
     conn: ConnDep,
     period: RangeDep,
-    _: Annotated[Principal, Depends(require_role(Role.OPERATOR))],
+    _: Annotated[Principal, Depends(require_role(Role.WALL))],
 ) -> list[SourceStatus]:
     """Every registered source: expected vs received, timeliness, fresh / late / silent."""
     period.check(timedelta(days=366), "the sources view")

@@ -63,7 +63,7 @@ async def stream(
     """
     if api_key and not principal.authenticated:
         principal = await check_key(request, api_key)
-    operator = principal.can(Role.OPERATOR)
+    operator = principal.can(Role.WALL)
     for code in indicator or []:
         get_indicator(code, principal)
     if unit:

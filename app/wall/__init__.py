@@ -1,1 +1,1 @@
-"""The wall: one self-contained page for the control room's display, fed by the API."""
+"""The wall: the control room's display (page, scripts, map cells), fed by the API."""
