@@ -17,7 +17,8 @@ from ingest.streams import (
     TOURISM_FEEDBACK,
 )
 from models.events import REGISTRY
-from models.tables import SourceHourly
+from models.registry import Registry
+from models.tables import SourceHourly, tiers_of
 
 TIMELY_SECONDS = 3600
 """An event is timely when it reached the store within this long of happening."""
@@ -39,18 +40,43 @@ SOURCE_HOURLY = Rollup(
 )
 """Unique events per source and hour of event time: completeness and timeliness."""
 
-EVENT_TABLES: dict[str, EventTable] = {
-    spec.event_type.type: spec
-    for spec in (
-        HEALTH_ENCOUNTERS,
-        HEALTH_BED_CENSUS,
-        HEALTH_CLAIMS,
-        EDUCATION_ATTENDANCE,
-        EDUCATION_REPORTS,
-        TOURISM_ARRIVALS,
-        TOURISM_FEEDBACK,
-        PUBLIC_SERVICE_DOSSIERS,
-        CITIZEN_REPORTS,
-    )
-}
+EVENT_TABLES: Registry[EventTable] = Registry("stream")
+"""Event type → its stream spec: what the writer stores and derives for it."""
+
+
+def register_stream(spec: EventTable) -> EventTable:
+    """Declare how a registered event type is stored: from here on the writer inserts its
+    events, fills its roll-ups (every tier :data:`models.tables.TIERS` declares) and its
+    lifecycle state, and indicators over those roll-ups know which sources feed them."""
+    REGISTRY[spec.event_type.type]  # the event type comes first (KeyError names the known)
+    for rollup in spec.rollups:
+        tiers_of(rollup.table)  # every roll-up has its tiers declared
+    return EVENT_TABLES.add(spec.event_type.type, spec)
+
+
+def streams_feeding(table: str) -> list[str]:
+    """Event types whose new events change ``table`` (a roll-up or a lifecycle state
+    table, by name), in declaration order; every one for the data-quality roll-up."""
+    if table == SOURCE_HOURLY.table.name:
+        return list(EVENT_TABLES)
+    return [
+        type_name
+        for type_name, spec in EVENT_TABLES.items()
+        if table in {r.table.name for r in spec.rollups}
+        or (spec.lifecycle is not None and spec.lifecycle.table.name == table)
+    ]
+
+
+for _spec in (
+    HEALTH_ENCOUNTERS,
+    HEALTH_BED_CENSUS,
+    HEALTH_CLAIMS,
+    EDUCATION_ATTENDANCE,
+    EDUCATION_REPORTS,
+    TOURISM_ARRIVALS,
+    TOURISM_FEEDBACK,
+    PUBLIC_SERVICE_DOSSIERS,
+    CITIZEN_REPORTS,
+):
+    register_stream(_spec)
 assert set(EVENT_TABLES) == set(REGISTRY), "every registered event type needs a spec"

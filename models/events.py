@@ -26,6 +26,8 @@ from models.payloads.education import SchoolAttendance, SchoolReport
 from models.payloads.health import BedCensus, HealthEncounter, InsuranceClaim
 from models.payloads.public_service import DossierEvent
 from models.payloads.tourism import TourismArrival, TourismFeedback
+from models.registry import Registry
+from models.sectors import CITIZEN, EDUCATION, HEALTH, PUBLIC_SERVICE, TOURISM, require_sector
 
 TYPE_PREFIX = "vn.gov.quangnam"
 MAX_EVENT_BYTES = 64 * 1024
@@ -48,31 +50,26 @@ class EventType:
         return f"{prefix}.{self.sector}.{self.kind}"
 
 
-HEALTH_ENCOUNTER = EventType("health", "encounter", HealthEncounter)
-HEALTH_BED_CENSUS = EventType("health", "bed_census", BedCensus)
-HEALTH_CLAIM = EventType("health", "claim", InsuranceClaim)
-EDUCATION_ATTENDANCE = EventType("education", "attendance", SchoolAttendance)
-EDUCATION_REPORT = EventType("education", "report", SchoolReport)
-TOURISM_ARRIVAL = EventType("tourism", "arrival", TourismArrival)
-TOURISM_FEEDBACK = EventType("tourism", "feedback", TourismFeedback)
-PUBLIC_SERVICE_DOSSIER = EventType("public_service", "dossier", DossierEvent)
-CITIZEN_REPORT = EventType("citizen", "report", CitizenReport)
+REGISTRY: Registry[EventType] = Registry("event type")
+"""The single list of event types every stage uses, by CloudEvents ``type``."""
 
-REGISTRY: dict[str, EventType] = {
-    t.type: t
-    for t in (
-        HEALTH_ENCOUNTER,
-        HEALTH_BED_CENSUS,
-        HEALTH_CLAIM,
-        EDUCATION_ATTENDANCE,
-        EDUCATION_REPORT,
-        TOURISM_ARRIVAL,
-        TOURISM_FEEDBACK,
-        PUBLIC_SERVICE_DOSSIER,
-        CITIZEN_REPORT,
-    )
-}
-"""The single list of event types every stage uses."""
+
+def register_event_type(event_type: EventType) -> EventType:
+    """Declare an event type of a declared sector: from here on producers may send it,
+    ingest subscribes to its topic and validates it, the gateway accepts it."""
+    require_sector(event_type.sector)
+    return REGISTRY.add(event_type.type, event_type)
+
+
+HEALTH_ENCOUNTER = register_event_type(EventType(HEALTH, "encounter", HealthEncounter))
+HEALTH_BED_CENSUS = register_event_type(EventType(HEALTH, "bed_census", BedCensus))
+HEALTH_CLAIM = register_event_type(EventType(HEALTH, "claim", InsuranceClaim))
+EDUCATION_ATTENDANCE = register_event_type(EventType(EDUCATION, "attendance", SchoolAttendance))
+EDUCATION_REPORT = register_event_type(EventType(EDUCATION, "report", SchoolReport))
+TOURISM_ARRIVAL = register_event_type(EventType(TOURISM, "arrival", TourismArrival))
+TOURISM_FEEDBACK = register_event_type(EventType(TOURISM, "feedback", TourismFeedback))
+PUBLIC_SERVICE_DOSSIER = register_event_type(EventType(PUBLIC_SERVICE, "dossier", DossierEvent))
+CITIZEN_REPORT = register_event_type(EventType(CITIZEN, "report", CitizenReport))
 
 
 def topics(prefix: str) -> list[str]:

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from models.sectors import require_sector
 
 Level = Literal["province", "district", "commune"]
 BucketName = Literal["hour", "day", "week", "month", "quarter", "year"]
-Sector = Literal["health", "education", "tourism", "public_services", "citizen", "data"]
 MetricKind = Literal[
     "sum", "population", "expected_events", "received_events", "on_time_events",
     "expected_slots", "received_slots",
@@ -114,7 +115,7 @@ class Indicator(BaseModel):
     code: str = Field(pattern=r"^[a-z]+\.[a-z0-9_]+$", examples=["health.emergency_share"])
     name_vi: str
     name_en: str
-    sector: Sector
+    sector: str = Field(description="A declared sector (``models.sectors``).")
     unit: str = Field(description="What the value counts: 'encounters', '%', 'minutes'…")
     description: str = Field(default="", description="Numerator ÷ denominator in words.")
     numerator: Metric
@@ -132,6 +133,11 @@ class Indicator(BaseModel):
     levels: tuple[Level, ...] = ("province", "district", "commune")
     buckets: tuple[BucketName, ...] = ("hour", "day", "week", "month", "quarter", "year")
     targets: tuple[Target, ...] = ()
+
+    @field_validator("sector")
+    @classmethod
+    def _declared_sector(cls, sector: str) -> str:
+        return require_sector(sector)
 
     @model_validator(mode="after")
     def _coherent(self) -> Indicator:

@@ -16,12 +16,13 @@ checked against a simulated March week by ``tests/test_simulators.py``.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
 from typing import Literal
 
 from models.calendar import FIRST_YEAR, LAST_YEAR, is_school_day, is_working_day
+from models.registry import Registry
 from models.units import MOUNTAIN_DISTRICTS, PROVINCE_CODE, communes, legacy_units
 
 ALL_WEEK = (0, 1, 2, 3, 4, 5, 6)
@@ -433,16 +434,36 @@ def citizen_sources() -> list[SourceSystem]:
     ]
 
 
-@cache
+SourceFamily = Callable[[], Iterable[SourceSystem]]
+
+SOURCE_FAMILIES: Registry[SourceFamily] = Registry("source family")
+"""Name → a function listing that family's source systems (a sector's, usually)."""
+
+
+def register_sources(name: str, family: SourceFamily) -> SourceFamily:
+    """Declare a family of source systems: events from them are accepted, their cadence is
+    owed and counted in completeness, ``/sources`` lists them."""
+    return SOURCE_FAMILIES.add(name, family)
+
+
+for _family in (
+    health_sources,
+    education_sources,
+    tourism_sources,
+    public_service_sources,
+    citizen_sources,
+):
+    register_sources(_family.__name__.removesuffix("_sources"), _family)
+
+
 def source_registry() -> tuple[SourceSystem, ...]:
-    """Every source system of the province, all sectors."""
-    return tuple(
-        health_sources()
-        + education_sources()
-        + tourism_sources()
-        + public_service_sources()
-        + citizen_sources()
-    )
+    """Every source system of the province, all families."""
+    return _listed(tuple(SOURCE_FAMILIES.values()))
+
+
+@cache
+def _listed(families: tuple[SourceFamily, ...]) -> tuple[SourceSystem, ...]:
+    return tuple(source for family in families for source in family())
 
 
 def sources_by_code() -> dict[str, SourceSystem]:

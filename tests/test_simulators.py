@@ -17,7 +17,7 @@ from models.units import commune_codes
 from simulators.health import HealthEncounterStream
 from simulators.runner import backfill, collect, hour_batches
 from simulators.sinks import FileSink
-from simulators.streams import SECTORS, make_streams
+from simulators.streams import SIMULATORS, make_streams
 
 MONDAY = datetime(2025, 3, 3, tzinfo=UTC) - timedelta(hours=7)  # Monday 00:00 local
 
@@ -65,7 +65,7 @@ def test_every_event_is_valid_from_a_registered_source_in_a_known_commune() -> N
 
 
 def test_unknown_stream_names_are_refused() -> None:
-    assert {s.name for s in make_streams(1)} == set(SECTORS)
+    assert {s.name for s in make_streams(1)} == set(SIMULATORS)
     with pytest.raises(ValueError, match="unknown stream bogus"):
         make_streams(1, ["health", "bogus"])
 

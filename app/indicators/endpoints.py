@@ -14,8 +14,7 @@ from app.indicators.service import Question
 from app.kit.buckets import Bucket
 from app.kit.db import ConnDep
 from app.kit.ranges import RangeDep, aware, within_bounds
-from models.catalogue import CATALOGUE
-from models.indicators import Indicator, Sector
+from models.indicators import Indicator
 
 router = APIRouter(prefix="/indicators", tags=["indicators"])
 
@@ -37,10 +36,18 @@ Hierarchy = Annotated[
 
 @router.get("")
 async def list_indicators(
-    sector: Annotated[Sector | None, Query(description="Only this sector's indicators.")] = None,
+    sector: Annotated[
+        str | None,
+        Query(
+            max_length=32,
+            description="Only this sector's indicators (`public_services` is read as "
+            "`public_service`, the spelling of earlier versions).",
+            examples=["health", "public_service"],
+        ),
+    ] = None,
 ) -> list[Indicator]:
     """The indicator catalogue: definitions, units, directions and targets."""
-    return [i for i in CATALOGUE if sector is None or i.sector == sector]
+    return service.catalogue(sector)
 
 
 @router.get("/{code}")

@@ -51,10 +51,6 @@ class Slice(UnitsAt):
     end: datetime
 
 
-def rollup_table(metric: Metric) -> Table:
-    return Base.metadata.tables[str(metric.rollup)]
-
-
 def _condition(table: Table, metric: Metric) -> ColumnElement[bool]:
     parts = [
         table.c[col].in_(value) if isinstance(value, tuple) else table.c[col] == value
@@ -97,7 +93,7 @@ async def rollup_sums(
     365 rows per commune and dimension, not 8,760) and only the partial days at the edges
     of the range from the hourly one; hour buckets read the hourly tier.
     """
-    tiers = tiers_of(rollup_table(metric))
+    tiers = tiers_of(str(metric.rollup))
     out: Sums = {}
     for grain, start, end in spans(where.bucket, where.start, where.end):
         table = tiers.day if grain is Grain.DAY else tiers.hour

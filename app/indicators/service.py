@@ -18,10 +18,12 @@ from app.kit.errors import InvalidRequest, NotFound
 from app.sources.service import slot_completeness, source_metric
 from app.units import repository as units_repo
 from app.units.service import require_hierarchy, require_unit
+from ingest.tables import streams_feeding
 from models.calendar import public_holidays
-from models.catalogue import BY_CODE
+from models.catalogue import BY_CODE, CATALOGUE
 from models.events import REGISTRY
 from models.indicators import LIFECYCLE_KINDS, Indicator, Metric
+from models.sectors import DATA, LEGACY_SPELLINGS, SECTORS
 
 LEVEL_DEPTH = {"province": 0, "district": 1, "commune": 2}
 MAX_POINTS = 50_000
@@ -42,17 +44,24 @@ def get_indicator(code: str, principal: Principal | None = None) -> Indicator:
     return indicator
 
 
+def catalogue(sector: str | None = None) -> list[Indicator]:
+    """The catalogue, or one declared sector's part of it (422 naming the sectors)."""
+    if sector is None:
+        return list(CATALOGUE)
+    sector = LEGACY_SPELLINGS.get(sector, sector)
+    if sector not in SECTORS:
+        raise InvalidRequest(f"Unknown sector {sector!r}; choose one of {', '.join(SECTORS)}.")
+    return [i for i in CATALOGUE if i.sector == sector]
+
+
 def streams_of(indicator: Indicator) -> list[str] | None:
-    """Event types whose sources feed the indicator (by roll-up name); None: not a stream."""
-    if indicator.sector == "data":
+    """Event types whose sources feed the indicator: the streams declared as filling its
+    roll-ups or state tables (``ingest.tables``); None: not a stream's indicator."""
+    if indicator.sector == DATA:
         return None
-    rollups = {m.rollup for m in (indicator.numerator, indicator.denominator) if m and m.rollup}
-    found = [
-        type_name
-        for type_name, et in REGISTRY.items()
-        if any(r and r.startswith(f"{et.sector}_{et.kind}") for r in rollups)
-    ]
-    return found or None
+    tables = {m.rollup for m in (indicator.numerator, indicator.denominator) if m and m.rollup}
+    found = {type_name for table in tables for type_name in streams_feeding(table)}
+    return [type_name for type_name in REGISTRY if type_name in found] or None
 
 
 @dataclass(frozen=True, slots=True)

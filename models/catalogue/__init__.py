@@ -9,21 +9,50 @@ denominator is 0 is N/A (null), never 0.
 
 from __future__ import annotations
 
+from collections.abc import ValuesView
+
 from models.catalogue.citizen import CITIZEN
 from models.catalogue.data_quality import DATA_QUALITY
 from models.catalogue.education import EDUCATION
 from models.catalogue.health import HEALTH
 from models.catalogue.public_services import PUBLIC_SERVICES
 from models.catalogue.tourism import TOURISM
-from models.indicators import Indicator
+from models.indicators import Indicator, Metric
+from models.registry import Registry
+from models.tables import TIERS, Base, tiers_of
 
-CATALOGUE: tuple[Indicator, ...] = (
-    *HEALTH,
-    *EDUCATION,
-    *TOURISM,
-    *PUBLIC_SERVICES,
-    *CITIZEN,
-    *DATA_QUALITY,
-)
-BY_CODE: dict[str, Indicator] = {i.code: i for i in CATALOGUE}
-assert len(BY_CODE) == len(CATALOGUE), "duplicate indicator codes"
+BY_CODE: Registry[Indicator] = Registry("indicator")
+"""Indicator code → its entry."""
+CATALOGUE: ValuesView[Indicator] = BY_CODE.values()
+"""Every entry, in declaration order (a live view: an indicator registered later is in it)."""
+
+
+def register_indicator(indicator: Indicator) -> Indicator:
+    """Add an entry: the API lists, answers, exports and streams it from here on. Its
+    metrics must name declared roll-ups (:data:`models.tables.TIERS`) or state tables and
+    their columns, so a typo fails here, not in a query."""
+    for metric in (indicator.numerator, indicator.denominator):
+        if metric is not None:
+            check_metric(indicator.code, metric)
+    return BY_CODE.add(indicator.code, indicator)
+
+
+def check_metric(code: str, metric: Metric) -> None:
+    """ValueError unless every table and column the metric names is declared."""
+    for part in (metric, *metric.plus):
+        if part.rollup is None:
+            continue
+        if part.kind == "sum":
+            table = tiers_of(part.rollup).hour if part.rollup in TIERS else None
+        else:
+            table = Base.metadata.tables.get(part.rollup)
+        if table is None:
+            raise ValueError(f"{code}: {part.rollup!r} is not a declared roll-up or state table")
+        named = {part.measure} if part.measure else set()
+        missing = sorted((named | set(part.filters) | set(part.unless)) - set(table.c.keys()))
+        if missing:
+            raise ValueError(f"{code}: {part.rollup} has no column {', '.join(missing)}")
+
+
+for _indicator in (*HEALTH, *EDUCATION, *TOURISM, *PUBLIC_SERVICES, *CITIZEN, *DATA_QUALITY):
+    register_indicator(_indicator)

@@ -17,11 +17,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import Table
 
 from models.clock import floor_hour, floor_local_day
-from models.tables.base import Base
+from models.registry import Registry
 from models.tables.citizen import CitizenReportHourly
 from models.tables.core import SourceHourly
 from models.tables.education import EducationAttendanceHourly, EducationReportHourly
@@ -58,20 +59,29 @@ class Tiers:
         return ((Grain.HOUR, self.hour), (Grain.DAY, self.day))
 
 
-def _day_copy(hourly: type[Base], name: str) -> Table:
-    """The hourly table's columns and key under another name: rows per local day."""
-    source = hourly.__table__
-    assert isinstance(source, Table)
+def _day_copy(source: Table, name: str) -> Table:
+    """The hourly table's columns and key under another name, on the same metadata: rows
+    per local day."""
     return Table(
         name,
-        Base.metadata,
+        source.metadata,
         *(c._copy() for c in source.columns),
         comment=f"{source.name} summed by local (Asia/Ho_Chi_Minh) calendar day",
     )
 
 
-TIERS: dict[str, Tiers] = {}
+TIERS: Registry[Tiers] = Registry("roll-up")
 """Hourly table name → its tiers, for every roll-up."""
+
+
+def declare_tiers(hourly: type[Any] | Table, day_name: str) -> Tiers:
+    """Declare a roll-up by its hourly table (a mapped class or a table): its day tier
+    ``day_name`` is derived here, with the same columns, and ingest, the indicator queries
+    and the tests find both through :data:`TIERS`."""
+    table = hourly if isinstance(hourly, Table) else hourly.__table__
+    assert isinstance(table, Table)
+    return TIERS.add(table.name, Tiers(hour=table, day=_day_copy(table, day_name)))
+
 
 for _hourly, _day_name in (
     (HealthEncounterHourly, "health_encounter_daily"),
@@ -86,14 +96,12 @@ for _hourly, _day_name in (
     (CitizenReportHourly, "citizen_report_daily"),
     (SourceHourly, "source_daily"),
 ):
-    _table = _hourly.__table__
-    assert isinstance(_table, Table)
-    TIERS[_table.name] = Tiers(hour=_table, day=_day_copy(_hourly, _day_name))
+    declare_tiers(_hourly, _day_name)
 
 
-def tiers_of(hourly: Table) -> Tiers:
-    """The tiers of the roll-up whose hourly table is ``hourly``."""
-    return TIERS[hourly.name]
+def tiers_of(hourly: Table | str) -> Tiers:
+    """The tiers of the roll-up whose hourly table is ``hourly`` (the table or its name)."""
+    return TIERS[hourly if isinstance(hourly, str) else hourly.name]
 
 
 def tier_tables() -> list[str]:
