@@ -14,6 +14,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from ingest.retry import BACKOFF_MAX_S
 from tests.faults.checks import Checks
 from tests.faults.http import Tally, issue_key
 from tests.faults.ledger import Ledger, Workload, differences_after_drain, produce, wait_stored
@@ -87,6 +88,12 @@ async def test_workers_wait_out_a_database_outage_and_the_api_answers_503(
             checks.expect(not problems, f"store vs unique events sent: {problems}")
             for route in ROUTES:
                 await after.request(http, "GET", route, headers={"X-API-Key": operator})
+            # a worker between two attempts sleeps up to the backoff cap before it finds
+            # the database back (another may have drained its partitions meanwhile)
+            for _ in range(int(BACKOFF_MAX_S) + 30):
+                if all(_health(w.health) == "ok" for w in workers):
+                    break
+                await asyncio.sleep(1)
     finally:
         await producer.stop()
 
