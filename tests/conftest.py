@@ -12,13 +12,16 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from httpx import AsyncClient
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ioc.embedded import embedded_broker, embedded_postgres
 from ioc.services import upgrade
 from models.db import make_engine
+from models.settings import Settings
 from models.tables import TIERS
+from tests.helpers import app_client
 
 EVENT_TABLES = (
     "health_encounter",
@@ -97,20 +100,10 @@ ADMIN_API_KEY = "test-admin-key-0123456789abcdef"
 
 
 @pytest.fixture
-async def api(clean_db: AsyncEngine, database_url: str) -> AsyncIterator[object]:
+async def api(clean_db: AsyncEngine, database_url: str) -> AsyncIterator[AsyncClient]:
     """The API in-process (httpx ASGI transport), an admin bootstrap key, no alerts or keys."""
-    from httpx import ASGITransport, AsyncClient
-
-    from app.main import create_app
-    from models.settings import Settings
-
     async with clean_db.begin() as conn:
         await conn.execute(text("TRUNCATE alert, api_key"))
     settings = Settings(admin_api_key=ADMIN_API_KEY, alert_interval_seconds=0)
-    app = create_app(database_url, settings=settings)
-    async with (
-        app.router.lifespan_context(app),
-        AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as client,
-    ):
-        client.app = app  # type: ignore[attr-defined]  # tests reach the hub through it
+    async with app_client(database_url, settings=settings) as client:
         yield client

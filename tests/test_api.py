@@ -6,15 +6,17 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
-from httpx import ASGITransport, AsyncClient
+from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ingest.writer import RawMessage, Writer
 from models.events import dump_event
+from models.settings import Settings
 from models.units import communes
 from simulators.health import HealthEncounterStream
 from simulators.runner import collect
 from tests.conftest import ADMIN_API_KEY
+from tests.helpers import app_client
 
 pytestmark = pytest.mark.integration
 
@@ -25,14 +27,7 @@ VALUES = "/api/v1/indicators/{}/values"
 
 @pytest.fixture
 async def client(clean_db: AsyncEngine, database_url: str) -> AsyncIterator[AsyncClient]:
-    from app.main import create_app
-    from models.settings import Settings
-
-    app = create_app(database_url, settings=Settings(admin_api_key=ADMIN_API_KEY))
-    async with (
-        app.router.lifespan_context(app),
-        AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as client,
-    ):
+    async with app_client(database_url, settings=Settings(admin_api_key=ADMIN_API_KEY)) as client:
         yield client
 
 

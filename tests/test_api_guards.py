@@ -18,6 +18,7 @@ from ioc.embedded import free_port
 from models.settings import Settings
 from tests import ingest_builders as b
 from tests.conftest import ADMIN_API_KEY
+from tests.helpers import app_client
 from tests.serving import serving
 
 pytestmark = pytest.mark.integration
@@ -43,11 +44,7 @@ class Upload:
 
 async def test_a_body_over_the_limit_is_a_413_while_it_arrives(database_url: str, api: Any) -> None:
     settings = Settings(admin_api_key=ADMIN_API_KEY, alert_interval_seconds=0, max_body_bytes=10**6)
-    app = create_app(database_url, "127.0.0.1:1", settings)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client,
-    ):
+    async with app_client(database_url, "127.0.0.1:1", settings) as client:
         declared = await client.post(EVENTS, content=b"[" + b" " * 2 * 10**6 + b"]", headers=ADMIN)
         assert declared.status_code == 413
         upload = Upload(chunks=40)  # 10 MB without a Content-Length
@@ -104,11 +101,7 @@ async def test_json_nested_past_the_limits_is_refused_not_a_500(
     database_url: str, api: Any
 ) -> None:
     settings = Settings(admin_api_key=ADMIN_API_KEY, alert_interval_seconds=0)
-    app = create_app(database_url, "127.0.0.1:1", settings)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client,
-    ):
+    async with app_client(database_url, "127.0.0.1:1", settings) as client:
         deep = {**b.encounter(T0), "data": _nested(300)}  # past orjson's 254 on the way out
         verdict = await client.post(EVENTS, json=[deep], headers=ADMIN)
         assert verdict.status_code == 200, verdict.text
@@ -120,12 +113,9 @@ async def test_json_nested_past_the_limits_is_refused_not_a_500(
 
 async def test_the_gateway_fails_fast_while_the_broker_is_known_down(database_url: str) -> None:
     settings = Settings(admin_api_key=ADMIN_API_KEY, alert_interval_seconds=0)
-    app = create_app(database_url, f"127.0.0.1:{free_port()}", settings)  # nothing listens
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client,
-    ):
-        publisher = app.state.gateway_publisher
+    broker = f"127.0.0.1:{free_port()}"  # nothing listens
+    async with app_client(database_url, broker, settings) as client:
+        publisher = client.app.state.gateway_publisher  # type: ignore[attr-defined]
         calls = 0
         publish = publisher.publish
 

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.auth import require_role
 from tests.conftest import ADMIN_API_KEY
+from tests.helpers import app_client
 
 pytestmark = pytest.mark.integration
 
@@ -182,11 +183,10 @@ async def test_bad_and_revoked_keys_get_401(api: AsyncClient, clean_db: AsyncEng
 
 
 async def test_cors_lets_the_configured_wall_origin_in(database_url: str) -> None:
-    from app.main import create_app
     from models.settings import Settings
 
-    app = create_app(database_url, settings=Settings(cors_origins=["https://wall.example"]))
-    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://t") as client:
+    settings = Settings(cors_origins=["https://wall.example"])
+    async with app_client(database_url, settings=settings) as client:
         preflight = await client.options(
             "/api/v1/alerts",
             headers={

@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-import asyncio
 import random
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ingest.consumer import consume
-from ingest.deadletter import RawMessage, dead_letter_topic
-from ingest.writer import BatchResult, Writer
 from models.events import HEALTH_ENCOUNTER, dump_event
 from simulators.sinks import KafkaSink
 from tests import ingest_builders as b
-from tests.helpers import SESSION_TIMEOUT_MS, running_consumer, scalar, wait_for
+from tests.helpers import (
+    crash_after_first_commit,
+    dead_letters,
+    running_consumer,
+    scalar,
+    send_raw,
+    wait_for,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -105,53 +106,16 @@ async def test_rejects_go_to_the_dead_letter_topic_too(
     bad = [b"{not json", dump_event({**good, "source": "his/NOT-REGISTERED"})]
     topic = HEALTH_ENCOUNTER.topic(topic_prefix)
     async with running_consumer(clean_db, kafka_bootstrap, topic_prefix) as seen:
-        producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
-        await producer.start()
-        try:
-            for raw in [*bad, dump_event(good)]:
-                await producer.send_and_wait(topic, raw, key=b"his/x")
-        finally:
-            await producer.stop()
+        await send_raw(kafka_bootstrap, topic, [(raw, ()) for raw in [*bad, dump_event(good)]])
         await wait_for(lambda: seen.consumed >= 3, what="three messages consumed")
     assert (seen.inserted, seen.rejected) == (1, 2)
 
-    letters = AIOKafkaConsumer(
-        dead_letter_topic(topic_prefix),
-        bootstrap_servers=kafka_bootstrap,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-    )
-    await letters.start()
-    try:
-        got = await letters.getmany(timeout_ms=5_000, max_records=10)
-        records = [r for batch in got.values() for r in batch]
-        while len(records) < 2:
-            more = await asyncio.wait_for(letters.getone(), 10)
-            records.append(more)
-    finally:
-        await letters.stop()
+    records = await dead_letters(kafka_bootstrap, topic_prefix, 2)
     assert sorted(r.value for r in records) == sorted(bad)
     reasons = {dict(r.headers)["ioc-reject-reason"] for r in records}
     assert reasons == {b"bad_json", b"unknown_source"}
     assert {dict(r.headers)["ioc-source-topic"] for r in records} == {topic.encode()}
     assert await scalar(clean_db, "SELECT count(*) FROM ingest_reject") == 2
-
-
-class Crash(Exception):
-    """The process dies after the database commit, before the offsets are committed."""
-
-
-class CrashAfterCommit(Writer):
-    def __init__(self, engine: AsyncEngine) -> None:
-        super().__init__(engine)
-        self.stored = 0
-
-    async def write(
-        self, messages: Sequence[RawMessage], dead_letters: object = None
-    ) -> BatchResult:
-        result = await super().write(messages)
-        self.stored = result.inserted
-        raise Crash
 
 
 async def test_a_crash_between_db_commit_and_offset_commit_loses_and_doubles_nothing(
@@ -163,24 +127,14 @@ async def test_a_crash_between_db_commit_and_offset_commit_loses_and_doubles_not
     await sink.close()
     group = f"{topic_prefix}-ingest"
 
-    crashing = CrashAfterCommit(clean_db)
-    with pytest.raises(Crash):
-        await consume(
-            crashing,
-            bootstrap=kafka_bootstrap,
-            topic_prefix=topic_prefix,
-            group_id=group,
-            max_records=50,
-            timeout_ms=200,
-            session_timeout_ms=SESSION_TIMEOUT_MS,
-        )
-    assert 0 < crashing.stored <= 50
-    assert await scalar(clean_db, "SELECT count(*) FROM health_encounter") == crashing.stored
+    stored = await crash_after_first_commit(clean_db, kafka_bootstrap, topic_prefix, group, 50)
+    assert 0 < stored <= 50
+    assert await scalar(clean_db, "SELECT count(*) FROM health_encounter") == stored
 
     async with running_consumer(clean_db, kafka_bootstrap, topic_prefix, group) as seen:
         await wait_for(lambda: seen.inserted + seen.duplicates >= len(docs), what="the restart")
-    assert seen.duplicates == crashing.stored  # the uncommitted batch came again
-    assert seen.inserted == len(docs) - crashing.stored
+    assert seen.duplicates == stored  # the uncommitted batch came again
+    assert seen.inserted == len(docs) - stored
     assert await scalar(clean_db, "SELECT count(*) FROM health_encounter") == len(docs)
     assert await scalar(clean_db, "SELECT sum(encounters) FROM health_encounter_hourly") == len(
         docs

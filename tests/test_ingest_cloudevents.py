@@ -4,23 +4,20 @@ as ``ce_*`` headers) accepted beside structured mode."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from cloudevents.core.bindings import kafka as kafka_binding
 from cloudevents.core.formats.json import JSONFormat
 from cloudevents.core.v1.event import CloudEvent
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ingest.deadletter import dead_letter_topic
 from ingest.validation import Validator
 from models.events import HEALTH_ENCOUNTER, EventRejected, dump_event, structured_from_kafka
 from tests import ingest_builders as b
-from tests.helpers import running_consumer, wait_for
+from tests.helpers import dead_letters, running_consumer, send_raw, wait_for
 
 TRACE = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 SCHEMA = "https://ioc.quangnam.gov.vn/schemas/health.encounter/1.json"
@@ -69,18 +66,13 @@ async def test_binary_and_structured_events_on_kafka_are_stored_with_their_attri
     broken = binary(b.encounter(now, 2))
     broken_headers = [(k, v) for k, v in broken.headers.items() if k != "ce_source"]
     topic = HEALTH_ENCOUNTER.topic(topic_prefix)
-    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
-    await producer.start()
-    try:
-        message = binary(in_binary)
-        key = str(in_binary["source"]).encode()
-        await producer.send_and_wait(
-            topic, message.value, key=key, headers=list(message.headers.items())
-        )
-        await producer.send_and_wait(topic, dump_event(structured), key=key)
-        await producer.send_and_wait(topic, broken.value, key=key, headers=broken_headers)
-    finally:
-        await producer.stop()
+    message = binary(in_binary)
+    sent = [
+        (message.value, list(message.headers.items())),
+        (dump_event(structured), []),
+        (broken.value, broken_headers),
+    ]
+    await send_raw(kafka_bootstrap, topic, sent, key=str(in_binary["source"]).encode())
     async with running_consumer(clean_db, kafka_bootstrap, topic_prefix) as seen:
         await wait_for(lambda: seen.consumed >= 3, what="three messages")
     assert (seen.inserted, seen.rejected) == (2, 1)
@@ -100,17 +92,7 @@ async def test_binary_and_structured_events_on_kafka_are_stored_with_their_attri
     ]
     assert reject[0] == "schema" and "binary content mode" in reject[1]
 
-    letters = AIOKafkaConsumer(
-        dead_letter_topic(topic_prefix),
-        bootstrap_servers=kafka_bootstrap,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-    )
-    await letters.start()
-    try:
-        letter = await asyncio.wait_for(letters.getone(), 30)
-    finally:
-        await letters.stop()
+    (letter,) = await dead_letters(kafka_bootstrap, topic_prefix, 1)
     headers = dict(letter.headers)
     assert headers["ce_id"] == broken.headers["ce_id"]  # the event's own attributes travel on
     assert headers["ioc-reject-reason"] == b"schema"

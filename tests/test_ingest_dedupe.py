@@ -11,12 +11,11 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ingest.consumer import consume
-from ingest.writer import BatchResult, RawMessage, Writer
+from ingest.writer import RawMessage, Writer
 from models.events import dump_event
 from simulators.sinks import KafkaSink
 from tests import ingest_builders as b
-from tests.helpers import SESSION_TIMEOUT_MS, running_consumer, scalar, wait_for
+from tests.helpers import crash_after_first_commit, running_consumer, scalar, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -105,18 +104,6 @@ async def test_a_resent_dossier_step_with_another_time_moves_nothing(
     )
 
 
-class Crash(Exception):
-    """The worker dies after the database commit, before the offsets are committed."""
-
-
-class CrashAfterCommit(Writer):
-    async def write(
-        self, messages: Sequence[RawMessage], dead_letters: object = None
-    ) -> BatchResult:
-        await super().write(messages)
-        raise Crash
-
-
 async def test_kafka_redelivery_of_retimed_copies_stores_each_event_once(
     clean_db: AsyncEngine, kafka_bootstrap: str, topic_prefix: str
 ) -> None:
@@ -127,16 +114,7 @@ async def test_kafka_redelivery_of_retimed_copies_stores_each_event_once(
     await sink.send(sent)
     await sink.close()
     group = f"{topic_prefix}-ingest"
-    with pytest.raises(Crash):
-        await consume(
-            CrashAfterCommit(clean_db),
-            bootstrap=kafka_bootstrap,
-            topic_prefix=topic_prefix,
-            group_id=group,
-            max_records=70,
-            timeout_ms=200,
-            session_timeout_ms=SESSION_TIMEOUT_MS,
-        )
+    await crash_after_first_commit(clean_db, kafka_bootstrap, topic_prefix, group, 70)
     async with running_consumer(clean_db, kafka_bootstrap, topic_prefix, group) as seen:
         await wait_for(lambda: seen.consumed >= len(sent) - 70, what="the restart")
         await wait_for(lambda: seen.inserted + seen.duplicates >= seen.consumed)
@@ -146,21 +124,14 @@ async def test_kafka_redelivery_of_retimed_copies_stores_each_event_once(
 async def test_through_the_gateway_one_event_posted_three_times_counts_once(
     clean_db: AsyncEngine, database_url: str, kafka_bootstrap: str, topic_prefix: str
 ) -> None:
-    from httpx import ASGITransport, AsyncClient
-
-    from app.main import create_app
     from models.settings import Settings
+    from tests.helpers import app_client
 
     key = "dedupe-test-admin-key-0123456789"
     now = datetime.now(UTC).replace(microsecond=0)
     copies = retimed(b.encounter(now - timedelta(hours=3)), timedelta(hours=1), timedelta(days=-1))
-    app = create_app(
-        database_url, kafka_bootstrap, Settings(admin_api_key=key, topic_prefix=topic_prefix)
-    )
-    async with (
-        app.router.lifespan_context(app),
-        AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as client,
-    ):
+    settings = Settings(admin_api_key=key, topic_prefix=topic_prefix)
+    async with app_client(database_url, kafka_bootstrap, settings) as client:
         for doc in copies:
             response = await client.post("/api/v1/events", json=[doc], headers={"X-API-Key": key})
             assert response.json()["accepted"] == 1, response.text

@@ -20,7 +20,7 @@ from ingest.writer import Writer
 from models.db import make_engine
 from simulators.sinks import KafkaSink
 from tests import ingest_builders as b
-from tests.helpers import SESSION_TIMEOUT_MS, scalar
+from tests.helpers import SESSION_TIMEOUT_MS, scalar, wait_for
 from tests.outage import DatabaseOutage
 
 DOWN = OperationalError("SELECT 1", {}, Exception("connection refused"))
@@ -73,14 +73,6 @@ def _sample(name: str, **labels: str) -> float | None:
     return REGISTRY.get_sample_value(name, labels)
 
 
-async def _until(check: object, what: str, seconds: float = 90) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + seconds
-    while not await check():  # type: ignore[operator]
-        assert loop.time() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.2)
-
-
 @pytest.mark.integration
 async def test_a_worker_started_during_an_outage_waits_then_resumes_and_waits_again(
     clean_db: AsyncEngine,
@@ -121,22 +113,22 @@ async def test_a_worker_started_during_an_outage_waits_then_resumes_and_waits_ag
     now = datetime.now(UTC).replace(microsecond=0)
     sink = KafkaSink(kafka_bootstrap, topic_prefix)
     try:
-        await _until(waiting, "the worker to wait for the database")
+        await wait_for(waiting, 90, "the worker to wait for the database", interval=0.2)
         assert _sample("ioc_ingest_dependency_up", dependency="database") == 0
         assert _sample("ioc_ingest_healthy") == 0
         await sink.send([b.encounter(now - timedelta(minutes=i), i) for i in range(50)])
         await asyncio.sleep(3)  # the outage goes on while events wait in the topic
         outage.restore()
-        await _until(lambda: stored(50), "the first events after the outage")
+        await wait_for(lambda: stored(50), 90, "the first events after the outage", interval=0.2)
         assert status() == "ok"
         assert _sample("ioc_ingest_dependency_up", dependency="database") == 1
 
         outage.cut()  # mid-run: pooled connections die, new ones are refused
         await sink.send([b.encounter(now - timedelta(hours=1, minutes=i), i) for i in range(50)])
-        await _until(waiting, "the worker to wait again")
+        await wait_for(waiting, 90, "the worker to wait again", interval=0.2)
         await asyncio.sleep(3)
         outage.restore()
-        await _until(lambda: stored(100), "the events sent during the outage")
+        await wait_for(lambda: stored(100), 90, "the events sent during the outage", interval=0.2)
     finally:
         await sink.close()
         stop.set()

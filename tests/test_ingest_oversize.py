@@ -3,19 +3,17 @@ like any other: recorded with its size, dead-lettered truncated, and the batch g
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ingest.deadletter import KEEP_BYTES, dead_letter_topic
+from ingest.deadletter import KEEP_BYTES
 from models.events import HEALTH_ENCOUNTER, dump_event
 from tests import ingest_builders as b
-from tests.helpers import running_consumer, scalar, wait_for
+from tests.helpers import dead_letters, running_consumer, scalar, send_raw, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -37,15 +35,10 @@ async def test_a_two_megabyte_message_is_recorded_truncated_and_the_batch_goes_o
     now = datetime.now(UTC).replace(microsecond=0)
     good = [b.encounter(now - timedelta(minutes=i), i) for i in range(5)]
     huge = b'{"padding": "' + b"x" * BIG + b'"}'
-    producer = AIOKafkaProducer(
-        bootstrap_servers=kafka_bootstrap, acks="all", max_request_size=8 * 1024 * 1024
+    raws = [dump_event(good[0]), huge, *map(dump_event, good[1:])]
+    await send_raw(
+        kafka_bootstrap, topic, [(raw, ()) for raw in raws], max_request_size=8 * 1024 * 1024
     )
-    await producer.start()
-    try:
-        for raw in [dump_event(good[0]), huge, *map(dump_event, good[1:])]:
-            await producer.send_and_wait(topic, raw, key=b"his/x")
-    finally:
-        await producer.stop()
 
     async with running_consumer(clean_db, kafka_bootstrap, topic_prefix) as seen:
         await wait_for(lambda: seen.consumed >= 6, what="six messages consumed")
@@ -58,17 +51,7 @@ async def test_a_two_megabyte_message_is_recorded_truncated_and_the_batch_goes_o
     assert f"{len(huge)} bytes" in detail
     assert f"first {KEEP_BYTES} kept" in detail
 
-    letters = AIOKafkaConsumer(
-        dead_letter_topic(topic_prefix),
-        bootstrap_servers=kafka_bootstrap,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-    )
-    await letters.start()
-    try:
-        letter = await asyncio.wait_for(letters.getone(), 30)
-    finally:
-        await letters.stop()
+    (letter,) = await dead_letters(kafka_bootstrap, topic_prefix, 1)
     headers = dict(letter.headers)
     assert letter.value == huge[:KEEP_BYTES]
     assert headers["ioc-original-bytes"] == str(len(huge)).encode()

@@ -151,21 +151,14 @@ GATEWAY_ADMIN = "time-window-admin-key-0123456789"
 async def test_the_gateway_refuses_the_same_times_and_ingest_stores_the_rest(
     clean_db: AsyncEngine, database_url: str, kafka_bootstrap: str, topic_prefix: str
 ) -> None:
-    from httpx import ASGITransport, AsyncClient
-
-    from app.main import create_app
-    from tests.helpers import running_consumer, wait_for
+    from tests.helpers import app_client, running_consumer, wait_for
 
     now = datetime.now(UTC)
     months = six_hundred_months(now)
     extreme = [_at(b.encounter(now), t) for t in EXTREME_TIMES]
     expected = sum(inside_default_window(d, now) for d in months)
     settings = Settings(admin_api_key=GATEWAY_ADMIN, topic_prefix=topic_prefix)
-    app = create_app(database_url, kafka_bootstrap, settings)
-    async with (
-        app.router.lifespan_context(app),
-        AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as client,
-    ):
+    async with app_client(database_url, kafka_bootstrap, settings) as client:
         headers = {"X-API-Key": GATEWAY_ADMIN}
         response = await client.post("/api/v1/events", json=extreme, headers=headers)
         assert response.status_code == 200, response.text

@@ -18,19 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from ioc.embedded import free_port
 from simulators.sinks import KafkaSink
 from tests import ingest_builders as b
-from tests.helpers import scalar
+from tests.helpers import scalar, wait_for
 
 pytestmark = pytest.mark.integration
 
 T0 = datetime(2025, 3, 3, 1, 0, tzinfo=UTC)
-
-
-async def _until(check: object, seconds: float = 60) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + seconds
-    while not await check():  # type: ignore[operator]
-        assert loop.time() < deadline, "timed out"
-        await asyncio.sleep(0.2)
 
 
 async def test_worker_serves_metrics_and_stops_cleanly_on_sigterm(
@@ -74,7 +66,7 @@ async def test_worker_serves_metrics_and_stops_cleanly_on_sigterm(
         async def stored() -> bool:
             return await scalar(clean_db, "SELECT count(*) FROM health_encounter") == 20
 
-        await _until(stored)
+        await wait_for(stored, 60, "the events stored", interval=0.2)
         async with httpx.AsyncClient() as client:
             metrics = (await client.get(f"http://127.0.0.1:{port}/metrics")).text
         assert 'ioc_ingest_events_inserted_total{table="health_encounter"} 20.0' in metrics

@@ -6,14 +6,12 @@ import random
 from datetime import UTC, datetime
 
 import pytest
-from httpx import ASGITransport, AsyncClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.main import create_app
 from simulators.health import HealthEncounterStream
 from simulators.runner import collect
 from simulators.sinks import KafkaSink
-from tests.helpers import running_consumer, scalar, wait_for
+from tests.helpers import app_client, running_consumer, scalar, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -22,11 +20,7 @@ END = datetime(2025, 3, 3, 4, 0, tzinfo=UTC)
 
 
 async def _api_total(database_url: str, level: str) -> tuple[float, int]:
-    app = create_app(database_url)
-    async with (
-        app.router.lifespan_context(app),
-        AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as client,
-    ):
+    async with app_client(database_url) as client:
         response = await client.get(
             "/api/v1/indicators/health.encounters/values",
             params={

@@ -31,16 +31,6 @@ from tests import ingest_builders as b
 from tests.conftest import ADMIN_API_KEY
 from tests.helpers import scalar, wait_for
 
-
-async def wait_until(check: Any, what: str, seconds: float = 5) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + seconds
-    while not await check():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
-
-
 pytestmark = pytest.mark.integration
 BOUND = 1.0  # seconds: "within a second of an ingest commit"
 
@@ -144,7 +134,7 @@ async def test_reconnecting_with_last_event_id_resumes(
             newest = await scalar(clean_db, "SELECT coalesce(max(id), 0) FROM stream_event")
             return newest > int(first["id"])
 
-        await wait_until(logged, "the updates logged")
+        await wait_for(logged, 5, "the updates logged", interval=0.05)
 
         headers = {"Last-Event-ID": first["id"]}
         async with client.stream("GET", "/api/v1/stream", params=params, headers=headers) as r:

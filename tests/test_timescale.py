@@ -14,11 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from httpx import ASGITransport, AsyncClient
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.main import create_app
 from ingest.maintenance import maintain
 from ingest.tables import EVENT_TABLES
 from ingest.writer import BatchResult, RawMessage, Writer
@@ -29,7 +27,7 @@ from models.events import dump_event
 from models.settings import Settings
 from tests import ingest_builders as b
 from tests.conftest import ADMIN_API_KEY
-from tests.helpers import scalar
+from tests.helpers import app_client, scalar
 from tests.test_indicators_golden import OPERATOR, RECORDING, SNAPSHOTS, WINDOW
 
 pytestmark = pytest.mark.timescale
@@ -116,12 +114,8 @@ async def _replay(engine: AsyncEngine) -> None:
 
 async def _answers(engine: AsyncEngine, database_url: str) -> dict[str, Any]:
     settings = Settings(admin_api_key=ADMIN_API_KEY, alert_interval_seconds=0)
-    app = create_app(database_url, settings=settings)
     answers: dict[str, Any] = {}
-    async with (
-        app.router.lifespan_context(app),
-        AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as client,
-    ):
+    async with app_client(database_url, settings=settings) as client:
         for name, code, query in SNAPSHOTS:
             response = await client.get(
                 f"/api/v1/indicators/{code}/values",

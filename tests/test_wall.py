@@ -7,23 +7,19 @@ import re
 from collections.abc import AsyncIterator
 
 import pytest
-from httpx import ASGITransport, AsyncClient
+from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.main import create_app
 from models.catalogue import CATALOGUE
 from models.service_index import DECISION_766
+from tests.helpers import app_client
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
 async def client(engine: AsyncEngine, database_url: str) -> AsyncIterator[AsyncClient]:
-    app = create_app(database_url)
-    async with (
-        app.router.lifespan_context(app),
-        AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as client,
-    ):
+    async with app_client(database_url) as client:
         yield client
 
 
