@@ -39,9 +39,18 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.expression import TableClause
 
 from ingest.spec import EventTable, Lifecycle, Rollup, Row, table_of
+from models.clock import LOCAL
 from models.events import KEPT_ATTRIBUTES, Event
 from models.notify import CHANNEL, ChangeNotice
-from models.tables import EventKey, Grain, IngestReject, SourceFreshness, tiers_of
+from models.tables import (
+    HOUR_MASK,
+    EventKey,
+    Grain,
+    IngestReject,
+    SourceFreshness,
+    keeps_hour_mask,
+    tiers_of,
+)
 
 
 async def insert_events(conn: AsyncConnection, spec: EventTable, rows: list[Row]) -> list[Row]:
@@ -185,9 +194,13 @@ def rollup_deltas(rollup: Rollup, rows: Iterable[Row], grain: Grain = Grain.HOUR
     ]
 
 
-def coarser_deltas(rollup: Rollup, deltas: Iterable[Row], grain: Grain) -> list[Row]:
+def coarser_deltas(
+    rollup: Rollup, deltas: Iterable[Row], grain: Grain, *, hour_mask: bool = False
+) -> list[Row]:
     """Finer deltas summed into ``grain`` buckets (the newest reading kept for gauges):
-    the same totals as :func:`rollup_deltas` of the rows at that grain, from far fewer rows."""
+    the same totals as :func:`rollup_deltas` of the rows at that grain, from far fewer rows.
+    With ``hour_mask``, each also carries the :data:`~models.tables.HOUR_MASK` of the local
+    hours its hourly deltas fell in."""
     floor = grain.floor
     sums: dict[tuple[Any, ...], Row] = {}
     for delta in deltas:
@@ -197,9 +210,14 @@ def coarser_deltas(rollup: Rollup, deltas: Iterable[Row], grain: Grain) -> list[
             *(delta[d] for d in rollup.dims),
         )
         acc = sums.get(key)
+        bit = 1 << delta["bucket_start"].astimezone(LOCAL).hour if hour_mask else 0
         if acc is None:
             sums[key] = {**delta, "bucket_start": key[0]}
+            if hour_mask:
+                sums[key][HOUR_MASK] = bit
             continue
+        if hour_mask:
+            acc[HOUR_MASK] |= bit
         for name in rollup.measures:
             acc[name] += delta[name]
         if rollup.latest and delta["latest_at"] >= acc["latest_at"]:
@@ -215,6 +233,8 @@ def _rollup_set(rollup: Rollup, table: Table, ex: Any) -> dict[str, Any]:
         newer = ex.latest_at >= table.c.latest_at
         set_.update({c: case((newer, ex[c]), else_=table.c[c]) for c in rollup.latest})
         set_["latest_at"] = func.greatest(table.c.latest_at, ex.latest_at)
+    if keeps_hour_mask(table):
+        set_[HOUR_MASK] = table.c[HOUR_MASK].op("|")(ex[HOUR_MASK])
     set_["updated_at"] = func.now()
     return set_
 
@@ -227,7 +247,7 @@ async def add_to_rollup(conn: AsyncConnection, rollup: Rollup, rows: Iterable[Ro
     touched = len(deltas)
     for grain, table in tiers:
         if grain is not tiers[0][0]:
-            deltas = coarser_deltas(rollup, deltas, grain)
+            deltas = coarser_deltas(rollup, deltas, grain, hour_mask=keeps_hour_mask(table))
         await upsert_staged(conn, table, deltas, partial(_rollup_set, rollup, table))
     return touched
 

@@ -10,14 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Select, Table, func, inspect, select, text
+from sqlalchemy import Integer, Select, Table, cast, func, inspect, literal, select, text
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ingest.writer import RawMessage, Writer
 from models.clock import LOCAL_TZ
 from models.events import dump_event
-from models.tables import TIERS
+from models.tables import HOUR_MASK, TIERS, keeps_hour_mask
 from simulators.runner import collect
 from simulators.streams import make_streams
 
@@ -28,8 +28,9 @@ START = datetime(2025, 3, 3, 14, tzinfo=UTC)
 END = datetime(2025, 3, 5, 4, tzinfo=UTC)
 
 
-def _summed_by_day(hourly: Table) -> Select[tuple[object, ...]]:
-    """The hourly table summed by local day, as the day tier must hold it."""
+def _summed_by_day(hourly: Table, *, hour_mask: bool) -> Select[tuple[object, ...]]:
+    """The hourly table summed by local day, as the day tier must hold it (with the mask
+    of the local hours that had rows where the tier keeps one)."""
     key = [c for c in hourly.primary_key if c.name != "bucket_start"]
     latest = [c for c in hourly.c if c.name.startswith("latest_") and c.name != "latest_at"]
     measures = [
@@ -46,6 +47,9 @@ def _summed_by_day(hourly: Table) -> Select[tuple[object, ...]]:
         columns += [
             func.array_agg(aggregate_order_by(c, newest_first))[1].label(c.name) for c in latest
         ]
+    if hour_mask:
+        hour = cast(func.extract("hour", func.timezone(LOCAL_TZ, hourly.c.bucket_start)), Integer)
+        columns.append(func.bit_or(literal(1).op("<<")(hour)).label(HOUR_MASK))
     return select(*columns).group_by(day, *key)
 
 
@@ -79,7 +83,8 @@ async def test_day_tiers_equal_their_hours_after_late_shuffled_and_repeated_data
 
     async with clean_db.connect() as conn:
         for hourly_name, tiers in TIERS.items():
-            expected = [dict(r._mapping) for r in await conn.execute(_summed_by_day(tiers.hour))]
+            summed = _summed_by_day(tiers.hour, hour_mask=keeps_hour_mask(tiers.day))
+            expected = [dict(r._mapping) for r in await conn.execute(summed)]
             got = [dict(r._mapping) for r in await conn.execute(select(tiers.day))]
             key = [c.name for c in tiers.day.primary_key]
             by_key = {tuple(r[k] for k in key): r for r in got}
@@ -90,9 +95,9 @@ async def test_day_tiers_equal_their_hours_after_late_shuffled_and_repeated_data
                 assert _same(row, found), (hourly_name, row, found)
 
 
-def _day_tier_migration() -> object:
-    path = Path(__file__).parents[1] / "alembic" / "versions" / "0006_day_tiers.py"
-    spec = importlib.util.spec_from_file_location("day_tiers_migration", path)
+def _migration(name: str) -> object:
+    path = Path(__file__).parents[1] / "alembic" / "versions" / name
+    spec = importlib.util.spec_from_file_location(path.stem, path)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -104,7 +109,8 @@ async def test_the_migration_fills_day_tiers_as_ingest_keeps_them(clean_db: Asyn
     await Writer(clean_db).write(
         [RawMessage("t", 0, i, None, dump_event(d)) for i, d in enumerate(docs)]
     )
-    migration: Any = _day_tier_migration()
+    migration: Any = _migration("0006_day_tiers.py")
+    masks: Any = _migration("0009_source_hour_mask.py")
     assert set(migration.DAY_TIERS.items()) == {(h, t.day.name) for h, t in TIERS.items()}
     async with clean_db.begin() as conn:
         kept = {n: (await conn.execute(select(t.day))).all() for n, t in TIERS.items()}
@@ -117,6 +123,7 @@ async def test_the_migration_fills_day_tiers_as_ingest_keeps_them(clean_db: Asyn
             )
             await conn.execute(text(f'TRUNCATE "{daily}"'))
             await conn.execute(text(migration._backfill(hourly, daily, columns, key)))
+        await conn.execute(text(masks.BACKFILL))
         for name, tiers in TIERS.items():
             filled = (await conn.execute(select(tiers.day))).all()
             assert sorted(filled) == sorted(kept[name]), name

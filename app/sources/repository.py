@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Date, Integer, cast, func, literal, select
+from sqlalchemy import ColumnElement, Date, Integer, cast, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.kit.buckets import Bucket
 from app.kit.tiers import spans
 from models.clock import LOCAL_TZ
-from models.tables import TIERS, Grain, SourceFreshness, SourceHourly
+from models.tables import HOUR_MASK, TIERS, Grain, SourceFreshness, SourceHourly
 
 _HOURLY = SourceHourly.__table__
 _TIERS = TIERS[SourceHourly.__tablename__]
@@ -94,18 +94,30 @@ async def hour_masks(
     conn: AsyncConnection, sources: list[str] | None, *, start: datetime, end: datetime
 ) -> dict[tuple[str, date], int]:
     """Per (source, local day) in ``[start, end)``, a bit mask of the local hours in which
-    events arrived: what the slot counts of ``app.sources.slots`` are made of."""
-    local = func.timezone(LOCAL_TZ, _HOURLY.c.bucket_start)
-    day = cast(local, Date).label("day")
-    hour_bit = literal(1).op("<<")(cast(func.extract("hour", local), Integer))
-    stmt = (
-        select(_HOURLY.c.source, day, func.bit_or(hour_bit).label("mask"))
-        .where(_HOURLY.c.bucket_start >= start, _HOURLY.c.bucket_start < end)
-        .group_by(_HOURLY.c.source, day)
-    )
-    if sources is not None:
-        stmt = stmt.where(_HOURLY.c.source.in_(sources))
-    return {(r.source, r.day): int(r.mask) for r in await conn.execute(stmt)}
+    events arrived: what the slot counts of ``app.sources.slots`` are made of. Whole local
+    days come from the day tier's ``hour_mask`` (a source-year is 365 rows per event type,
+    not 8,760), the partial days at the edges from the hourly rows."""
+    masks: dict[tuple[str, date], int] = {}
+    for grain, span_start, span_end in spans(Bucket.DAY, start, end):
+        table = _TIERS.day if grain is Grain.DAY else _HOURLY
+        local = func.timezone(LOCAL_TZ, table.c.bucket_start)
+        day = cast(local, Date).label("day")
+        bits: ColumnElement[int] = (
+            table.c[HOUR_MASK]
+            if grain is Grain.DAY
+            else literal(1).op("<<")(cast(func.extract("hour", local), Integer))
+        )
+        stmt = (
+            select(table.c.source, day, func.bit_or(bits).label("mask"))
+            .where(table.c.bucket_start >= span_start, table.c.bucket_start < span_end)
+            .group_by(table.c.source, day)
+        )
+        if sources is not None:
+            stmt = stmt.where(table.c.source.in_(sources))
+        for r in await conn.execute(stmt):
+            key = (r.source, r.day)
+            masks[key] = masks.get(key, 0) | int(r.mask)
+    return masks
 
 
 async def newest_by_type(conn: AsyncConnection) -> list[tuple[str, datetime, datetime]]:

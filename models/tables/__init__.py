@@ -57,7 +57,7 @@ from models.tables.health import (
     HealthEncounterRow,
 )
 from models.tables.public_service import Dossier, DossierEventRow, DossierHourly
-from models.tables.tiers import TIERS, Grain, Tiers, tiers_of
+from models.tables.tiers import HOUR_MASK, TIERS, Grain, Tiers, keeps_hour_mask, tiers_of
 from models.tables.tourism import (
     TourismArrivalHourly,
     TourismArrivalRow,
@@ -66,6 +66,7 @@ from models.tables.tourism import (
 )
 
 __all__ = [
+    "HOUR_MASK",
     "NAMING_CONVENTION",
     "TIERS",
     "AdminUnit",
@@ -99,5 +100,6 @@ __all__ = [
     "TourismArrivalRow",
     "TourismFeedbackHourly",
     "TourismFeedbackRow",
+    "keeps_hour_mask",
     "tiers_of",
 ]

@@ -19,7 +19,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import Column, Index, Integer, Table
 
 from models.clock import floor_hour, floor_local_day
 from models.registry import Registry
@@ -48,6 +48,12 @@ class Grain(StrEnum):
         return floor_hour if self is Grain.HOUR else floor_local_day
 
 
+HOUR_MASK = "hour_mask"
+"""Column of a day tier that also keeps which local hours of the day had rows: bit ``h``
+set when hour ``h`` (0–23, Asia/Ho_Chi_Minh) did. The source roll-up keeps one, so the
+reporting slots a source filled over a year are read from 365 day rows, not 8,760 hours."""
+
+
 @dataclass(frozen=True, slots=True)
 class Tiers:
     """The tables of one roll-up, finest first."""
@@ -59,13 +65,28 @@ class Tiers:
         return ((Grain.HOUR, self.hour), (Grain.DAY, self.day))
 
 
-def _day_copy(source: Table, name: str) -> Table:
+def keeps_hour_mask(table: Table) -> bool:
+    """Does this tier table keep a :data:`HOUR_MASK` of its day's hours?"""
+    return HOUR_MASK in table.c
+
+
+def _day_copy(source: Table, name: str, *, hour_mask: bool = False) -> Table:
     """The hourly table's columns and key under another name, on the same metadata: rows
-    per local day."""
+    per local day (and, with ``hour_mask``, the mask of the hours that had rows)."""
+    # A source's masks over a year are read by source: an index-only scan of its rows.
+    mask = (
+        [
+            Column(HOUR_MASK, Integer, nullable=False, server_default="0"),
+            Index(f"ix_{name}_source", "source", "bucket_start", postgresql_include=[HOUR_MASK]),
+        ]
+        if hour_mask
+        else []
+    )
     return Table(
         name,
         source.metadata,
         *(c._copy() for c in source.columns),
+        *mask,
         comment=f"{source.name} summed by local (Asia/Ho_Chi_Minh) calendar day",
     )
 
@@ -74,13 +95,15 @@ TIERS: Registry[Tiers] = Registry("roll-up")
 """Hourly table name → its tiers, for every roll-up."""
 
 
-def declare_tiers(hourly: type[Any] | Table, day_name: str) -> Tiers:
+def declare_tiers(hourly: type[Any] | Table, day_name: str, *, hour_mask: bool = False) -> Tiers:
     """Declare a roll-up by its hourly table (a mapped class or a table): its day tier
-    ``day_name`` is derived here, with the same columns, and ingest, the indicator queries
-    and the tests find both through :data:`TIERS`."""
+    ``day_name`` is derived here, with the same columns (plus a :data:`HOUR_MASK` with
+    ``hour_mask``), and ingest, the indicator queries and the tests find both through
+    :data:`TIERS`."""
     table = hourly if isinstance(hourly, Table) else hourly.__table__
     assert isinstance(table, Table)
-    return TIERS.add(table.name, Tiers(hour=table, day=_day_copy(table, day_name)))
+    day = _day_copy(table, day_name, hour_mask=hour_mask)
+    return TIERS.add(table.name, Tiers(hour=table, day=day))
 
 
 for _hourly, _day_name in (
@@ -96,7 +119,7 @@ for _hourly, _day_name in (
     (CitizenReportHourly, "citizen_report_daily"),
     (SourceHourly, "source_daily"),
 ):
-    declare_tiers(_hourly, _day_name)
+    declare_tiers(_hourly, _day_name, hour_mask=_hourly is SourceHourly)
 
 
 def tiers_of(hourly: Table | str) -> Tiers:
