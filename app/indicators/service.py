@@ -125,12 +125,26 @@ async def ask(
     return Question(indicator, unit, level, bucket, start, end, hierarchy)
 
 
-async def _metric(conn: AsyncConnection, q: Question, metric: Metric, now: datetime) -> Sums:
-    """The metric's sums per (unit, bucket), its ``plus`` metrics added with their weights."""
+async def _metric(
+    conn: AsyncConnection,
+    q: Question,
+    metric: Metric,
+    now: datetime,
+    memo: dict[str, Sums] | None = None,
+) -> Sums:
+    """The metric's sums per (unit, bucket), its ``plus`` metrics added with their weights.
+
+    ``memo`` keeps each part's sums for the rest of one answer: a rate's numerator and
+    denominator often share a part (the dossiers open at the end of the period), which is
+    then queried once."""
     totals: dict[tuple[str, datetime], float] = {}
     stamps: dict[tuple[str, datetime], datetime] = {}
+    memo = {} if memo is None else memo
     for part in (metric, *metric.plus):
-        for key, (value, as_of) in (await _one_metric(conn, q, part, now)).items():
+        key_of_part = part.model_dump_json(exclude={"weight", "plus"})
+        if key_of_part not in memo:
+            memo[key_of_part] = await _one_metric(conn, q, part, now)
+        for key, (value, as_of) in memo[key_of_part].items():
             totals[key] = totals.get(key, 0.0) + part.weight * value
             if as_of is not None and (key not in stamps or as_of > stamps[key]):
                 stamps[key] = as_of
@@ -195,13 +209,14 @@ async def values(
 ) -> list[IndicatorValue]:
     now = datetime.now(UTC)
     ind = q.indicator
-    num = await _metric(conn, q, ind.numerator, now)
+    memo: dict[str, Sums] = {}
+    num = await _metric(conn, q, ind.numerator, now, memo)
     den: Sums = {}
     population: dict[str, float] | None = None
     if ind.denominator is not None and ind.denominator.kind == "population":
         population = await repository.populations(conn, q.slice)
     elif ind.denominator is not None:
-        den = await _metric(conn, q, ind.denominator, now)
+        den = await _metric(conn, q, ind.denominator, now, memo)
     completeness = await _completeness(conn, q, now) if with_completeness else {}
     out = []
     # Buckets where sources were expected but sent nothing still get a point: value 0 (or
