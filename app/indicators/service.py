@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -15,7 +15,7 @@ from app.indicators.schemas import IndicatorSeries, IndicatorValue, RankedUnit, 
 from app.kit.buckets import LOCAL, Bucket
 from app.kit.disclosure import Cell, withheld
 from app.kit.errors import InvalidRequest, NotFound
-from app.sources.service import slot_completeness, source_metric
+from app.sources.service import SLOT_KINDS, completeness_of, slot_sums, source_metric
 from app.units import repository as units_repo
 from app.units.service import require_hierarchy, require_unit
 from ingest.tables import streams_feeding
@@ -125,33 +125,44 @@ async def ask(
     return Question(indicator, unit, level, bucket, start, end, hierarchy)
 
 
+SlotSums = tuple[dict[tuple[str, datetime], float], dict[tuple[str, datetime], float]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Memo:
+    """What one answer has already summed: a rate's numerator and denominator often share a
+    part (the dossiers open at the end of the period; owed and arrived reporting slots, and
+    the completeness beside every value, from one slot tally), which is then queried once."""
+
+    parts: dict[str, Sums] = field(default_factory=dict)
+    slots: dict[str, SlotSums] = field(default_factory=dict)
+
+
 async def _metric(
     conn: AsyncConnection,
     q: Question,
     metric: Metric,
     now: datetime,
-    memo: dict[str, Sums] | None = None,
+    memo: _Memo | None = None,
 ) -> Sums:
-    """The metric's sums per (unit, bucket), its ``plus`` metrics added with their weights.
-
-    ``memo`` keeps each part's sums for the rest of one answer: a rate's numerator and
-    denominator often share a part (the dossiers open at the end of the period), which is
-    then queried once."""
+    """The metric's sums per (unit, bucket), its ``plus`` metrics added with their weights."""
     totals: dict[tuple[str, datetime], float] = {}
     stamps: dict[tuple[str, datetime], datetime] = {}
-    memo = {} if memo is None else memo
+    memo = _Memo() if memo is None else memo
     for part in (metric, *metric.plus):
         key_of_part = part.model_dump_json(exclude={"weight", "plus"})
-        if key_of_part not in memo:
-            memo[key_of_part] = await _one_metric(conn, q, part, now)
-        for key, (value, as_of) in memo[key_of_part].items():
+        if key_of_part not in memo.parts:
+            memo.parts[key_of_part] = await _one_metric(conn, q, part, now, memo)
+        for key, (value, as_of) in memo.parts[key_of_part].items():
             totals[key] = totals.get(key, 0.0) + part.weight * value
             if as_of is not None and (key not in stamps or as_of > stamps[key]):
                 stamps[key] = as_of
     return {key: (total, stamps.get(key)) for key, total in totals.items()}
 
 
-async def _one_metric(conn: AsyncConnection, q: Question, metric: Metric, now: datetime) -> Sums:
+async def _one_metric(
+    conn: AsyncConnection, q: Question, metric: Metric, now: datetime, memo: _Memo
+) -> Sums:
     where = q.slice
     if metric.kind == "sum":
         return await repository.rollup_sums(conn, metric, where)
@@ -164,6 +175,9 @@ async def _one_metric(conn: AsyncConnection, q: Question, metric: Metric, now: d
         return await repository.lifecycle_counts(conn, metric, where, now)
     if metric.kind == "population":
         return {}  # per unit, not per period: see values()
+    if metric.kind in SLOT_KINDS:
+        slots = await _slot_sums(conn, q, [metric.stream] if metric.stream else None, now, memo)
+        return {key: (value, None) for key, value in slots[SLOT_KINDS.index(metric.kind)].items()}
     mapping = await repository.commune_to_unit(conn, where)
     counts = await source_metric(
         conn, metric.kind, [metric.stream] if metric.stream else None, mapping,
@@ -209,7 +223,7 @@ async def values(
 ) -> list[IndicatorValue]:
     now = datetime.now(UTC)
     ind = q.indicator
-    memo: dict[str, Sums] = {}
+    memo = _Memo()
     num = await _metric(conn, q, ind.numerator, now, memo)
     den: Sums = {}
     population: dict[str, float] | None = None
@@ -217,7 +231,7 @@ async def values(
         population = await repository.populations(conn, q.slice)
     elif ind.denominator is not None:
         den = await _metric(conn, q, ind.denominator, now, memo)
-    completeness = await _completeness(conn, q, now) if with_completeness else {}
+    completeness = await _completeness(conn, q, now, memo) if with_completeness else {}
     out = []
     # Buckets where sources were expected but sent nothing still get a point: value 0 (or
     # N/A) with completeness 0 is how the wall sees a silent feed rather than a gap.
@@ -260,15 +274,25 @@ def period_covered(
 
 
 async def _completeness(
-    conn: AsyncConnection, q: Question, now: datetime
+    conn: AsyncConnection, q: Question, now: datetime, memo: _Memo | None = None
 ) -> dict[tuple[str, datetime], float]:
     streams = streams_of(q.indicator)
     if streams is None:
         return {}
-    mapping = await repository.commune_to_unit(conn, q.slice)
-    return await slot_completeness(
-        conn, streams, mapping, bucket=q.bucket, start=q.start, end=q.end, now=now
-    )
+    return completeness_of(*await _slot_sums(conn, q, streams, now, memo or _Memo()))
+
+
+async def _slot_sums(
+    conn: AsyncConnection, q: Question, event_types: list[str] | None, now: datetime, memo: _Memo
+) -> SlotSums:
+    """Owed and arrived slots of the sources of ``event_types`` in the question's units."""
+    key = repr(event_types)
+    if key not in memo.slots:
+        mapping = await repository.commune_to_unit(conn, q.slice)
+        memo.slots[key] = await slot_sums(
+            conn, event_types, mapping, bucket=q.bucket, start=q.start, end=q.end, now=now
+        )
+    return memo.slots[key]
 
 
 async def series(conn: AsyncConnection, q: Question, principal: Principal) -> IndicatorSeries:

@@ -129,13 +129,10 @@ async def source_metric(
     sources = [s for s in sources_for(event_types) if s.commune_code in commune_to_unit]
     out: dict[tuple[str, datetime], float] = defaultdict(float)
     if kind in SLOT_KINDS:
-        column = SLOT_KINDS.index(kind)
-        commune = {s.code: s.commune_code for s in sources}
-        for code, periods in (await slot_tally(conn, sources, bucket, start, end, now)).items():
-            unit = commune_to_unit[commune[code]]
-            for period, counts in periods.items():
-                out[unit, period] += counts[column]
-        return dict(out)
+        sums = await slot_sums(
+            conn, event_types, commune_to_unit, bucket=bucket, start=start, end=end, now=now
+        )
+        return sums[SLOT_KINDS.index(kind)]
     if kind == "expected_events":
         hours = reporting_hours_by_period(sources, bucket, start, min(end, now))
         for source in sources:
@@ -179,6 +176,30 @@ def _codes_or_all(sources: list[SourceSystem]) -> list[str] | None:
     return None if len(sources) == len(source_registry()) else [s.code for s in sources]
 
 
+async def slot_sums(
+    conn: AsyncConnection,
+    event_types: list[str] | None,
+    commune_to_unit: dict[str, str],
+    *,
+    bucket: Bucket,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+) -> tuple[dict[tuple[str, datetime], float], dict[tuple[str, datetime], float]]:
+    """Owed slots due or arrived, and arrived, per (unit, bucket) of the sources located in
+    the units: both from one tally."""
+    sources = [s for s in sources_for(event_types) if s.commune_code in commune_to_unit]
+    expected: dict[tuple[str, datetime], float] = defaultdict(float)
+    received: dict[tuple[str, datetime], float] = defaultdict(float)
+    commune = {s.code: s.commune_code for s in sources}
+    for code, periods in (await slot_tally(conn, sources, bucket, start, end, now)).items():
+        unit = commune_to_unit[commune[code]]
+        for period, (owed, arrived) in periods.items():
+            expected[unit, period] += owed
+            received[unit, period] += arrived
+    return dict(expected), dict(received)
+
+
 async def slot_completeness(
     conn: AsyncConnection,
     event_types: list[str] | None,
@@ -191,13 +212,16 @@ async def slot_completeness(
 ) -> dict[tuple[str, datetime], float]:
     """Arrived ÷ owed slots per (unit, bucket) of the sources located in the units; a bucket
     in which nothing was owed yet has none."""
-    sums = {
-        kind: await source_metric(
-            conn, kind, event_types, commune_to_unit, bucket=bucket, start=start, end=end, now=now
-        )
-        for kind in SLOT_KINDS
-    }
-    expected, received = sums["expected_slots"], sums["received_slots"]
+    expected, received = await slot_sums(
+        conn, event_types, commune_to_unit, bucket=bucket, start=start, end=end, now=now
+    )
+    return completeness_of(expected, received)
+
+
+def completeness_of(
+    expected: dict[tuple[str, datetime], float], received: dict[tuple[str, datetime], float]
+) -> dict[tuple[str, datetime], float]:
+    """Arrived ÷ owed slots per key, to 4 decimals; keys with nothing owed have none."""
     return {key: round(received.get(key, 0.0) / n, 4) for key, n in expected.items() if n > 0}
 
 
