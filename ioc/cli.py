@@ -69,14 +69,26 @@ def demo(
     scale: Annotated[
         float, typer.Option(min=0.001, help="Volume factor of the streams (1 = province).")
     ] = 1.0,
+    scenario: Annotated[
+        str | None,
+        typer.Option(help="Play a scenario today (`ioc simulate --list-scenarios`)."),
+    ] = None,
 ) -> None:
     """Run the whole pipeline (simulator, broker, ingest, store, API) on embedded services."""
     from ioc.demo import run_demo
+    from simulators.scenarios import BY_NAME
 
+    if scenario is not None and scenario not in BY_NAME:
+        raise typer.BadParameter(f"unknown scenario {scenario!r}; choose from {', '.join(BY_NAME)}")
     settings = _settings()
     _require_free_port(settings.api_host, settings.api_port)
     with services(settings) as svc:
-        _run(run_demo(settings, svc, days=days, seed=seed, scale=scale, console=console))
+        _run(
+            run_demo(
+                settings, svc, days=days, seed=seed, scale=scale, console=console,
+                scenario=scenario,
+            )
+        )  # fmt: skip
 
 
 @app.command()
@@ -170,10 +182,35 @@ def simulate(
         ),
     ] = None,
     scale: Annotated[float, typer.Option(min=0.001, help="Volume factor (1 = province).")] = 1.0,
+    scenario: Annotated[
+        str | None,
+        typer.Option(help="Apply a scenario (see --list-scenarios) on top of the streams."),
+    ] = None,
+    scenario_day: Annotated[
+        datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%d"],
+            help="Local day of the scenario; default: the range's last day (live: today).",
+        ),
+    ] = None,
+    list_scenarios: Annotated[
+        bool, typer.Option("--list-scenarios", help="List the scenarios and exit.")
+    ] = False,
 ) -> None:
     """Generate seeded sector events for a time range (or live) into Kafka, HTTP or a file."""
-    from simulators.command import SinkOptions, make_sink, prepare, run_simulation
+    from simulators.command import (
+        SinkOptions,
+        make_sink,
+        prepare,
+        run_simulation,
+        scenario_table,
+    )
+    from simulators.scenarios import scenario_day as default_day
+    from simulators.scenarios import with_scenario
 
+    if list_scenarios:
+        console.print(scenario_table())
+        return
     settings = _settings()
     start = _utc(from_) if from_ else datetime.now(UTC)
     end = _utc(to) if to else None
@@ -193,9 +230,14 @@ def simulate(
         chosen, injector = prepare(
             seed, streams.split(",") if streams else None, fault or [], scale
         )
+        day = scenario_day.date() if scenario_day else default_day(start, end)
+        chosen = with_scenario(chosen, scenario, day, seed)
         target = make_sink(options)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
+
+    if scenario:
+        console.print(f"scenario [bold]{scenario}[/] on {day:%Y-%m-%d} (local)")
 
     async def run() -> None:
         await run_simulation(

@@ -25,6 +25,7 @@ from models.clock import floor_hour
 from models.db import make_engine
 from models.settings import Settings
 from simulators.runner import backfill, live
+from simulators.scenarios import scenario_day, with_scenario
 from simulators.sinks import KafkaSink
 from simulators.streams import make_streams
 
@@ -52,6 +53,7 @@ async def run_demo(
     seed: int,
     console: Console,
     scale: float = 1.0,
+    scenario: str | None = None,
 ) -> None:
     """Serve the demo until Ctrl-C or SIGTERM.
 
@@ -93,7 +95,14 @@ async def run_demo(
         )
         simulate = asyncio.create_task(
             _simulate(
-                settings, svc, days=days, seed=seed, scale=scale, counters=counters, console=console
+                settings,
+                svc,
+                days=days,
+                seed=seed,
+                scale=scale,
+                counters=counters,
+                console=console,
+                scenario=scenario,
             ),
             name="simulate",
         )
@@ -130,10 +139,16 @@ async def _simulate(
     scale: float,
     counters: Counters,
     console: Console,
+    scenario: str | None = None,
 ) -> None:
-    streams = make_streams(seed, scale=scale)
-    sink = KafkaSink(svc.kafka_bootstrap, settings.topic_prefix)
     now = datetime.now(UTC)
+    # A scenario plays today (local), from its hour: on the backfilled part of the day it
+    # is already on the wall; what comes later arrives live.
+    today = scenario_day(now, None)
+    streams = with_scenario(make_streams(seed, scale=scale), scenario, today, seed)
+    if scenario:
+        console.print(f"scenario [bold]{scenario}[/] plays today ({today:%Y-%m-%d})")
+    sink = KafkaSink(svc.kafka_bootstrap, settings.topic_prefix)
     start = floor_hour(now - timedelta(days=days))
     try:
         with Progress(

@@ -70,6 +70,11 @@ class AnomalyRule(_Rule):
     z: float = Field(default=3.5, gt=0)
     direction: Literal["high", "low", "both"] = "high"
     clear_z: float = Field(default=2.0, ge=0, description="Resolve once |z| is back under this.")
+    min_change: float = Field(
+        default=0, ge=0, lt=1, description="Breach only when the value is also at least this "
+        "share away from the usual one: a large, smooth count (visitors) varies so little "
+        "week to week that a season's turn alone is many deviations from its baseline.",
+    )  # fmt: skip
 
 
 AlertRule = ThresholdRule | AnomalyRule
@@ -96,6 +101,15 @@ RULES: tuple[AlertRule, ...] = (
         "cùng ngày các tuần trước: người bệnh tăng đột biến (lũ lụt, dịch bệnh).",
     ),
     ThresholdRule(
+        code="health.dengue_surge", indicator="health.dengue_cases", level="district",
+        window_hours=24, op=">", threshold=20, clear_at=8, baseline_weeks=4,
+        description="A district's dengue cases over a day 20 above the same day of earlier "
+        "weeks: an outbreak to send vector control to (the season's level is the baseline; "
+        "20 cases is the minimum volume, so a usual day of 0–5 cases still counts).",
+        description_vi="Số ca sốt xuất huyết của huyện trong ngày cao hơn 20 ca so với cùng "
+        "ngày các tuần trước: có thể bùng phát dịch, cần phun hóa chất diệt muỗi.",
+    ),
+    ThresholdRule(
         code="ps.on_time_low", indicator="ps.on_time_rate", level="district",
         window_hours=24 * 7, op="<", threshold=90, clear_at=92, min_denominator=20,
         description="Under 90% of a week's completed dossiers on time (Decision 766).",
@@ -115,6 +129,16 @@ RULES: tuple[AlertRule, ...] = (
         "owed in 3 hours: a feed is down (Khánh Hòa reminds units about late data).",
         description_vi="Các nguồn dữ liệu của huyện gửi chưa đến một nửa số kỳ báo cáo phải "
         "gửi trong 3 giờ: có nguồn đang ngừng gửi.",
+    ),
+    ThresholdRule(
+        code="data.hospital_feed_down", indicator="data.hospital_feed_completeness",
+        level="district", window_hours=3, op="<", threshold=60, clear_at=90,
+        severity="critical", min_denominator=3,
+        description="A district's hospitals sent under 60% of the hourly reports they owed "
+        "in 3 hours: a hospital information system feed is down (one of two hospitals is "
+        "enough).",
+        description_vi="Bệnh viện của huyện gửi chưa đến 60% số báo cáo hằng giờ phải gửi "
+        "trong 3 giờ: phần mềm quản lý bệnh viện đang ngừng gửi dữ liệu.",
     ),
     ThresholdRule(
         code="education.attendance_low", indicator="education.attendance_rate",
@@ -144,9 +168,11 @@ RULES: tuple[AlertRule, ...] = (
     AnomalyRule(
         code="tourism.visitors_drop", indicator="tourism.visitors", level="district",
         bucket="day", baseline_step_days=7, baseline_periods=8, z=3.5, direction="low",
-        min_denominator=50,
-        description="A district's visitors far below the same weekday of earlier weeks.",
-        description_vi="Lượt khách của huyện thấp bất thường so với cùng thứ các tuần trước.",
+        min_denominator=50, min_change=0.4,
+        description="A district's visitors far below the same weekday of earlier weeks, by "
+        "over 40% (the low season's start is a smaller step: a site closed, a storm).",
+        description_vi="Lượt khách của huyện thấp bất thường so với cùng thứ các tuần trước, "
+        "giảm trên 40% (đóng cửa điểm tham quan, bão lũ).",
     ),
 )  # fmt: skip
 

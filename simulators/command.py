@@ -17,6 +17,7 @@ from simulators.base import Stream
 from simulators.faults import FaultInjector, parse_faults
 from simulators.replay import replay
 from simulators.runner import RunStats, backfill, live, sped_up_clock
+from simulators.scenarios import SCENARIOS
 from simulators.sinks import DeliveryFailed, EventSink, FileSink, HttpSink, KafkaSink
 from simulators.streams import make_streams
 
@@ -149,3 +150,19 @@ def _bar(console: Console) -> Progress:
         TimeElapsedColumn(),
         console=console,
     )
+
+
+def scenario_table() -> Table:
+    """The declared scenarios (``ioc simulate --list-scenarios``)."""
+    table = Table(title="scenarios (simulators/scenarios.py)", show_lines=True)
+    for column in ("name", "district", "from", "what happens", "alerts it raises"):
+        table.add_column(column)
+    for s in SCENARIOS:
+        table.add_row(
+            s.name,
+            s.district,
+            f"{s.from_hour:02d}:00",
+            f"{s.title_vi}\n{s.description_vi}\n[dim]{s.description_en}[/]",
+            "\n".join(s.expected_alerts),
+        )
+    return table

@@ -8,7 +8,8 @@ timer (silence produces no notices) gives the same result as evaluating once.
 from __future__ import annotations
 
 import statistics
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -25,6 +26,7 @@ from app.sources import repository as sources_repo
 from app.units import repository as units_repo
 from models.alert_rules import RULES, AlertRule, AnomalyRule, ThresholdRule
 from models.catalogue import BY_CODE
+from models.indicators import Metric
 
 SETTLE_AFTER = timedelta(minutes=10)
 BEHIND = timedelta(hours=2)
@@ -63,11 +65,47 @@ async def settled_until(conn: AsyncConnection, as_of: datetime) -> datetime:
     return min([as_of, *behind])
 
 
+_AT_END = frozenset({"open_at_end", "open_overdue_at_end"})
+_AT_START = frozenset({"open_at_start"})
+
+
+def _parts(metric: Metric, keep: Callable[[str], bool]) -> Metric | None:
+    """The metric's parts (itself and its ``plus``) of the kinds ``keep`` keeps, as one."""
+    parts = [p.model_copy(update={"plus": ()}) for p in (metric, *metric.plus) if keep(p.kind)]
+    return parts[0].model_copy(update={"plus": tuple(parts[1:])}) if parts else None
+
+
+async def _window_total(conn: AsyncConnection, q: Question, metric: Metric) -> dict[str, float]:
+    """A lifecycle metric over the window: flows (completed in it…) summed hour by hour,
+    stocks (open at the end, at the start) counted once, at the window's edge; summed
+    over its hours, a dossier open all week would count 168 times."""
+    hour = timedelta(hours=1)
+    pieces = (
+        (_parts(metric, lambda k: k not in _AT_END | _AT_START), q.start, q.end),
+        (_parts(metric, _AT_END.__contains__), q.end - hour, q.end),
+        (_parts(metric, _AT_START.__contains__), q.start, q.start + hour),
+    )
+    out: dict[str, float] = {}
+    for part, start, end in pieces:
+        if part is not None:
+            sums = await indicators.metric_sums(conn, replace(q, start=start, end=end), part)
+            for (unit, _), (total, _) in sums.items():
+                out[unit] = out.get(unit, 0.0) + total
+    return out
+
+
 async def _window_sums(
     conn: AsyncConnection, rule: ThresholdRule, top: str, hierarchy: str, end: datetime
 ) -> dict[str, tuple[float, float]]:
     indicator = BY_CODE[rule.indicator]
     start = end - timedelta(hours=rule.window_hours)
+    stocks = _AT_END | _AT_START
+    if any(m.kind in stocks for f in (indicator.numerator, indicator.denominator) if f
+           for m in (f, *f.plus)):  # fmt: skip
+        q = Question(indicator, top, rule.level, Bucket.HOUR, start, end, hierarchy)
+        num = await _window_total(conn, q, indicator.numerator)
+        den = await _window_total(conn, q, indicator.denominator) if indicator.denominator else {}
+        return {unit: (num.get(unit, 0.0), den.get(unit, 0.0)) for unit in set(num) | set(den)}
     q = Question(indicator, top, rule.level, Bucket.HOUR, start, end, hierarchy)
     sums: dict[str, list[float]] = {}
     for v in await indicators.values(conn, q, with_completeness=False):
@@ -161,6 +199,7 @@ async def _anomaly(
             or (rule.direction == "both" and (high or low))
         )
         median = statistics.median(baseline)
+        breach = breach and abs(value - median) >= rule.min_change * abs(median)
         out[unit] = Judgement(latest, value, median, breach, abs(z) <= rule.clear_z)
     return out
 

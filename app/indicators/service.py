@@ -138,6 +138,11 @@ class _Memo:
     slots: dict[str, SlotSums] = field(default_factory=dict)
 
 
+async def metric_sums(conn: AsyncConnection, q: Question, metric: Metric) -> Sums:
+    """One metric's sums per (unit, bucket) for the question's units and buckets, as of now."""
+    return await _metric(conn, q, metric, datetime.now(UTC))
+
+
 async def _metric(
     conn: AsyncConnection,
     q: Question,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from models.catalogue.metrics import pct
+from models.events import HEALTH_BED_CENSUS
 from models.indicators import Indicator, Metric
 
 DATA_QUALITY: tuple[Indicator, ...] = (
@@ -22,6 +23,22 @@ DATA_QUALITY: tuple[Indicator, ...] = (
         higher_is_better=True,
         open_data=False,
         targets=(pct(90, 98, 2025, "Guidance 1709/BKHCN-CĐSQG: data complete and live"),),
+    ),
+    Indicator(
+        code="data.hospital_feed_completeness",
+        name_vi="Tỷ lệ báo cáo giường bệnh hằng giờ đầy đủ",
+        name_en="Hospital feeds: hourly bed-census reports arrived",
+        sector="data",
+        unit="%",
+        description="Hours in which the hospital information systems located in the unit "
+        "owed their bed census and sent data ÷ those hours due so far: data.completeness "
+        "of the hospitals' feeds alone, which a district's many schools and desks do not "
+        "drown out.",
+        numerator=Metric(kind="received_slots", stream=HEALTH_BED_CENSUS.type),
+        denominator=Metric(kind="expected_slots", stream=HEALTH_BED_CENSUS.type),
+        factor=100,
+        higher_is_better=True,
+        open_data=False,
     ),
     Indicator(
         code="data.volume_ratio",

@@ -18,6 +18,18 @@ HEALTH: tuple[Indicator, ...] = (
         suppress_small_counts=True,
     ),
     Indicator(
+        code="health.dengue_cases",
+        name_vi="Số ca sốt xuất huyết",
+        name_en="Dengue cases",
+        sector="health",
+        unit="cases",
+        description="Encounters coded dengue (ICD-10 A90, A91, A97) by hospital information "
+        "systems: the rainy-season peak the province watches.",
+        numerator=sum_of("health_encounter_diagnosis_hourly", "dengue"),
+        additive=True,
+        suppress_small_counts=True,
+    ),
+    Indicator(
         code="health.encounters_per_10k",
         name_vi="Lượt khám trên 10.000 dân",
         name_en="Encounters per 10,000 population",

@@ -121,6 +121,10 @@ MEASURES: dict[str, tuple[str, dict[str, Count]]] = {
     "health_encounter_hourly": (ENCOUNTER, {
         "encounters": _one, "wait_minutes_sum": _field("wait_minutes"),
     }),
+    "health_encounter_diagnosis_hourly": (ENCOUNTER, {
+        "encounters": _one,
+        "dengue": lambda e: 1.0 if e.data["icd_code"] in ("A90", "A91", "A97") else 0.0,
+    }),
     "health_bed_census_hourly": (BEDS, {
         "beds_occupied_sum": _field("beds_occupied"), "beds_total_sum": _field("beds_total"),
     }),
