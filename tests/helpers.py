@@ -19,6 +19,9 @@ from ingest.deadletter import RawMessage, dead_letter_topic
 from ingest.writer import BatchResult, Writer
 from models.settings import Settings
 
+HANG_GUARD = 30.0
+"""Seconds after which a wait gives up, so a broken stream fails instead of hanging the
+suite. Only a guard, never a claim about speed: a loaded machine may take seconds."""
 SESSION_TIMEOUT_MS = 6_000
 """The least Apache Kafka accepts by default: the embedded broker completes a group join
 in about half the session timeout, and a rejoin after a crash waits one more."""

@@ -17,6 +17,7 @@ import uvicorn
 from httpx import AsyncClient
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sse_starlette import ServerSentEvent
 from starlette.requests import Request
 
 from app.auth import Principal, Role
@@ -29,10 +30,9 @@ from models.settings import Settings
 from models.units import legacy_units
 from tests import ingest_builders as b
 from tests.conftest import ADMIN_API_KEY
-from tests.helpers import scalar, wait_for
+from tests.helpers import HANG_GUARD, scalar, wait_for
 
 pytestmark = pytest.mark.integration
-BOUND = 1.0  # seconds: "within a second of an ingest commit"
 
 
 @dataclass
@@ -51,14 +51,14 @@ async def server(clean_db: AsyncEngine, database_url: str) -> AsyncIterator[Serv
     app = create_app(database_url, settings=settings)
     uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     task = asyncio.create_task(uv.serve())
-    await wait_for(lambda: uv.started, 10, "the server to start")
-    await asyncio.wait_for(app.state.hub.listening.wait(), 10)
-    await asyncio.wait_for(app.state.hub.evaluator.leading.wait(), 10)
+    await wait_for(lambda: uv.started, HANG_GUARD, "the server to start")
+    await asyncio.wait_for(app.state.hub.listening.wait(), HANG_GUARD)
+    await asyncio.wait_for(app.state.hub.evaluator.leading.wait(), HANG_GUARD)
     try:
         yield Server(f"http://127.0.0.1:{port}", app)
     finally:
         uv.should_exit = True
-        await asyncio.wait_for(task, 10)
+        await asyncio.wait_for(task, HANG_GUARD)
 
 
 async def events(lines: AsyncIterator[str]) -> AsyncIterator[dict[str, Any]]:
@@ -87,23 +87,25 @@ async def next_event(stream: AsyncIterator[dict[str, Any]], kind: str) -> dict[s
     raise AssertionError("stream ended")
 
 
-async def test_a_client_sees_an_ingest_commit_within_a_second(
+async def test_a_client_sees_the_update_an_ingest_commit_makes(
     server: Server, clean_db: AsyncEngine
 ) -> None:
     now = datetime.now(UTC)
     source = b.source_for(b.ev.HEALTH_ENCOUNTER)
     params = {"indicator": "health.encounters", "unit": source.commune_code}
     async with (
-        AsyncClient(base_url=server.base, timeout=10) as client,
+        AsyncClient(base_url=server.base, timeout=HANG_GUARD) as client,
         client.stream("GET", "/api/v1/stream", params=params) as response,
     ):
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/event-stream")
         stream = events(response.aiter_lines())
-        await wait_for(lambda: server.app.state.hub.subscriber_count > 0, 5, "the subscription")
+        await wait_for(
+            lambda: server.app.state.hub.subscriber_count > 0, HANG_GUARD, "the subscription"
+        )
 
         await ingest(clean_db, [b.encounter(now - timedelta(minutes=1), i) for i in range(6)])
-        event = await asyncio.wait_for(next_event(stream, "indicator"), BOUND)
+        event = await asyncio.wait_for(next_event(stream, "indicator"), HANG_GUARD)
 
     data = event["data"]
     assert data["indicator"] == "health.encounters"
@@ -117,13 +119,17 @@ async def test_reconnecting_with_last_event_id_resumes(
 ) -> None:
     now = datetime.now(UTC)
     params = {"indicator": "health.encounters"}
-    async with AsyncClient(base_url=server.base, timeout=10) as client:
+    async with AsyncClient(base_url=server.base, timeout=HANG_GUARD) as client:
         async with client.stream("GET", "/api/v1/stream", params=params) as response:
             stream = events(response.aiter_lines())
-            await wait_for(lambda: server.app.state.hub.subscriber_count > 0, 5, "subscribing")
+            await wait_for(
+                lambda: server.app.state.hub.subscriber_count > 0, HANG_GUARD, "subscribing"
+            )
             await ingest(clean_db, [b.encounter(now, 0)])
-            first = await asyncio.wait_for(next_event(stream, "indicator"), 5)
-        await wait_for(lambda: server.app.state.hub.subscriber_count == 0, 5, "the hang-up")
+            first = await asyncio.wait_for(next_event(stream, "indicator"), HANG_GUARD)
+        await wait_for(
+            lambda: server.app.state.hub.subscriber_count == 0, HANG_GUARD, "the hang-up"
+        )
 
         # While the wall is away, two more encounters arrive.
         await ingest(clean_db, [b.encounter(now, 1), b.encounter(now, 2)])
@@ -134,12 +140,12 @@ async def test_reconnecting_with_last_event_id_resumes(
             newest = await scalar(clean_db, "SELECT coalesce(max(id), 0) FROM stream_event")
             return newest > int(first["id"])
 
-        await wait_for(logged, 5, "the updates logged", interval=0.05)
+        await wait_for(logged, HANG_GUARD, "the updates logged", interval=0.05)
 
         headers = {"Last-Event-ID": first["id"]}
         async with client.stream("GET", "/api/v1/stream", params=params, headers=headers) as r:
             stream = events(r.aiter_lines())
-            missed = await asyncio.wait_for(next_event(stream, "indicator"), 5)
+            missed = await asyncio.wait_for(next_event(stream, "indicator"), HANG_GUARD)
         assert int(first["id"]) < int(missed["id"]) <= newest
         assert missed["data"]["indicator"] == "health.encounters"
 
@@ -147,18 +153,18 @@ async def test_reconnecting_with_last_event_id_resumes(
         odd = {"Last-Event-ID": b"1\xb2"}
         async with client.stream("GET", "/api/v1/stream", params=params, headers=odd) as r:
             assert r.status_code == 200
-            reset = await asyncio.wait_for(next_event(events(r.aiter_lines()), "reset"), 5)
+            reset = await asyncio.wait_for(next_event(events(r.aiter_lines()), "reset"), HANG_GUARD)
         assert "reload" in reset["data"]["reason"]
 
         stale = {"Last-Event-ID": "old-process:1"}
         async with client.stream("GET", "/api/v1/stream", params=params, headers=stale) as r:
             stream = events(r.aiter_lines())
-            reset = await asyncio.wait_for(next_event(stream, "reset"), 5)
+            reset = await asyncio.wait_for(next_event(stream, "reset"), HANG_GUARD)
         assert "reload" in reset["data"]["reason"]
 
 
 async def test_public_clients_get_open_indicators_only(server: Server) -> None:
-    async with AsyncClient(base_url=server.base, timeout=10) as client:
+    async with AsyncClient(base_url=server.base, timeout=HANG_GUARD) as client:
         restricted = await client.get("/api/v1/stream", params={"indicator": "data.completeness"})
         assert restricted.status_code == 401
         unknown = await client.get("/api/v1/stream", params={"indicator": "nope.nothing"})
@@ -189,15 +195,15 @@ async def test_an_alert_opened_by_new_data_reaches_operators(
     operator = {"X-API-Key": ADMIN_API_KEY}
     params = {"indicator": "health.emergency_share"}
     async with (
-        AsyncClient(base_url=server.base, timeout=10) as client,
+        AsyncClient(base_url=server.base, timeout=HANG_GUARD) as client,
         client.stream("GET", "/api/v1/stream", params=params, headers=operator) as response,
     ):
         stream = events(response.aiter_lines())
-        await wait_for(lambda: server.app.state.hub.subscriber_count > 0, 5, "subscribing")
+        await wait_for(lambda: server.app.state.hub.subscriber_count > 0, HANG_GUARD, "subscribing")
         # Every third of 30 encounters an emergency: 33%, 15 points over the usual 0%.
         now = [b.encounter(hour + timedelta(minutes=i), i) for i in range(30)]
         await ingest(clean_db, usual + now)  # one batch, one notice
-        alert = (await asyncio.wait_for(next_event(stream, "alert"), 10))["data"]
+        alert = (await asyncio.wait_for(next_event(stream, "alert"), HANG_GUARD))["data"]
     assert alert["rule_code"] == "health.emergency_share_high"
     assert alert["status"] == "open" and alert["value"] == 33.33
     assert alert["unit_code"] == next(
@@ -221,7 +227,7 @@ async def test_the_public_stream_withholds_small_health_counts_an_operator_sees(
     source = b.source_for(b.ev.HEALTH_ENCOUNTER)
     params = {"indicator": "health.encounters", "unit": source.commune_code}
     async with (
-        AsyncClient(base_url=server.base, timeout=10) as client,
+        AsyncClient(base_url=server.base, timeout=HANG_GUARD) as client,
         client.stream("GET", "/api/v1/stream", params=params) as public,
         client.stream(
             "GET", "/api/v1/stream", params={**params, "api_key": ADMIN_API_KEY}
@@ -231,10 +237,56 @@ async def test_the_public_stream_withholds_small_health_counts_an_operator_sees(
             events(public.aiter_lines()),
             events(operator.aiter_lines()),
         )
-        await wait_for(lambda: server.app.state.hub.subscriber_count > 1, 5, "the subscriptions")
+        await wait_for(
+            lambda: server.app.state.hub.subscriber_count > 1, HANG_GUARD, "the subscriptions"
+        )
         await ingest(clean_db, [b.encounter(now - timedelta(minutes=1), i) for i in range(3)])
-        seen = (await asyncio.wait_for(next_event(public_events, "indicator"), 5))["data"]
-        full = (await asyncio.wait_for(next_event(operator_events, "indicator"), 5))["data"]
+        seen = (await asyncio.wait_for(next_event(public_events, "indicator"), HANG_GUARD))["data"]
+        full = (await asyncio.wait_for(next_event(operator_events, "indicator"), HANG_GUARD))[
+            "data"
+        ]
     assert seen["unit_code"] == full["unit_code"] == source.commune_code
     assert (seen["value"], seen["numerator"], seen["suppressed"]) == (None, None, True)
     assert (full["value"], full["suppressed"]) == (3, False)
+
+
+async def test_a_client_misses_no_update_committed_after_its_response_headers(
+    server: Server, clean_db: AsyncEngine
+) -> None:
+    """The headers go out before the body starts (and subscribes): an update the hub hands
+    out in between still reaches the client."""
+    now = datetime.now(UTC)
+    source = b.source_for(b.ev.HEALTH_ENCOUNTER)
+    public = Principal(Role.PUBLIC, "public", authenticated=False)
+    request = cast(Request, SimpleNamespace(app=server.app))
+    await wait_for(lambda: server.app.state.hub.position is not None, HANG_GUARD, "the hub")
+    # As the server does: the route answers, the headers are sent; the body waits its turn.
+    response = await stream(
+        request, public, ["health.encounters"], [source.commune_code], None, None
+    )
+    body = cast(AsyncIterator[ServerSentEvent], response.body_iterator)
+    params = {"indicator": "health.encounters", "unit": source.commune_code}
+    async with (
+        AsyncClient(base_url=server.base, timeout=HANG_GUARD) as client,
+        client.stream("GET", "/api/v1/stream", params=params) as watcher,
+    ):
+        await wait_for(lambda: server.app.state.hub.subscriber_count > 0, HANG_GUARD, "a watcher")
+        await ingest(clean_db, [b.encounter(now - timedelta(minutes=1), i) for i in range(6)])
+        handed_out = await asyncio.wait_for(
+            next_event(events(watcher.aiter_lines()), "indicator"), HANG_GUARD
+        )
+    try:
+        async with asyncio.timeout(HANG_GUARD):
+            sent = [e async for e in _until_indicator(body)]
+    finally:
+        await cast(Any, body).aclose()
+    event = sent[-1]
+    assert event.id == handed_out["id"]
+    assert json.loads(str(event.data)) == handed_out["data"]
+
+
+async def _until_indicator(body: AsyncIterator[ServerSentEvent]) -> AsyncIterator[ServerSentEvent]:
+    async for event in body:
+        yield event
+        if event.event == "indicator":
+            return

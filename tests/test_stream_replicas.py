@@ -20,7 +20,7 @@ from app.stream.service import Mailbox
 from models.settings import Settings
 from tests import ingest_builders as b
 from tests.conftest import ADMIN_API_KEY
-from tests.helpers import scalar, wait_for
+from tests.helpers import HANG_GUARD, scalar, wait_for
 from tests.serving import serving
 from tests.test_stream import events, ingest, next_event
 
@@ -71,7 +71,7 @@ async def _leaders(engine: AsyncEngine) -> int:
 async def _replica(database_url: str) -> AsyncIterator[tuple[Any, str]]:
     app = create_app(database_url, settings=SETTINGS)
     async with serving(app, log_level="warning") as base:
-        await asyncio.wait_for(app.state.hub.listening.wait(), 10)
+        await asyncio.wait_for(app.state.hub.listening.wait(), HANG_GUARD)
         yield app, base
 
 
@@ -89,16 +89,18 @@ async def test_two_replicas_one_evaluator_shared_ids_and_resume_anywhere(
         leader, other = (one, two) if one.state.hub.evaluator.leading.is_set() else (two, one)
 
         async with (
-            httpx.AsyncClient(base_url=base_one, timeout=10) as c1,
-            httpx.AsyncClient(base_url=base_two, timeout=10) as c2,
+            httpx.AsyncClient(base_url=base_one, timeout=HANG_GUARD) as c1,
+            httpx.AsyncClient(base_url=base_two, timeout=HANG_GUARD) as c2,
             c1.stream("GET", "/api/v1/stream", params=params) as r1,
             c2.stream("GET", "/api/v1/stream", params=params) as r2,
         ):
             s1, s2 = events(r1.aiter_lines()), events(r2.aiter_lines())
-            await wait_for(lambda: all(a.state.hub.subscriber_count for a in apps), 5, "clients")
+            await wait_for(
+                lambda: all(a.state.hub.subscriber_count for a in apps), HANG_GUARD, "clients"
+            )
             await ingest(clean_db, [b.encounter(now, 0)])
-            first_one = await asyncio.wait_for(next_event(s1, "indicator"), 10)
-            first_two = await asyncio.wait_for(next_event(s2, "indicator"), 10)
+            first_one = await asyncio.wait_for(next_event(s1, "indicator"), HANG_GUARD)
+            first_two = await asyncio.wait_for(next_event(s2, "indicator"), HANG_GUARD)
         assert first_one["id"] == first_two["id"]  # one log, the same ids on every replica
         assert first_one["data"] == first_two["data"]
 
@@ -111,18 +113,20 @@ async def test_two_replicas_one_evaluator_shared_ids_and_resume_anywhere(
             newest = await scalar(clean_db, "SELECT coalesce(max(id), 0) FROM stream_event")
             return newest > int(first_one["id"])
 
-        async with asyncio.timeout(10):
+        async with asyncio.timeout(HANG_GUARD):
             while not await logged():  # noqa: ASYNC110 (polls the database)
                 await asyncio.sleep(0.05)
         headers = {"Last-Event-ID": first_one["id"]}
         async with (
-            httpx.AsyncClient(base_url=base_two, timeout=10) as c2,
+            httpx.AsyncClient(base_url=base_two, timeout=HANG_GUARD) as c2,
             c2.stream("GET", "/api/v1/stream", params=params, headers=headers) as r2,
         ):
-            missed = await asyncio.wait_for(next_event(events(r2.aiter_lines()), "indicator"), 10)
+            missed = await asyncio.wait_for(
+                next_event(events(r2.aiter_lines()), "indicator"), HANG_GUARD
+            )
         assert int(first_one["id"]) < int(missed["id"]) <= newest
 
         # The evaluator goes away: the other replica takes over.
         await leader.state.hub.stop()
-        await wait_for(lambda: other.state.hub.evaluator.leading.is_set(), 15, "a takeover")
+        await wait_for(lambda: other.state.hub.evaluator.leading.is_set(), HANG_GUARD, "a takeover")
         assert await _leaders(clean_db) == 1

@@ -79,11 +79,14 @@ async def stream(
         operator=operator,
     )
 
+    # Where the stream stands as the headers go out: the body catches up from here.
+    since = hub.position
+
     async def events() -> AsyncIterator[ServerSentEvent]:
         # Subscribed here, not before the response: a client gone before the body starts
         # never runs this generator, so its mailbox would never be unsubscribed.
         try:
-            mailbox, missed = await hub.subscribe(sub, last_event_id)
+            mailbox, missed = await hub.subscribe(sub, last_event_id, since)
         except Exception:  # the database is away: the client reloads once it is back
             yield _sse(reset("could not read missed events; reload state"), retry=RETRY_MS)
             return

@@ -97,6 +97,10 @@ class Evaluator:
         self._source_status: dict[str, str] = {}
         self._sent: dict[tuple[Any, ...], dict[str, Any]] = {}
         self._alerts_at = 0.0
+        self._publishing = asyncio.Lock()
+        """One publish at a time: stream ids are then committed in the order they are drawn,
+        so a replica reading the log after the newest id it has seen never steps over an id
+        committed later (alerts and indicator values are computed side by side)."""
         self.leading = asyncio.Event()
         """Set while this process is the evaluator and LISTENs to ingest's notices."""
 
@@ -143,15 +147,20 @@ class Evaluator:
             await asyncio.sleep(DEBOUNCE_SECONDS)  # coalesce a burst of batch commits
             while not self._notices.empty():
                 batch.append(self._notices.get_nowait())
-            try:
-                notice = merge(batch)
-                # Side by side, on two connections: neither the alerts nor the tiles wait
-                # for the other.
-                await asyncio.gather(self.alerts_after(notice), self.on_change(notice))
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.exception("change notice handling failed", error=repr(exc))
+            notice = merge(batch)
+            # Side by side, on two connections: neither the alerts nor the tiles wait for
+            # the other. Both always run to their end (or are cancelled with this task): a
+            # failure of one must not leave the other running unowned, past the app's
+            # shutdown and the disposal of the engine whose connection it holds.
+            results = await asyncio.gather(
+                self.alerts_after(notice), self.on_change(notice), return_exceptions=True
+            )
+            for result in results:
+                if isinstance(result, asyncio.CancelledError):
+                    raise result
+                if isinstance(result, BaseException):
+                    log.error("change notice handling failed", error=repr(result),
+                              exc_info=result)  # fmt: skip
 
     async def _tick(self) -> None:
         while True:
@@ -172,7 +181,7 @@ class Evaluator:
         """Append to the stream log (every replica is notified at commit)."""
         if not rows:
             return []
-        async with self._engine.begin() as conn:
+        async with self._publishing, self._engine.begin() as conn:
             return await repository.append(conn, rows)
 
     async def on_change(self, notice: ChangeNotice) -> None:

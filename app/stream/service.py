@@ -94,14 +94,29 @@ class Hub:
     def subscriber_count(self) -> int:
         return len(self._subscribers)
 
+    @property
+    def position(self) -> int | None:
+        """The newest log id handed to the clients (None before the first read)."""
+        return self._last_id
+
     async def subscribe(
-        self, sub: Subscription, last_event_id: str | None
+        self, sub: Subscription, last_event_id: str | None, since: int | None = None
     ) -> tuple[Mailbox, list[StreamEvent]]:
-        """Register a client; return its mailbox and the kept events it missed."""
+        """Register a client; return its mailbox and the kept events it missed.
+
+        ``since`` is the hub's ``position`` when the client's request was answered: its
+        response headers go out before the body (where it subscribes) starts, and whatever
+        the hub handed out in between is read back from the log, so a client that has its
+        headers misses nothing committed after them."""
         mailbox = Mailbox()
         self._subscribers[mailbox] = sub  # first: nothing falls between the two
         try:
-            missed = await self._missed(last_event_id)
+            if last_event_id:
+                missed = await self._missed(last_event_id)
+            elif since is not None and self._last_id is not None and self._last_id > since:
+                missed = await self._after(since)
+            else:
+                missed = []
         except BaseException:
             self.unsubscribe(mailbox)
             raise
@@ -119,8 +134,12 @@ class Hub:
         last = int(last_event_id)
         async with self._engine.connect() as conn:
             oldest, newest = await repository.bounds(conn)
-            if last > newest or (oldest and last < oldest - 1) or (not oldest and last):
-                return [reset("missed events are gone; reload state")]
+        if last > newest or (oldest and last < oldest - 1) or (not oldest and last):
+            return [reset("missed events are gone; reload state")]
+        return await self._after(last)
+
+    async def _after(self, last: int) -> list[StreamEvent]:
+        async with self._engine.connect() as conn:
             rows = await repository.after(conn, last, MAX_RESUME_EVENTS + 1)
         if len(rows) > MAX_RESUME_EVENTS:
             return [reset("too many missed events; reload state")]
