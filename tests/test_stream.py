@@ -27,7 +27,7 @@ from app.stream.service import Hub
 from ingest.writer import RawMessage, Writer
 from models.events import dump_event
 from models.settings import Settings
-from models.units import legacy_units
+from models.units import CITY_2025_CODE, PROVINCE_CODE, crosswalk_2025, legacy_units
 from tests import ingest_builders as b
 from tests.conftest import ADMIN_API_KEY
 from tests.helpers import HANG_GUARD, scalar, wait_for
@@ -112,6 +112,40 @@ async def test_a_client_sees_the_update_an_ingest_commit_makes(
     assert data["unit_code"] == source.commune_code
     assert data["level"] == "commune" and data["value"] == 6
     assert event["id"].isdigit()  # the stream log's id, the same on every replica
+
+
+async def test_a_wall_on_either_hierarchy_follows_its_own_units(
+    server: Server, clean_db: AsyncEngine
+) -> None:
+    now = datetime.now(UTC)
+    legacy = b.source_for(b.ev.HEALTH_ENCOUNTER).commune_code
+    reformed = crosswalk_2025()[legacy]  # the 2025-07-01 commune the source now lies in
+    async with AsyncClient(base_url=server.base, timeout=10) as client:
+        for name, unit in (("2025", CITY_2025_CODE), ("2025-07-01", reformed),
+                           ("2020", PROVINCE_CODE), ("2025-01-01", legacy)):  # fmt: skip
+            params = {"hierarchy": name, "unit": unit}
+            async with client.stream("GET", "/api/v1/stream", params=params) as response:
+                assert response.status_code == 200, (name, unit)
+        # A unit is looked up in the hierarchy asked for, not in the other one.
+        wrong = await client.get("/api/v1/stream", params={"hierarchy": "2025", "unit": "503"})
+        assert wrong.status_code == 404 and "2025" in wrong.text
+
+        # An operator's stream: the public's withholds small health counts.
+        params = {"indicator": "health.encounters", "hierarchy": "2025", "unit": reformed,
+                  "api_key": ADMIN_API_KEY}  # fmt: skip
+        async with client.stream("GET", "/api/v1/stream", params=params) as response:
+            stream = events(response.aiter_lines())
+            await wait_for(lambda: server.app.state.hub.subscriber_count > 0, 5, "subscribing")
+            await ingest(clean_db, [b.encounter(now - timedelta(minutes=1), i) for i in range(6)])
+            event = await asyncio.wait_for(next_event(stream, "indicator"), 30)
+    data = event["data"]
+    assert (data["hierarchy"], data["unit_code"], data["level"]) == ("2025", reformed, "commune")
+    assert data["value"] == 6
+    assert (
+        await scalar(
+            clean_db, "SELECT count(*) FROM stream_event WHERE data->>'hierarchy' = '2020'"
+        )
+    ) > 0
 
 
 async def test_reconnecting_with_last_event_id_resumes(

@@ -16,6 +16,8 @@ from app.kit.errors import NotFound
 from app.stream.schemas import StreamEvent, Subscription
 from app.stream.service import Hub, reset
 from app.units import repository as units_repo
+from app.units.service import HierarchyName, require_hierarchy
+from models.units import HIERARCHY_2020, HIERARCHY_NAMES
 
 router = APIRouter(tags=["stream"])
 KEEPALIVE_SECONDS = 15.0
@@ -56,27 +58,41 @@ async def stream(
             "X-API-Key header elsewhere: a URL may end up in logs.",
         ),
     ] = None,
+    hierarchy: Annotated[
+        HierarchyName | None,
+        Query(
+            description="The unit tree of `unit` and of the values sent: 2025-01-01 (alias "
+            "2020, the default) or 2025-07-01 (alias 2025)."
+        ),
+    ] = None,
 ) -> EventSourceResponse:
     """Changed indicator values (day buckets, every level), alerts and source status, live.
 
     The public role receives open indicators only; alerts and source status need operator.
+    Values come in the asked hierarchy's units (each says its ``hierarchy``).
     """
     if api_key and not principal.authenticated:
         principal = await check_key(request, api_key)
     operator = principal.can(Role.WALL)
     for code in indicator or []:
         get_indicator(code, principal)
-    if unit:
+    tree = HIERARCHY_NAMES.get(hierarchy, hierarchy) if hierarchy else HIERARCHY_2020
+    if unit or hierarchy:
         async with request.app.state.engine.connect() as conn:
-            known = {u.code for u in await units_repo.all_units(conn, "2020")}
-        unknown = sorted(set(unit) - known)
+            await require_hierarchy(conn, tree)
+            known = {u.code for u in await units_repo.all_units(conn, tree)}
+        unknown = sorted(set(unit or ()) - known)
         if unknown:
-            raise NotFound(f"Unknown units {unknown}; GET /api/v1/units lists the codes.")
+            raise NotFound(
+                f"Unknown units {unknown} in hierarchy {tree}; "
+                f"GET /api/v1/units?hierarchy={tree} lists the codes."
+            )
     hub: Hub = request.app.state.hub
     sub = Subscription(
         indicators=frozenset(indicator) if indicator else None,
         units=frozenset(unit) if unit else None,
         operator=operator,
+        hierarchy=tree,
     )
 
     # Where the stream stands as the headers go out: the body catches up from here.

@@ -30,6 +30,7 @@ from models.alert_rules import RULES, AlertRule
 from models.catalogue import BY_CODE, CATALOGUE
 from models.indicators import SOURCE_KINDS, Indicator, Metric
 from models.notify import ChangeNotice
+from models.units import HIERARCHY_2020, HIERARCHY_2025
 
 log = structlog.get_logger("stream")
 DEBOUNCE_SECONDS = 0.1
@@ -42,7 +43,9 @@ CHECK_SECONDS = 5.0
 KEEP = timedelta(minutes=15)
 """Stream events are kept this long for clients resuming with ``Last-Event-ID``."""
 MAX_DAYS_PER_UPDATE = 7
-HIERARCHY = "2020"
+HIERARCHIES = (HIERARCHY_2020, HIERARCHY_2025)
+"""Values are published in each loaded hierarchy (its unit codes may repeat the other's, so
+each value says its ``hierarchy``): a wall on either one follows its own units live."""
 VOLATILE = frozenset({"as_of"})
 """Fields of an indicator value that change without the value changing."""
 
@@ -93,7 +96,8 @@ class Evaluator:
         self._url = database_url
         self._alert_interval = alert_interval
         self._notices: asyncio.Queue[ChangeNotice] = asyncio.Queue()
-        self._ancestors: dict[str, set[str]] | None = None
+        self._ancestors: dict[str, dict[str, set[str]]] | None = None
+        """Per loaded hierarchy: each event commune code → the units it counts in."""
         self._source_status: dict[str, str] = {}
         self._sent: dict[tuple[Any, ...], dict[str, Any]] = {}
         self._alerts_at = 0.0
@@ -189,17 +193,29 @@ class Evaluator:
         wanted = [i for i in CATALOGUE if rollups_of(i) & set(notice.rollups)]
         if not wanted:
             return
-        touched = await self._touched(notice.communes)
         end = Bucket.DAY.next_start(Bucket.DAY.floor(notice.last_bucket))
         start = max(
             Bucket.DAY.floor(notice.first_bucket), end - timedelta(days=MAX_DAYS_PER_UPDATE)
         )
+        for hierarchy, touched in (await self._touched(notice.communes)).items():
+            await self._publish_values(wanted, hierarchy, touched, start, end)
+        self._forget_before(start - timedelta(days=MAX_DAYS_PER_UPDATE))
+
+    async def _publish_values(
+        self, wanted: list[Indicator], hierarchy: str, touched: set[str] | None,
+        start: datetime, end: datetime,
+    ) -> None:  # fmt: skip
+        """Publish the changed day values of ``wanted`` for the ``touched`` units (None: all)
+        of one hierarchy."""
         out: list[dict[str, Any]] = []
         async with self._engine.connect() as conn:
-            top = (await units_repo.top_units(conn, HIERARCHY))[0]
+            top = (await units_repo.top_units(conn, hierarchy))[0]
             for indicator in wanted:
-                for level in reversed(indicator.levels):  # communes first: where data lands
-                    q = Question(indicator, top, level, Bucket.DAY, start, end, HIERARCHY)
+                levels = [  # the two-level hierarchy has no districts
+                    lv for lv in indicator.levels if hierarchy != HIERARCHY_2025 or lv != "district"
+                ]
+                for level in reversed(levels):  # communes first: where data lands
+                    q = Question(indicator, top, level, Bucket.DAY, start, end, hierarchy)
                     found = await indicators.values(conn, q)
                     # The public sees health series with small counts withheld.
                     public = await indicators.disclosed(conn, q, found, ANONYMOUS)
@@ -210,8 +226,9 @@ class Evaluator:
                             ((value, "all"),) if seen == value
                             else ((value, "operator"), (seen, "public"))
                         ):  # fmt: skip
-                            data = {"indicator": indicator.code, "level": level,
-                                    "bucket": "day", **shown.model_dump(mode="json")}  # fmt: skip
+                            data = {"indicator": indicator.code, "hierarchy": hierarchy,
+                                    "level": level, "bucket": "day",
+                                    **shown.model_dump(mode="json")}  # fmt: skip
                             if not self._changed(data, audience):
                                 continue
                             out.append(row(
@@ -224,11 +241,10 @@ class Evaluator:
                     # while the rest are computed.
                     await self.publish(out)
                     out = []
-        self._forget_before(start - timedelta(days=MAX_DAYS_PER_UPDATE))
 
     def _changed(self, data: dict[str, Any], audience: str) -> bool:
-        key = (data["indicator"], data["level"], data["unit_code"], data["period_start"],
-               audience)  # fmt: skip
+        key = (data["indicator"], data["hierarchy"], data["level"], data["unit_code"],
+               data["period_start"], audience)  # fmt: skip
         stable = {k: v for k, v in data.items() if k not in VOLATILE}
         if self._sent.get(key) == stable:
             return False
@@ -239,21 +255,25 @@ class Evaluator:
         """Drop remembered values of periods long past (bounded memory)."""
         cutoff = moment.isoformat()
         if len(self._sent) > 200_000:
-            self._sent = {k: v for k, v in self._sent.items() if str(k[3]) >= cutoff}
+            self._sent = {k: v for k, v in self._sent.items() if str(k[4]) >= cutoff}
 
-    async def _touched(self, communes: list[str]) -> set[str] | None:
-        """Units whose values a change to ``communes`` moves (None: all of them)."""
-        if not communes:
-            return None
+    async def _touched(self, communes: list[str]) -> dict[str, set[str] | None]:
+        """Per loaded hierarchy, the units whose values a change to ``communes`` moves
+        (None: all of them)."""
         if self._ancestors is None:
+            ancestors: dict[str, dict[str, set[str]]] = {}
             async with self._engine.connect() as conn:
-                by_unit = await units_repo.communes_of(conn, HIERARCHY)
-            ancestors: dict[str, set[str]] = {}
-            for unit, members in by_unit.items():
-                for commune in members:
-                    ancestors.setdefault(commune, set()).add(unit)
+                loaded = await units_repo.hierarchies(conn)
+                for hierarchy in (h for h in HIERARCHIES if h in loaded):
+                    of = ancestors[hierarchy] = {}
+                    for unit, members in (await units_repo.communes_of(conn, hierarchy)).items():
+                        for commune in members:
+                            of.setdefault(commune, set()).add(unit)
             self._ancestors = ancestors
-        return {u for c in communes for u in self._ancestors.get(c, {c})}
+        return {
+            hierarchy: {u for c in communes for u in of.get(c, {c})} if communes else None
+            for hierarchy, of in self._ancestors.items()
+        }
 
     async def alerts_after(self, notice: ChangeNotice) -> None:
         """Evaluate the rules the changed roll-ups feed, at most every ``ALERT_THROTTLE``."""

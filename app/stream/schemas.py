@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from models.units import HIERARCHY_2020
+
 EventKind = Literal["indicator", "alert", "source", "reset"]
 
 
@@ -24,6 +26,9 @@ class StreamEvent:
     open_data: bool = True
     public_only: bool = False
     """The public's version of a value an operator receives unabridged in another event."""
+    hierarchy: str = HIERARCHY_2020
+    """The unit tree an indicator value's ``units`` belong to (codes may repeat across trees);
+    alerts and source status speak in the 2020 tree's units."""
 
     @property
     def key(self) -> tuple[Any, ...]:
@@ -47,6 +52,8 @@ class Subscription:
     indicators: frozenset[str] | None
     units: frozenset[str] | None
     operator: bool
+    hierarchy: str = HIERARCHY_2020
+    """Indicator values arrive in this unit tree only, so ``units`` mean one thing."""
 
     def wants(self, event: StreamEvent) -> bool:
         if event.kind == "reset":
@@ -55,7 +62,7 @@ class Subscription:
             return False
         if self.operator and event.public_only:
             return False
-        if self.operator and event.public_only:
+        if event.kind == "indicator" and event.hierarchy != self.hierarchy:
             return False
         if self.indicators is not None and event.indicator not in self.indicators:
             return False

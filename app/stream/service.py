@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.stream import repository
 from app.stream.evaluator import Evaluator
 from app.stream.schemas import StreamEvent, Subscription
+from models.units import HIERARCHY_2020
 
 log = structlog.get_logger("stream")
 RESUME_WINDOW = timedelta(minutes=15)
@@ -45,6 +46,7 @@ def from_row(row: dict[str, Any]) -> StreamEvent:
         id=int(row["id"]), kind=row["kind"], data=row["data"], indicator=row["indicator"],
         units=frozenset(row["units"] or ()), open_data=bool(row["open_data"]),
         public_only=bool(row["public_only"]),
+        hierarchy=str((row["data"] or {}).get("hierarchy", HIERARCHY_2020)),
     )  # fmt: skip
 
 

@@ -14,7 +14,6 @@ const TILES = [
   ["ps.online_submission_rate", "month"], ["ps.on_time_rate", "month"],
 ];
 const DEFAULT_PICK = "ps.online_submission_rate";
-const STREAM_PROVINCE = "49";
 const $ = (id) => document.getElementById(id);
 const ctx = { lang, catalogue: {}, units: {}, now: Date.now(), canAct: false, readsAll: false };
 
@@ -195,9 +194,9 @@ const later = (name, ms, fn) => { clearTimeout(timers[name]); timers[name] = set
 
 function listen() {
   const codes = new Set([...TILES.map(([c]) => c), ctx.pick]);
-  // The stream speaks in 2020 units; a 2025 view follows the province's changes.
-  const liveUnit = view.hierarchy === "2020" ? ctx.scope : STREAM_PROVINCE;
-  const q = new URLSearchParams([...[...codes].filter((c) => ctx.catalogue[c].open_data || ctx.readsAll).map((c) => ["indicator", c]), ["unit", liveUnit]]);
+  // The stream sends values in the view's own hierarchy, so either tree follows its scope.
+  const liveUnit = ctx.scope;
+  const q = new URLSearchParams([...[...codes].filter((c) => ctx.catalogue[c].open_data || ctx.readsAll).map((c) => ["indicator", c]), ["unit", liveUnit], ["hierarchy", view.hierarchy]]);
   if (ctx.readsAll && key()) q.set("api_key", key());
   const es = new EventSource(`/api/v1/stream?${q}`);
   const live = $("live");
