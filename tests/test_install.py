@@ -50,5 +50,15 @@ def test_the_installed_wheel_migrates_and_knows_its_version(
          "from app.main import create_app; print(create_app('postgresql://x/y').version)"],
         cwd=outside, env=env, capture_output=True, text=True, check=True,
     ).stdout.strip()  # fmt: skip
+    # The API docs' vendored assets ship in the wheel (a closed network has no CDN).
+    shipped = subprocess.run(
+        [str(venv / "bin" / "python"), "-c",
+         "from app.apidocs import STATIC; "
+         "print(all((STATIC / p).is_file() for p in ('vendor/swagger-ui/swagger-ui-bundle.js', "
+         "'vendor/swagger-ui/swagger-ui.css', 'vendor/redoc/redoc.standalone.js', "
+         "'docs/swagger-init.js')))"],
+        cwd=outside, env=env, capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    assert shipped == "True"
     declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
     assert version == declared

@@ -25,13 +25,6 @@ PAGE_POLICY = (
     "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 API_POLICY = "default-src 'none'; frame-ancestors 'none'"
-DOCS_POLICY = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "img-src 'self' data: https://fastapi.tiangolo.com; frame-ancestors 'none'"
-)
-"""The interactive API docs (``/docs``, ``/redoc``) load FastAPI's pinned CDN assets."""
-DOCS_PATHS = ("/docs", "/redoc")
 
 _BLOCK = re.compile(r"<(script|style)(?![^>]*\bsrc=)[^>]*>(.*?)</\1>", re.DOTALL | re.IGNORECASE)
 COMMON = {
@@ -67,7 +60,6 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        docs = scope["path"].startswith(DOCS_PATHS)
         held: Message | None = None
         body: list[bytes] = []
 
@@ -78,10 +70,8 @@ class SecurityHeaders:
                 for name, value in COMMON.items():
                     headers.setdefault(name, value)
                 html = headers.get("content-type", "").startswith("text/html")
-                if "content-security-policy" in headers or docs or not html:
-                    headers.setdefault(
-                        "Content-Security-Policy", DOCS_POLICY if docs else API_POLICY
-                    )
+                if "content-security-policy" in headers or not html:
+                    headers.setdefault("Content-Security-Policy", API_POLICY)
                     await send(message)
                     return
                 held = message  # the page's hashes need its body
