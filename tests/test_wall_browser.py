@@ -22,13 +22,15 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-from sqlalchemy import text
+from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.auth.service import Role, issue_key
 from app.main import create_app
+from models.alert_rules import RULES
 from models.clock import LOCAL
 from models.settings import Settings
+from models.tables_serving import Alert
 from simulators.runner import collect
 from simulators.sinks import KafkaSink
 from simulators.streams import make_streams
@@ -213,6 +215,9 @@ async def test_public_wall_shows_tiles_map_and_charts_with_open_data(
         assert await page.locator("#ranking tr").count() == 17  # the districts
         assert await page.locator(".operator").first.is_hidden()  # no key: no alerts panel
         assert not wall.problems, wall.problems
+    async with open_wall(browser, site, "?lang=en") as wall:
+        await shot(wall, "wall-public-en.png")
+        assert not wall.problems, wall.problems
 
 
 async def test_operator_wall_with_a_read_only_key(browser: Any, site: Site) -> None:
@@ -327,3 +332,83 @@ def _walk(nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
         out.append(n)
         out += _walk(n.get("children", []))
     return out
+
+
+async def test_the_api_docs_render_from_the_apis_own_files(browser: Any, site: Site) -> None:
+    async with httpx.AsyncClient(base_url=site.base) as client:
+        spec = (await client.get("/openapi.json")).json()
+    # Both list an operation once under each of its tags.
+    operations = sum(
+        len(op.get("tags", [])) or 1
+        for methods in spec["paths"].values()
+        for op in methods.values()
+    )
+    for path, rendered in (("/docs", ".opblock"), ("/redoc", "[data-section-id^='operation/']")):
+        page = await browser.new_page(viewport={"width": 1920, "height": 1080})
+        problems: list[str] = []
+        elsewhere: list[str] = []
+        page.on("console", lambda m, p=problems: p.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e, p=problems: p.append(str(e)))
+        page.on(
+            "request",
+            lambda r, e=elsewhere: (
+                None
+                if r.url.startswith((site.base + "/", f"blob:{site.base}/"))
+                else e.append(r.url)
+            ),
+        )
+        try:
+            await page.goto(f"{site.base}{path}")
+            await until(
+                page, f"document.querySelectorAll({rendered!r}).length === arg", 60, operations
+            )
+            ARTIFACTS.mkdir(exist_ok=True)
+            await page.screenshot(path=str(ARTIFACTS / f"api{path.replace('/', '-')}.png"))
+        finally:
+            await page.close()
+        assert not problems, (path, problems)
+        assert not elsewhere, (path, elsewhere)
+
+
+async def test_an_operator_acknowledges_an_open_alert(
+    browser: Any, site: Site, engine: AsyncEngine
+) -> None:
+    # The seeded week raises no alert at the pinned hour: one is opened as the evaluator does.
+    rule = RULES[0]
+    async with engine.begin() as conn:
+        await conn.execute(
+            insert(Alert).values(
+                rule_code=rule.code, kind="threshold", indicator_code=rule.indicator,
+                unit_code="503", severity=rule.severity, period_start=site.pin - timedelta(hours=6),
+                value=31.0, threshold=rule.threshold, message=rule.description,
+            )
+        )  # fmt: skip
+    async with open_wall(browser, site, operator_key=site.operator_key) as wall:
+        page = wall.page
+        # An open alert offers both actions; an acknowledged one only "resolve".
+        await until(page, "[...document.querySelectorAll('#alerts li')].some("
+                    "li => li.querySelectorAll('button').length === 2)")  # fmt: skip
+        item = page.locator("#alerts li").filter(has=page.locator("button:nth-of-type(2)")).first
+        alert_id = await item.get_attribute("data-id")
+        assert alert_id
+        shown = page.locator(f"#alerts li[data-id='{alert_id}']")
+        await shown.locator("button").first.click()
+        await until(
+            page,
+            "(li => li && li.querySelectorAll('button').length === 1 && "
+            "li.querySelector('.meta').textContent.includes('đã nhận'))"
+            "(document.querySelector(`#alerts li[data-id='${arg}']`))",
+            30,
+            alert_id,
+        )
+        await shot(wall, "wall-operator-acknowledged-vi.png")
+        async with httpx.AsyncClient(base_url=site.base) as client:
+            acked = (
+                await client.get(
+                    "/api/v1/alerts",
+                    params={"status": "acknowledged", "limit": 100},
+                    headers={"X-API-Key": site.operator_key},
+                )
+            ).json()
+        assert int(alert_id) in {a["id"] for a in acked}
+        assert not wall.problems, wall.problems

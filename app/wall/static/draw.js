@@ -44,7 +44,11 @@ export function bars(svg, points, { label, target, every, note }) {
     const bar = el("rect", { x: x + 1, y: y(p.value ?? 0), width: Math.max(1, bw - 2), height: h - pad.b - y(p.value ?? 0), fill: COLOURS[p.status] ?? "#58a6ff" }, svg);
     if (p.partial) { bar.setAttribute("fill-opacity", "0.45"); bar.setAttribute("stroke", "#f0b429"); }
     el("title", {}, bar).textContent = p.title;
-    if (i % every === 0) el("text", { x, y: h - 6 }, svg).textContent = label(p);
+    if (i % every === 0) {
+      const tick = el("text", { x, y: h - 6 }, svg);
+      tick.textContent = label(p);
+      if (x + tick.getComputedTextLength() > w) tick.remove(); // a cut date reads as another
+    }
   });
   if (target !== null && target !== undefined) {
     el("line", { x1: pad.l, x2: w - pad.r, y1: y(target), y2: y(target), stroke: "#f4f8fb", "stroke-dasharray": "8 6", "stroke-width": 2 }, svg);

@@ -73,9 +73,17 @@ const SHORT = {
         "ps.online_submission_rate": "Dossiers filed online", "ps.on_time_rate": "Dossiers on time" },
 };
 
+// Short names of Decision 766's groups, one line each at the wall's type size (the full
+// name is the row's tooltip and, on the public wall, the rates it uses are listed under it).
+const GROUPS_SHORT = {
+  vi: { transparency: "Công khai", progress: "Tiến độ", digitisation: "Số hóa", online_services: "Trực tuyến", satisfaction: "Hài lòng" },
+  en: { transparency: "Transparency", progress: "Progress", digitisation: "Digitisation", online_services: "Online", satisfaction: "Satisfaction" },
+};
+
 export const t = (key) => WORDS[lang][key] ?? key;
 export const unitName = (unit) => UNITS[lang][unit] ?? unit;
 export const sectorName = (sector) => SECTORS[lang][sector] ?? sector;
+export const groupShort = (group) => GROUPS_SHORT[lang][group.code] ?? (lang === "en" ? group.name_en : group.name_vi);
 export const sectorShort = (sector) => SECTORS_SHORT[lang][sector] ?? sectorName(sector);
 export const indicatorName = (ind) => (lang === "en" ? ind.name_en : ind.name_vi);
 export const shortName = (ind) => SHORT[lang][ind.code] ?? indicatorName(ind);

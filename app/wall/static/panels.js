@@ -1,6 +1,6 @@
 // The side panels: Decision 766 index, alerts (with operator actions) and data quality.
 import { api, combine, monthStart, series } from "./data.js";
-import { indicatorName, monthName, num, placeName, sectorName, sectorShort, shortName, t, time } from "./i18n.js";
+import { groupShort, indicatorName, monthName, num, placeName, sectorName, sectorShort, shortName, t, time } from "./i18n.js";
 
 const $ = (id) => document.getElementById(id);
 const text = (tag, content, cls) => { const n = document.createElement(tag); n.textContent = content; if (cls) n.className = cls; return n; };
@@ -39,12 +39,12 @@ export async function index766(ctx) {
     row.className = "group";
     const line = document.createElement("div");
     line.className = "head";
-    line.append(text("span", ctx.lang === "en" ? g.name_en : g.name_vi), text("span", `${num(prev[i], 1)} / ${g.weight}`));
+    line.append(text("span", groupShort(g)), text("span", `${num(prev[i], 1)} / ${g.weight}`));
     const track = document.createElement("div"), bar = document.createElement("div");
     track.className = "track"; bar.className = "bar";
     bar.style.width = `${Math.max(0, Math.min(100, (100 * (prev[i] ?? 0)) / g.weight))}%`;
     track.append(bar);
-    row.title = uses(g);
+    row.title = `${ctx.lang === "en" ? g.name_en : g.name_vi}: ${uses(g)}`;
     row.append(line, track, text("div", uses(g), "uses"));
     box.append(row);
   });
@@ -81,6 +81,7 @@ export async function alerts(ctx) {
   if (!list.length) ul.append(text("li", t("none_open"), "meta"));
   for (const a of list.slice(0, 12)) {
     const li = document.createElement("li");
+    li.dataset.id = a.id;
     li.append(text("span", t(a.severity).toUpperCase() + " ", `sev-${a.severity}`), text("span", alertText(a, ctx)));
     const meta = text("div", `${age(Date.parse(a.opened_at), ctx.now)}${a.status === "acknowledged" ? " · " + t("acknowledged") : ""} `, "meta");
     if (ctx.canAct) {
@@ -115,9 +116,9 @@ export async function dataQuality(ctx) {
     status.className = "num";
     // Late and silent sources, the ones someone must chase; fresh ones are the rest.
     status.title = `${g.n} ${t("sources")}: ${g.fresh} ${t("fresh")}, ${g.late} ${t("late")}, ${g.silent} ${t("silent")}`;
-    for (const [s, colour] of [["late", "amber"], ["silent", "red"]]) {
-      status.append(text("span", "", `dot ${colour}`), text("span", `${g[s]} `));
-    }
+    // Coloured counts (amber late, red silent) rather than dots beside them: the sector's
+    // name keeps its width at the wall's type size.
+    for (const [s, colour] of [["late", "amber"], ["silent", "red"]]) status.append(text("span", `${g[s]}`, `count ${colour}`));
     tr.append(status);
   }
   $("dq-title").title = `${sources.length} ${t("sources")} · ${t("completeness")} · ${t("fresh")}/${t("late")}/${t("silent")} · ${time(ctx.now)}`;
