@@ -189,6 +189,39 @@ async def until(page: Any, expression: str, seconds: float = 60.0, arg: Any = No
         await asyncio.sleep(0.05)
 
 
+READABLE = """() => {
+  const cut = [], small = [];
+  const hasText = (e) => [...e.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+  const leaves = [...document.querySelectorAll("main *")]
+    .filter((e) => hasText(e) && e.getClientRects().length);
+  for (const e of leaves) {
+    const text = e.textContent.trim().slice(0, 40);
+    const style = getComputedStyle(e);
+    if (style.textOverflow === "ellipsis" && e.scrollWidth > e.clientWidth + 1) cut.push(text);
+    if (style.overflow !== "visible" && e.scrollHeight > e.clientHeight + 1) cut.push(text);
+    if (parseFloat(style.fontSize) < 23.5) small.push(`${text} (${style.fontSize})`);
+    // Clipped by a panel that hides its overflow.
+    const box = e.getBoundingClientRect();
+    if (box.bottom > innerHeight + 1 || box.right > innerWidth + 1) cut.push(text);  // off screen
+    for (let p = e.parentElement; p && p !== document.body; p = p.parentElement) {
+      if (getComputedStyle(p).overflow === "visible") continue;
+      const frame = p.getBoundingClientRect();
+      if (box.bottom > frame.bottom + 1 || box.right > frame.right + 1) { cut.push(text); break; }
+    }
+  }
+  const values = [...document.querySelectorAll(".tile .value:not(.empty), .total")]
+    .map((e) => parseFloat(getComputedStyle(e).fontSize)).filter((px) => px < 64);
+  return { cut, small, values };
+}"""
+"""What an operator checks across the room: no text cut off or clipped by its panel, labels
+at least 24 px, values at least 64 px."""
+
+
+async def assert_readable(wall: Wall) -> None:
+    found = await wall.page.evaluate(READABLE)
+    assert found == {"cut": [], "small": [], "values": []}, found
+
+
 async def shot(wall: Wall, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     await wall.page.screenshot(path=str(ARTIFACTS / name))
@@ -204,6 +237,7 @@ async def test_public_wall_shows_tiles_map_and_charts_with_open_data(
     async with open_wall(browser, site) as wall:
         page = wall.page
         await shot(wall, "wall-public-vi.png")
+        await assert_readable(wall)
         numbers = [await tile_value(page, c) for c in ("health.encounters", "tourism.visitors")]
         assert all(any(ch.isdigit() for ch in v) for v in numbers), numbers
         fills = await page.eval_on_selector_all(
@@ -217,6 +251,7 @@ async def test_public_wall_shows_tiles_map_and_charts_with_open_data(
         assert not wall.problems, wall.problems
     async with open_wall(browser, site, "?lang=en") as wall:
         await shot(wall, "wall-public-en.png")
+        await assert_readable(wall)
         assert not wall.problems, wall.problems
 
 
@@ -226,6 +261,7 @@ async def test_operator_wall_with_a_read_only_key(browser: Any, site: Site) -> N
         await until(page, "document.querySelectorAll('#dq tr').length > 1")
         await until(page, "document.querySelectorAll('#alerts li').length > 0")
         await shot(wall, "wall-operator-vi.png")
+        await assert_readable(wall)
         assert await page.locator(".operator").first.is_visible()
         assert await page.locator("#alerts button").count() == 0  # a wall key cannot act
         assert not wall.problems, wall.problems
@@ -313,6 +349,7 @@ async def test_english_switches_every_label(browser: Any, site: Site) -> None:
         page = wall.page
         await until(page, "document.querySelectorAll('#dq tr').length > 1")
         await shot(wall, "wall-operator-en.png")
+        await assert_readable(wall)
         # The language switch names the other language in that language.
         shown = (await page.evaluate("document.body.innerText")).replace("Tiếng Việt", "")
         # Place names stay as they are in every language; strip them, in full and short.

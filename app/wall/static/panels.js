@@ -10,6 +10,7 @@ const text = (tag, content, cls) => { const n = document.createElement(tag); n.t
 export async function index766(ctx) {
   const idx = ctx.serviceIndex;
   $("idx-title").textContent = t("idx_title");
+  $("idx-method-title").textContent = t("idx_method");
   $("idx-method").textContent = ctx.lang === "en" ? idx.method_en : idx.method_vi;
   const uses = (g) => g.indicators.map((c) => (ctx.catalogue[c] ? indicatorName(ctx.catalogue[c]) : c)).join("; ");
   const codes = [...new Set(idx.groups.flatMap((g) => g.indicators))].filter((c) => ctx.catalogue[c]);
