@@ -14,8 +14,25 @@ the evaluator (acknowledged or not) only once the unit is back past ``clear_at``
 or within ``clear_z`` (anomaly), so a value wavering at the threshold does not flap.
 A threshold rule with ``baseline_weeks`` judges the excess over the median of the same
 hours of the same weekday in earlier weeks (an emergency share that is always high at
-night is not an alarm at night). Rules are judged only on data that has stopped arriving
-(``app.alerts.service``): a backfill still catching up raises nothing for its hours.
+night is not an alarm at night); with ``significance_z`` the excess must also be beyond
+chance at the window's volume (a dawn window of 35 encounters swings 15 points by chance).
+Rules are judged only on data that has stopped arriving and on windows the data covers
+whole (``app.alerts.coverage``): a backfill still catching up raises nothing for its
+hours, and nothing before the first stored event reads as missing or as the usual level.
+An open alert the evaluator no longer judges (too little volume, no usual level) is
+resolved as ``not_judged``; one back past the clear bound as ``recovered``.
+
+What each rule needs to fire (for scenarios): a threshold rule, a window of
+``window_hours`` ending at the last whole hour, wholly after the first event of its
+indicator's streams, whose volume (denominator, or count) is at least ``min_denominator``
+and whose value is beyond ``threshold`` — or, with ``baseline_weeks``, exceeds by that
+much the median of the same window 1…N weeks earlier (each also covered whole and of
+minimum volume; at least one needed), and with ``significance_z`` beyond chance.
+``data.completeness_low`` counts owed reporting slots (``models.cadence``) of the
+district's sources: at least 5 owed in the 3 hours and under half arrived (a hospital's
+HIS and BHYT feeds in clinic hours are about 6). An anomaly rule, the last whole bucket
+against at least ``baseline_periods // 2`` earlier buckets the data covers whole, its
+volume (for ``low``: the usual volume) at least ``min_denominator``, robust z beyond ``z``.
 """
 
 from __future__ import annotations
@@ -56,6 +73,12 @@ class ThresholdRule(_Rule):
         default=0, ge=0, le=12, description="When > 0, the threshold applies to the value "
         "minus the median of the same window 1…N weeks earlier (same weekday and hours).",
     )  # fmt: skip
+    significance_z: float | None = Field(
+        default=None, gt=0, description="For a share with a baseline: a breach must also be "
+        "this many standard errors beyond the usual share (two-proportion z-test of the "
+        "window's counts against the baseline windows' pooled counts), so a swing that "
+        "chance gives a small district is not an alarm.",
+    )  # fmt: skip
 
     @property
     def clear_bound(self) -> float:
@@ -83,7 +106,7 @@ RULES: tuple[AlertRule, ...] = (
     ThresholdRule(
         code="health.emergency_share_high", indicator="health.emergency_share",
         level="district", window_hours=6, op=">", threshold=15, clear_at=8, baseline_weeks=4,
-        min_denominator=30,
+        min_denominator=30, significance_z=3,
         description="A district's emergency share over 6 hours is 15 points above the same "
         "hours of earlier weeks: a mass-casualty event or a clinic down (at night only "
         "emergency departments are open, so the usual share then is high).",

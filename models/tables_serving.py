@@ -69,6 +69,10 @@ class Alert(Base):
     acknowledged_at: Mapped[datetime | None] = mapped_column(Timestamp)
     acknowledged_by: Mapped[str | None] = mapped_column(String(120))
     resolved_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    resolution: Mapped[str | None] = mapped_column(String(16))
+    """Why it was resolved: ``recovered`` (back past the clear bound), ``not_judged`` (the
+    rule no longer judges the unit: too little volume, no usual level, no covered window),
+    ``operator`` (resolved by hand)."""
 
 
 class StreamEventRow(Base):

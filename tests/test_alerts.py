@@ -113,8 +113,10 @@ async def test_anomaly_rule_flags_a_spike_against_earlier_weeks(clean_db: AsyncE
     await ingest(clean_db, docs)
 
     result = await evaluate(clean_db, "health.encounters_spike", latest + timedelta(days=1))
-    assert [(a.unit_code, a.value, a.threshold) for a in result.opened] == [(DISTRICT, 80, 21.5)]
-    assert "thường lệ 21,5" in result.opened[0].message
+    # The data starts at 09:00 on the earliest Monday: that day is not covered whole, so the
+    # usual level is the median of the seven later Mondays (21), not of eight (21.5).
+    assert [(a.unit_code, a.value, a.threshold) for a in result.opened] == [(DISTRICT, 80, 21)]
+    assert "thường lệ 21." in result.opened[0].message
     quiet = await evaluate(clean_db, "health.encounters_spike", latest + timedelta(days=8))
     assert quiet.opened == []
 
@@ -153,20 +155,34 @@ async def test_a_usual_high_share_at_night_is_no_alarm(clean_db: AsyncEngine) ->
 
 
 async def test_no_alert_on_hours_still_arriving(clean_db: AsyncEngine) -> None:
-    """A backfill catching up: its hours are not judged until the stream has reached them."""
+    """A backfill catching up: its hours are not judged until the stream has reached them,
+    and a sparse type written at the same time (one old event) does not hold them back."""
     now = datetime.now(UTC)
-    behind = now - timedelta(hours=5)  # the worker has got this far
+    front = (now - timedelta(hours=5)).replace(minute=0, second=0, microsecond=0)
+    # Encounters (12 an hour) from 9 hours before the front, a gap in the 3 hours before
+    # it (the feed was down then), and the front hour written up to minute 30.
+    hours = [front - timedelta(hours=h) for h in range(9, 3, -1)] + [front]
     await ingest(clean_db, [
-        b.bed_census(behind - timedelta(hours=h), 10, source=SOURCE.code,
-                     subject=SOURCE.commune_code)
-        for h in range(3, 0, -1)
-    ])  # fmt: skip
+        {**b.encounter(hour + timedelta(minutes=m), m), "id": str(uuid.uuid4())}
+        for hour in hours for m in range(0, 31 if hour == front else 60, 5)
+    ] + [b.feedback(front - timedelta(hours=20))])  # fmt: skip
     async with clean_db.begin() as conn:
         settled = await service.settled_until(conn, now)
-    assert settled < behind
-    assert settled == behind - timedelta(hours=1)  # the newest event stored
-    result = await evaluate(clean_db, "data.completeness_low", now)
-    # Only the three hours before the stream's front are judged, not the last three hours
-    # (which the worker has not reached: every slot in them would read missing).
-    front = settled.replace(minute=0, second=0, microsecond=0)
-    assert result.opened and {a.period_start for a in result.opened} == {front - timedelta(hours=3)}
+    assert settled == front + timedelta(minutes=30)  # the encounters' newest event
+    rule = BY_RULE["data.completeness_low"].model_copy(update={"min_denominator": 1})
+    async with clean_db.begin() as conn:
+        result = await service.evaluate(conn, now, rules=(rule,))
+    # Only the three hours before the stream's front are judged (the hospitals' slots in
+    # the gap are missing: every district's, as only one hospital sent anything), not the
+    # last three hours, which the worker has not reached.
+    assert DISTRICT in {a.unit_code for a in result.opened}
+    assert {(a.period_start, a.value) for a in result.opened} == {(front - timedelta(hours=3), 0)}
+
+
+def test_a_share_swing_within_chance_is_no_breach() -> None:
+    """Dawn windows of a small district on a fault-free simulated feed: 23 of 35 against a
+    usual 18 of 36 is 15 points over, but chance gives that (z ≈ 1.3); 10 of 30 against
+    none of 60 does not."""
+    assert abs(service.two_proportion_z(23, 35, 18, 36) - 1.3) < 0.1
+    assert service.two_proportion_z(10, 30, 0, 60) > 4
+    assert service.two_proportion_z(0, 30, 0, 60) == 0

@@ -113,3 +113,14 @@ def test_stream_filters() -> None:
     assert operator.wants(event) and operator.wants(alert) and not operator.wants(restricted)
     elsewhere = Subscription(indicators=None, units=frozenset({"502"}), operator=True)
     assert not elsewhere.wants(event)
+
+
+def test_every_open_health_indicator_withholds_small_counts() -> None:
+    """Encounters, beds and insurance claims all count patients: none may reach the public
+    with a count under 5 (a claim is an insured visit, an occupied bed an inpatient)."""
+    leaking = [
+        i.code
+        for i in CATALOGUE
+        if i.sector == "health" and i.open_data and not i.suppress_small_counts
+    ]
+    assert leaking == []

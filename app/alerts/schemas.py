@@ -38,6 +38,12 @@ class AlertOut(BaseModel):
     acknowledged_at: datetime | None = None
     acknowledged_by: str | None = None
     resolved_at: datetime | None = None
+    resolution: Literal["recovered", "not_judged", "operator"] | None = Field(
+        default=None,
+        description="Why it was resolved: recovered (the value is back past the rule's clear "
+        "bound), not_judged (the rule no longer judges the unit: too little volume, no usual "
+        "level to compare with, or no window the data covers), operator (by hand).",
+    )
 
 
 class EvaluationResult(BaseModel):

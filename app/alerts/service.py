@@ -7,6 +7,7 @@ timer (silence produces no notices) gives the same result as evaluating once.
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -16,23 +17,20 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.alerts import repository
+from app.alerts.coverage import Coverage, coverage
 from app.alerts.schemas import AlertOut, EvaluationResult
 from app.alerts.texts import texts
+from app.indicators import repository as indicators_repo
 from app.indicators import service as indicators
-from app.indicators.service import Question
+from app.indicators.repository import UnitsAt
+from app.indicators.service import Question, streams_of
 from app.kit.buckets import Bucket
 from app.kit.errors import Conflict, NotFound
-from app.sources import repository as sources_repo
+from app.sources.service import slot_tally, sources_for
 from app.units import repository as units_repo
 from models.alert_rules import RULES, AlertRule, AnomalyRule, ThresholdRule
 from models.catalogue import BY_CODE
 from models.indicators import Metric
-
-SETTLE_AFTER = timedelta(minutes=10)
-BEHIND = timedelta(hours=2)
-"""An event type ingested into within ``SETTLE_AFTER`` whose newest event is older than
-``BEHIND`` is a stream still catching up (a backfill, a worker back from an outage); a late
-event does not make it so, as it does not move the type's newest event time."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,20 +47,8 @@ class Judgement:
 
 
 async def settled_until(conn: AsyncConnection, as_of: datetime) -> datetime:
-    """The moment up to which data has stopped arriving: ``as_of``, unless a stream is still
-    catching up (ingested into within minutes, its newest event hours old), then
-    where the slowest such stream has got to. A stream that stopped ingesting altogether
-    (a feed down) does not hold the alerts back; nor is a moment long past (a replayed
-    history, an evaluation of yesterday) held back."""
-    now = datetime.now(UTC)
-    if as_of < now - timedelta(hours=1):
-        return as_of
-    behind = [
-        newest
-        for _, newest, ingested in await sources_repo.newest_by_type(conn)
-        if ingested >= now - SETTLE_AFTER and newest < as_of - BEHIND
-    ]
-    return min([as_of, *behind])
+    """The moment up to which data has stopped arriving (``app.alerts.coverage``)."""
+    return (await coverage(conn, as_of)).settled
 
 
 _AT_END = frozenset({"open_at_end", "open_overdue_at_end"})
@@ -95,10 +81,17 @@ async def _window_total(conn: AsyncConnection, q: Question, metric: Metric) -> d
 
 
 async def _window_sums(
-    conn: AsyncConnection, rule: ThresholdRule, top: str, hierarchy: str, end: datetime
+    conn: AsyncConnection,
+    rule: ThresholdRule,
+    top: str,
+    hierarchy: str,
+    end: datetime,
+    seen: Coverage,
 ) -> dict[str, tuple[float, float]]:
     indicator = BY_CODE[rule.indicator]
     start = end - timedelta(hours=rule.window_hours)
+    if indicator.numerator.kind == "received_slots":
+        return await _slot_sums(conn, rule, top, hierarchy, start, end, seen)
     stocks = _AT_END | _AT_START
     if any(m.kind in stocks for f in (indicator.numerator, indicator.denominator) if f
            for m in (f, *f.plus)):  # fmt: skip
@@ -118,26 +111,70 @@ async def _window_sums(
     return {unit: (num, den) for unit, (num, den) in sums.items()}
 
 
-def _sized_value(rule: ThresholdRule, num: float, den: float) -> float | None:
+async def _slot_sums(
+    conn: AsyncConnection,
+    rule: ThresholdRule,
+    top: str,
+    hierarchy: str,
+    start: datetime,
+    end: datetime,
+    seen: Coverage,
+) -> dict[str, tuple[float, float]]:
+    """(arrived, owed) reporting slots per unit in the window, each source's slots counted
+    only from its stream's first event on (a slot before the data starts is not missing)."""
+    mapping = await indicators_repo.commune_to_unit(conn, UnitsAt(top, rule.level, hierarchy))
+    sources = [s for s in sources_for(None) if s.commune_code in mapping]
+    since = {s.code: seen.observed_from(s) for s in sources}
+    tallied = await slot_tally(conn, sources, Bucket.HOUR, start, end, datetime.now(UTC), since)
+    commune = {s.code: s.commune_code for s in sources}
+    sums: dict[str, list[float]] = {}
+    for code, periods in tallied.items():
+        for owed, arrived in periods.values():
+            acc = sums.setdefault(mapping[commune[code]], [0.0, 0.0])
+            acc[0] += arrived
+            acc[1] += owed
+    return {unit: (num, den) for unit, (num, den) in sums.items() if den > 0}
+
+
+def _sized_value(rule: AlertRule, num: float, den: float) -> float | None:
     """The window's value, or None when its volume is under the rule's minimum."""
     indicator = BY_CODE[rule.indicator]
     size = den if indicator.denominator is not None else num
     return None if size < rule.min_denominator else indicators.value_of(indicator, num, den)
 
 
+def _data_start(rule: AlertRule, seen: Coverage) -> datetime | None:
+    """Where the stored data of the rule's indicator starts (None: it has none); for a
+    data-quality indicator, where any data starts (its slots are covered one by one)."""
+    types = streams_of(BY_CODE[rule.indicator])
+    return seen.data_start if types is None else seen.start_of(types)
+
+
 async def _threshold(
-    conn: AsyncConnection, rule: ThresholdRule, top: str, hierarchy: str, as_of: datetime
+    conn: AsyncConnection, rule: ThresholdRule, top: str, hierarchy: str, seen: Coverage
 ) -> dict[str, Judgement]:
-    end = Bucket.HOUR.floor(as_of)
+    """Units judged over the window ending at the settled hour; a window (or a baseline
+    window) that begins before the data does is not a window of data."""
+    end = Bucket.HOUR.floor(seen.settled)
     start = end - timedelta(hours=rule.window_hours)
-    current = await _window_sums(conn, rule, top, hierarchy, end)
+    first = _data_start(rule, seen)
+    if first is None or start < first:
+        return {}
+    current = await _window_sums(conn, rule, top, hierarchy, end, seen)
     usual: dict[str, list[float]] = {}
+    pooled: dict[str, list[float]] = {}
     for weeks in range(1, rule.baseline_weeks + 1):
-        earlier = await _window_sums(conn, rule, top, hierarchy, end - timedelta(weeks=weeks))
+        earlier_end = end - timedelta(weeks=weeks)
+        if earlier_end - timedelta(hours=rule.window_hours) < first:
+            break
+        earlier = await _window_sums(conn, rule, top, hierarchy, earlier_end, seen)
         for unit, (num, den) in earlier.items():
             value = _sized_value(rule, num, den)
             if value is not None:
                 usual.setdefault(unit, []).append(value)
+                acc = pooled.setdefault(unit, [0.0, 0.0])
+                acc[0] += num
+                acc[1] += den
     out: dict[str, Judgement] = {}
     for unit, (num, den) in current.items():
         value = _sized_value(rule, num, den)
@@ -150,9 +187,23 @@ async def _threshold(
             reference = statistics.median(usual[unit])
             level = value - reference
         beyond = level > rule.threshold if rule.op == ">" else level < rule.threshold
+        if beyond and rule.significance_z is not None and unit in pooled:
+            z = two_proportion_z(num, den, *pooled[unit])
+            beyond = z > rule.significance_z if rule.op == ">" else z < -rule.significance_z
         back = level <= rule.clear_bound if rule.op == ">" else level >= rule.clear_bound
         out[unit] = Judgement(start, value, reference, beyond, back)
     return out
+
+
+def two_proportion_z(num: float, den: float, base_num: float, base_den: float) -> float:
+    """How many standard errors the share num/den lies from base_num/base_den, under the
+    pooled share (a share that chance alone gives is within ±2 or so)."""
+    pooled = (num + base_num) / (den + base_den)
+    spread = math.sqrt(pooled * (1 - pooled) * (1 / den + 1 / base_den))
+    diff = num / den - base_num / base_den
+    if spread == 0:
+        return 0.0 if diff == 0 else math.copysign(math.inf, diff)
+    return diff / spread
 
 
 def robust_z(value: float, baseline: list[float]) -> float | None:
@@ -163,31 +214,41 @@ def robust_z(value: float, baseline: list[float]) -> float | None:
 
 
 async def _anomaly(
-    conn: AsyncConnection, rule: AnomalyRule, top: str, hierarchy: str, as_of: datetime
+    conn: AsyncConnection, rule: AnomalyRule, top: str, hierarchy: str, seen: Coverage
 ) -> dict[str, Judgement]:
+    """The last complete bucket against the same bucket of earlier periods, each only if
+    the data covers it whole (an empty bucket before the data starts is not a zero)."""
     indicator = BY_CODE[rule.indicator]
     bucket = Bucket(rule.bucket)
-    current = bucket.floor(as_of)
+    current = bucket.floor(seen.settled)
     latest = bucket.floor(current - timedelta(seconds=1))  # the last complete bucket
+    first = _data_start(rule, seen)
+    if first is None or latest < first:
+        return {}
     step = timedelta(days=rule.baseline_step_days)
     starts = [bucket.floor(latest - k * step) for k in range(rule.baseline_periods + 1)]
+    covered = [s for s in starts[1:] if s >= first]
+    if len(covered) < rule.baseline_periods // 2:
+        return {}
     q = Question(indicator, top, rule.level, bucket, min(starts), current, hierarchy)
     by_unit: dict[str, dict[datetime, float | None]] = {}
-    sizes: dict[str, float] = {}
+    sizes: dict[datetime, dict[str, float]] = {}
     for v in await indicators.values(conn, q, with_completeness=False):
         by_unit.setdefault(v.unit_code, {})[v.period_start] = v.value
-        if v.period_start == latest:
-            size = v.denominator if indicator.denominator is not None else v.numerator
-            sizes[v.unit_code] = size or 0.0
+        size = v.denominator if indicator.denominator is not None else v.numerator
+        sizes.setdefault(v.period_start, {})[v.unit_code] = size or 0.0
     out: dict[str, Judgement] = {}
     for unit, series in by_unit.items():
-        if sizes.get(unit, 0.0) < rule.min_denominator and rule.direction != "low":
-            continue
         fill = 0.0 if indicator.additive else None
-        history = [series.get(s, fill) for s in starts[1:]]
-        baseline = [h for h in history if h is not None]
+        baseline = [h for h in (series.get(s, fill) for s in covered) if h is not None]
         value = series.get(latest, fill)
         if value is None or len(baseline) < rule.baseline_periods // 2:
+            continue
+        # Minimum volume: of the bucket judged, or for a drop, of the usual level (a drop
+        # to nothing is the signal, but only from a level that means something).
+        usual_size = statistics.median(sizes.get(s, {}).get(unit, 0.0) for s in covered)
+        size = usual_size if rule.direction == "low" else sizes.get(latest, {}).get(unit, 0.0)
+        if size < rule.min_denominator:
             continue
         z = robust_z(value, baseline)
         if z is None:
@@ -209,20 +270,33 @@ async def evaluate(
     rules: tuple[AlertRule, ...] = RULES,
 ) -> EvaluationResult:  # fmt: skip
     """Open alerts for breaches, refresh the value of those still open, resolve the units
-    back past the clear bound; judged only on data that has stopped arriving."""
+    back past the clear bound (``recovered``) and those the rule no longer judges
+    (``not_judged``: too little volume, no usual level, no covered window); judged only
+    on data that has stopped arriving."""
     tops = await units_repo.top_units(conn, hierarchy)
     opened: list[AlertOut] = []
     resolved: list[AlertOut] = []
     if not tops:
         return EvaluationResult(evaluated_rules=0, opened=[], resolved=[])
-    settled = await settled_until(conn, as_of)
+    seen = await coverage(conn, as_of)
     names = await _unit_names(conn)
     for rule in rules:
         if isinstance(rule, ThresholdRule):
-            judged = await _threshold(conn, rule, tops[0], hierarchy, settled)
+            judged = await _threshold(conn, rule, tops[0], hierarchy, seen)
         else:
-            judged = await _anomaly(conn, rule, tops[0], hierarchy, settled)
+            judged = await _anomaly(conn, rule, tops[0], hierarchy, seen)
         existing = await repository.unresolved(conn, rule.code)
+        for unit, alert in existing.items():
+            j = judged.get(unit)
+            reason = "not_judged" if j is None else "recovered" if j.clear else None
+            if reason is None:
+                continue
+            done = await repository.transition(
+                conn, alert["id"], from_status=("open", "acknowledged"), status="resolved",
+                resolved_at=as_of, resolution=reason,
+            )  # fmt: skip
+            if done:
+                resolved.append(_out(done, names))
         for unit, j in judged.items():
             values = {
                 "rule_code": rule.code, "kind": rule.kind, "indicator_code": rule.indicator,
@@ -231,14 +305,7 @@ async def evaluate(
             }  # fmt: skip
             message = texts(values | {"message": ""}, names.get(unit, unit))[0]
             if unit in existing:
-                if j.clear:
-                    done = await repository.transition(
-                        conn, existing[unit]["id"], from_status=("open", "acknowledged"),
-                        status="resolved", resolved_at=as_of,
-                    )  # fmt: skip
-                    if done:
-                        resolved.append(_out(done, names))
-                else:
+                if not j.clear:
                     await repository.refresh(
                         conn, existing[unit]["id"], value=j.value, threshold=j.reference,
                         period_start=j.period_start, message=message,
@@ -296,8 +363,9 @@ async def resolve(
     """open / acknowledged → resolved, by an operator (the evaluator also resolves)."""
     current = await get(conn, alert_id, lang)
     row = await repository.transition(
-        conn, alert_id, from_status=("open", "acknowledged"), status="resolved", resolved_at=now
-    )
+        conn, alert_id, from_status=("open", "acknowledged"), status="resolved",
+        resolved_at=now, resolution="operator",
+    )  # fmt: skip
     if row is None:
         raise Conflict(f"Alert {alert_id} is already {current.status}.")
     return _out(row, await _unit_names(conn), lang)

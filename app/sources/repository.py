@@ -120,13 +120,37 @@ async def hour_masks(
     return masks
 
 
-async def newest_by_type(conn: AsyncConnection) -> list[tuple[str, datetime, datetime]]:
-    """Per event type: the newest event time stored and when it was last ingested into."""
+@dataclass(frozen=True, slots=True)
+class StreamSpan:
+    """What is stored of one event type: its first and newest event, its last ingest."""
+
+    first_event_at: datetime
+    last_event_at: datetime
+    last_ingested_at: datetime
+
+
+async def stream_spans(conn: AsyncConnection) -> dict[str, StreamSpan]:
+    """Per event type: where its stored data starts and ends, and when it was last written."""
     rows = await conn.execute(
         select(
             _FRESH.c.event_type,
+            func.min(_FRESH.c.first_event_at),
             func.max(_FRESH.c.last_event_at),
             func.max(_FRESH.c.last_ingested_at),
         ).group_by(_FRESH.c.event_type)
     )
-    return [(t, e, i) for t, e, i in rows]
+    return {t: StreamSpan(first, last, ingested) for t, first, last, ingested in rows}
+
+
+async def events_of_type(
+    conn: AsyncConnection, event_type: str, *, start: datetime, end: datetime
+) -> int:
+    """Unique events of one type whose hour of event time starts in ``[start, end)``."""
+    total = await conn.scalar(
+        select(func.coalesce(func.sum(_HOURLY.c.events), 0)).where(
+            _HOURLY.c.event_type == event_type,
+            _HOURLY.c.bucket_start >= start,
+            _HOURLY.c.bucket_start < end,
+        )
+    )
+    return int(total or 0)

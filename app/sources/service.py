@@ -15,7 +15,7 @@ it owed arrived, *late* once an owed slot is overdue past the grace, *silent* af
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -161,15 +161,17 @@ async def slot_tally(
     start: datetime,
     end: datetime,
     now: datetime,
+    observed_from: Mapping[str, datetime | None] | None = None,
 ) -> dict[str, dict[datetime, list[int]]]:
-    """Per source and bucket: [owed slots due or arrived, of which arrived]."""
+    """Per source and bucket: [owed slots due or arrived, of which arrived]; with
+    ``observed_from``, only slots that begin once the source's data is observed."""
     if not sources:
         return {}
     # A week slot ending in the range looks at its whole week; a day slot at its whole day.
     masks = await repository.hour_masks(
         conn, _codes_or_all(sources), start=start - 7 * DAY, end=end + DAY
     )
-    return tally(sources, masks, bucket, start, end, now)
+    return tally(sources, masks, bucket, start, end, now, observed_from)
 
 
 def _codes_or_all(sources: list[SourceSystem]) -> list[str] | None:
@@ -238,6 +240,7 @@ async def source_statuses(
         acc[1] += row.on_time
         acc[2] += row.lag_seconds_sum
     fresh = await repository.freshness(conn)
+    starts = {t: span.first_event_at for t, span in (await repository.stream_spans(conn)).items()}
     hours = reporting_hours_by_period(sources, Bucket.YEAR, start, as_of)
     first = min(start, as_of - LOOKBACK) - 7 * DAY
     masks: Masks = await repository.hour_masks(conn, None, start=first, end=max(end, as_of) + DAY)
@@ -257,7 +260,10 @@ async def source_statuses(
         owed = sum(c[0] for c in slot_counts[source.code].values())
         arrived = sum(c[1] for c in slot_counts[source.code].values())
         seen = fresh.get(source.code)
-        where = standing(source, masks, as_of)
+        # Owed from where its stream's data starts (a slot before it was never observed);
+        # a stream never seen at all is owed throughout: a feed down since the start.
+        since = min((starts[t] for t in source.event_types if t in starts), default=None)
+        where = standing(source, masks, as_of, since)
         items.append(
             SourceStatus(
                 source=source.code,

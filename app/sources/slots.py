@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -135,16 +135,24 @@ def tally(
     start: datetime,
     end: datetime,
     now: datetime,
+    observed_from: Mapping[str, datetime | None] | None = None,
 ) -> dict[str, dict[datetime, list[int]]]:
     """Per source and bucket (of each slot's end): [owed slots due or arrived, arrived].
 
     Sources that share a schedule (cadence, calendar, weekdays) owe the same slots, so the
     slots, their buckets and whether they are due are worked out once per schedule (about
-    thirty for a province's thousand sources); each source then only looks its masks up."""
+    thirty for a province's thousand sources); each source then only looks its masks up.
+
+    With ``observed_from``, a source owes only the slots that begin at or after its moment
+    there (None or absent: none at all): a slot from before the data starts was never
+    observed, so it cannot be missing."""
     arrived_by_source = _by_source(masks)
     plans: dict[tuple[object, ...], list[_Counted]] = {}
     out: dict[str, dict[datetime, list[int]]] = {}
     for source in sources:
+        if observed_from is not None:
+            out[source.code] = _observed(source, masks, bucket, start, end, now, observed_from)
+            continue
         schedule = (cadence_of(source), source.calendar, source.reporting_weekdays)
         plan = plans.get(schedule)
         if plan is None:
@@ -170,6 +178,28 @@ def tally(
                 acc[1] += arrived
         out[source.code] = per
     return out
+
+
+def _observed(
+    source: SourceSystem,
+    masks: Masks,
+    bucket: Bucket,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    observed_from: Mapping[str, datetime | None],
+) -> dict[datetime, list[int]]:
+    """One source's tally counting only the slots that begin once its data is observed."""
+    per: dict[datetime, list[int]] = defaultdict(lambda: [0, 0])
+    since = observed_from.get(source.code)
+    if since is None:
+        return per
+    for slot in slots(source, masks, start, end):
+        if slot.start >= since and (slot.arrived or slot.due_at + GRACE <= now):
+            acc = per[bucket.floor(slot.due_at - TICK)]
+            acc[0] += 1
+            acc[1] += slot.arrived
+    return per
 
 
 def _plan(
@@ -224,11 +254,18 @@ class Standing:
     """When the next report it owes is due (one not yet arrived)."""
 
 
-def standing(source: SourceSystem, masks: Masks, as_of: datetime) -> Standing:
+def standing(
+    source: SourceSystem, masks: Masks, as_of: datetime, since: datetime | None = None
+) -> Standing:
     """fresh: its last due slot arrived; late: 1–2 owed slots overdue in a row (past the
     grace); silent: :data:`SILENT_AFTER_SLOTS` or more. A desk closed at night or on a
-    holiday owes nothing then, so it is not late."""
-    owed = list(slots(source, masks, as_of - LOOKBACK, as_of + 8 * DAY))
+    holiday owes nothing then, so it is not late; nor are slots that began before
+    ``since`` (where its stream's stored data starts: they were never observed)."""
+    owed = [
+        s
+        for s in slots(source, masks, as_of - LOOKBACK, as_of + 8 * DAY)
+        if since is None or s.start >= since
+    ]
     past = [s for s in owed if s.due_at + GRACE <= as_of]
     missed, since = 0, None
     for slot in reversed(past):

@@ -100,6 +100,7 @@ HEALTH: tuple[Indicator, ...] = (
         denominator=sum_of("health_bed_census_hourly", "beds_total_sum"),
         factor=100,
         higher_is_better=False,
+        suppress_small_counts=True,
         targets=(
             Target(
                 year=2025,
@@ -120,6 +121,7 @@ HEALTH: tuple[Indicator, ...] = (
         denominator=claim(),
         factor=100,
         higher_is_better=True,
+        suppress_small_counts=True,
         targets=(pct(95, 100, 2021, "seed 002: 100% of BHYT clinics connected to e-verification"),),
     ),
     Indicator(
@@ -133,6 +135,7 @@ HEALTH: tuple[Indicator, ...] = (
         denominator=claim(),
         factor=100,
         higher_is_better=True,
+        suppress_small_counts=True,
     ),
     Indicator(
         code="health.chip_id_lookup_success",
@@ -145,5 +148,6 @@ HEALTH: tuple[Indicator, ...] = (
         denominator=claim("chip_id_lookups"),
         factor=100,
         higher_is_better=True,
+        suppress_small_counts=True,
     ),
 )
