@@ -3,8 +3,9 @@ stored data covers.
 
 - *Settled*: while a stream is catching up (a backfill, a worker back from an outage) the
   hours it has not reached would read as empty; rules look only up to where the slowest
-  such stream has got. A stream is catching up when it was written into within
-  :data:`SETTLE_AFTER`, its newest event is over :data:`BEHIND` old, and it is dense
+  such stream has got. A stream is catching up when one of its sources written into
+  within :data:`SETTLE_AFTER` has its newest event over :data:`BEHIND` old (the slowest
+  of them is its front: a type's Kafka partitions advance apart), and it is dense
   enough that hours without its events mean it has not got there yet (on average
   :data:`~models.cadence.MIN_EVENTS_PER_SLOT` events an hour): a sparse type (a school's
   weekly report) or a late event does not hold the judging back.
@@ -69,17 +70,20 @@ class Coverage:
 
 
 async def coverage(conn: AsyncConnection, as_of: datetime) -> Coverage:
-    spans = await sources_repo.stream_spans(conn)
-    starts = {t: s.first_event_at for t, s in spans.items()}
     now = datetime.now(UTC)
+    spans = await sources_repo.stream_spans(conn, recent=now - SETTLE_AFTER)
+    starts = {t: s.first_event_at for t, s in spans.items()}
     if as_of < now - PAST:
         return Coverage(as_of, as_of, starts, catching_up=False)
     fronts = []
     for event_type, span in spans.items():
-        if span.last_ingested_at < now - SETTLE_AFTER or span.last_event_at >= as_of - BEHIND:
+        # The slowest of its sources being written into: one partition of a type may lag
+        # hours behind another while a backfill is read.
+        front = span.slowest_recent
+        if front is None or front >= as_of - BEHIND:
             continue
         if await _dense(conn, event_type, span.first_event_at, span.last_event_at):
-            fronts.append(span.last_event_at)
+            fronts.append(front)
     return Coverage(as_of, min([as_of, *fronts]), starts, catching_up=bool(fronts))
 
 

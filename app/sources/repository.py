@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import ColumnElement, Date, Integer, cast, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -127,19 +127,27 @@ class StreamSpan:
     first_event_at: datetime
     last_event_at: datetime
     last_ingested_at: datetime
+    slowest_recent: datetime | None
+    """The oldest newest-event among its sources written into since ``recent``: where the
+    slowest of them has got (sources are Kafka keys, so partitions of one type advance
+    apart); None when none was written into since."""
 
 
-async def stream_spans(conn: AsyncConnection) -> dict[str, StreamSpan]:
+async def stream_spans(
+    conn: AsyncConnection, recent: datetime | None = None
+) -> dict[str, StreamSpan]:
     """Per event type: where its stored data starts and ends, and when it was last written."""
+    since = recent if recent is not None else datetime.max.replace(tzinfo=UTC)
     rows = await conn.execute(
         select(
             _FRESH.c.event_type,
             func.min(_FRESH.c.first_event_at),
             func.max(_FRESH.c.last_event_at),
             func.max(_FRESH.c.last_ingested_at),
+            func.min(_FRESH.c.last_event_at).filter(_FRESH.c.last_ingested_at >= since),
         ).group_by(_FRESH.c.event_type)
     )
-    return {t: StreamSpan(first, last, ingested) for t, first, last, ingested in rows}
+    return {t: StreamSpan(*times) for t, *times in rows}
 
 
 async def events_of_type(
