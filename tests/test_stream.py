@@ -226,6 +226,9 @@ async def test_an_alert_opened_by_new_data_reaches_operators(
         {**b.encounter(hour - timedelta(weeks=1, minutes=-i), 3 * i), "id": str(uuid.uuid4())}
         for i in range(40)
     ]
+    # The data starts with an outpatient at the start of the earlier week's 6-hour window,
+    # so that window is covered whole (a window before the data starts is not judged).
+    usual.append({**b.encounter(hour - timedelta(weeks=1, hours=5), 3), "id": str(uuid.uuid4())})
     operator = {"X-API-Key": ADMIN_API_KEY}
     params = {"indicator": "health.emergency_share"}
     async with (
