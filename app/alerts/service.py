@@ -123,7 +123,9 @@ async def _slot_sums(
     """(arrived, owed) reporting slots per unit in the window, each source's slots counted
     only from its stream's first event on (a slot before the data starts is not missing)."""
     mapping = await indicators_repo.commune_to_unit(conn, UnitsAt(top, rule.level, hierarchy))
-    sources = [s for s in sources_for(None) if s.commune_code in mapping]
+    stream = BY_CODE[rule.indicator].numerator.stream  # a feed family (hospitals') or all
+    chosen = sources_for([stream] if stream else None)
+    sources = [s for s in chosen if s.commune_code in mapping]
     since = {s.code: seen.observed_from(s) for s in sources}
     tallied = await slot_tally(conn, sources, Bucket.HOUR, start, end, datetime.now(UTC), since)
     commune = {s.code: s.commune_code for s in sources}
