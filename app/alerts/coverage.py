@@ -72,7 +72,8 @@ class Coverage:
 async def coverage(conn: AsyncConnection, as_of: datetime) -> Coverage:
     now = datetime.now(UTC)
     spans = await sources_repo.stream_spans(conn, recent=now - SETTLE_AFTER)
-    starts = {t: s.first_event_at for t, s in spans.items()}
+    # Data is kept by the hour: a stream whose first event is at 07:00:09 covers 07:00 on.
+    starts = {t: _hour(s.first_event_at) for t, s in spans.items()}
     if as_of < now - PAST:
         return Coverage(as_of, as_of, starts, catching_up=False)
     fronts = []
@@ -95,3 +96,7 @@ async def _dense(conn: AsyncConnection, event_type: str, first: datetime, newest
         conn, event_type, start=since - timedelta(hours=1), end=newest + timedelta(hours=1)
     )
     return count >= MIN_EVENTS_PER_SLOT * hours
+
+
+def _hour(moment: datetime) -> datetime:
+    return moment.replace(minute=0, second=0, microsecond=0)

@@ -194,8 +194,10 @@ def _observed(
     since = observed_from.get(source.code)
     if since is None:
         return per
+    # A day slot is observed once its reporting window is (a school's from 07:00, not midnight).
+    opens = HOUR * source.reporting_hours[0] if cadence_of(source).slot == "day" else 0 * HOUR
     for slot in slots(source, masks, start, end):
-        if slot.start >= since and (slot.arrived or slot.due_at + GRACE <= now):
+        if slot.start + opens >= since and (slot.arrived or slot.due_at + GRACE <= now):
             acc = per[bucket.floor(slot.due_at - TICK)]
             acc[0] += 1
             acc[1] += slot.arrived
