@@ -240,7 +240,10 @@ async def source_statuses(
         acc[1] += row.on_time
         acc[2] += row.lag_seconds_sum
     fresh = await repository.freshness(conn)
-    starts = {t: span.first_event_at for t, span in (await repository.stream_spans(conn)).items()}
+    starts = {
+        t: span.first_event_at.replace(minute=0, second=0, microsecond=0)
+        for t, span in (await repository.stream_spans(conn)).items()
+    }
     hours = reporting_hours_by_period(sources, Bucket.YEAR, start, as_of)
     first = min(start, as_of - LOOKBACK) - 7 * DAY
     masks: Masks = await repository.hour_masks(conn, None, start=first, end=max(end, as_of) + DAY)

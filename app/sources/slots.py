@@ -263,10 +263,11 @@ def standing(
     grace); silent: :data:`SILENT_AFTER_SLOTS` or more. A desk closed at night or on a
     holiday owes nothing then, so it is not late; nor are slots that began before
     ``since`` (where its stream's stored data starts: they were never observed)."""
+    opens = HOUR * source.reporting_hours[0] if cadence_of(source).slot == "day" else 0 * HOUR
     owed = [
         s
         for s in slots(source, masks, as_of - LOOKBACK, as_of + 8 * DAY)
-        if since is None or s.start >= since
+        if since is None or s.start + opens >= since
     ]
     past = [s for s in owed if s.due_at + GRACE <= as_of]
     missed, since = 0, None
