@@ -52,6 +52,12 @@ HIERARCHY_NAMES: dict[str, str] = {
 accepted as aliases: the legacy one was long called "2020" though it has the 2025-01-01
 merges)."""
 
+HIERARCHY_LEVELS: dict[str, tuple[str, ...]] = {
+    HIERARCHY_2020: ("province", "district", "commune"),
+    HIERARCHY_2025: ("province", "commune"),
+}
+"""The levels each stored hierarchy has: the two-level local government has no districts."""
+
 
 def hierarchy_on(day: dt.date) -> str:
     """The stored id of the hierarchy in force on ``day`` (the legacy one before 2025-07-01,

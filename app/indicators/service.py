@@ -24,6 +24,7 @@ from models.catalogue import BY_CODE, CATALOGUE
 from models.events import REGISTRY
 from models.indicators import LIFECYCLE_KINDS, Indicator, Metric
 from models.sectors import DATA, LEGACY_SPELLINGS, SECTORS
+from models.units import HIERARCHY_LEVELS
 
 LEVEL_DEPTH = {"province": 0, "district": 1, "commune": 2}
 MAX_POINTS = 50_000
@@ -106,9 +107,12 @@ async def ask(
         unit = (await units_repo.top_units(conn, hierarchy))[0]
     found = await require_unit(conn, unit, hierarchy)
     level = level or found.level
-    allowed = [lv for lv in indicator.levels if LEVEL_DEPTH[lv] >= LEVEL_DEPTH[found.level]]
-    if hierarchy == "2025":
-        allowed = [lv for lv in allowed if lv != "district"]
+    allowed = [
+        lv
+        for lv in indicator.levels
+        if LEVEL_DEPTH[lv] >= LEVEL_DEPTH[found.level]
+        and lv in HIERARCHY_LEVELS.get(hierarchy, tuple(LEVEL_DEPTH))
+    ]
     if level not in allowed:
         raise InvalidRequest(
             f"level={level} is not available for unit {unit} ({found.level}) in hierarchy "

@@ -30,7 +30,7 @@ from models.alert_rules import RULES, AlertRule
 from models.catalogue import BY_CODE, CATALOGUE
 from models.indicators import SOURCE_KINDS, Indicator, Metric
 from models.notify import ChangeNotice
-from models.units import HIERARCHY_2020, HIERARCHY_2025
+from models.units import HIERARCHY_2020, HIERARCHY_2025, HIERARCHY_LEVELS
 
 log = structlog.get_logger("stream")
 DEBOUNCE_SECONDS = 0.1
@@ -211,9 +211,7 @@ class Evaluator:
         async with self._engine.connect() as conn:
             top = (await units_repo.top_units(conn, hierarchy))[0]
             for indicator in wanted:
-                levels = [  # the two-level hierarchy has no districts
-                    lv for lv in indicator.levels if hierarchy != HIERARCHY_2025 or lv != "district"
-                ]
+                levels = [lv for lv in indicator.levels if lv in HIERARCHY_LEVELS[hierarchy]]
                 for level in reversed(levels):  # communes first: where data lands
                     q = Question(indicator, top, level, Bucket.DAY, start, end, hierarchy)
                     found = await indicators.values(conn, q)
