@@ -110,7 +110,8 @@ async def consume(
     try:
         topics: list[str] = await patiently()(ensure_topics, bootstrap, topic_prefix, partitions)
         if sectors:
-            topics = [t for t in topics if t.split(".")[-2] in set(sectors)]
+            chosen = {et.topic(topic_prefix) for et in REGISTRY.values() if et.sector in sectors}
+            topics = [t for t in topics if t in chosen]
         producer: AIOKafkaProducer = await patiently()(_started_producer, bootstrap)
     except Exception as exc:
         if stop.is_set() and is_transient(exc):

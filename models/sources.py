@@ -21,8 +21,10 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Literal
 
+from models import events as ev
 from models.calendar import FIRST_YEAR, LAST_YEAR, is_school_day, is_working_day
 from models.registry import Registry
+from models.sectors import CITIZEN, EDUCATION, HEALTH, PUBLIC_SERVICE, TOURISM
 from models.units import MOUNTAIN_DISTRICTS, PROVINCE_CODE, communes, legacy_units
 
 ALL_WEEK = (0, 1, 2, 3, 4, 5, 6)
@@ -172,12 +174,6 @@ GRADES = {
 }
 
 
-def _t(sector: str, kind: str) -> str:
-    from models.events import TYPE_PREFIX
-
-    return f"{TYPE_PREFIX}.{sector}.{kind}"
-
-
 def _district_seat(district: str) -> str:
     """The commune hosting a district's institutions: its first township or ward, else the
     first commune."""
@@ -237,8 +233,8 @@ def health_sources() -> list[SourceSystem]:
             SourceSystem(
                 f"his/{code}",
                 name,
-                "health",
-                (_t("health", "encounter"), _t("health", "bed_census")),
+                HEALTH,
+                (ev.HEALTH_ENCOUNTER.type, ev.HEALTH_BED_CENSUS.type),
                 commune,
                 expected_per_hour=round(encounters_per_hour + 1, 2),  # + the hourly census
                 kind=kind,
@@ -252,8 +248,8 @@ def health_sources() -> list[SourceSystem]:
             SourceSystem(
                 f"bhyt/{code}",
                 f"Giám định BHYT điện tử — {name}",
-                "health",
-                (_t("health", "claim"),),
+                HEALTH,
+                (ev.HEALTH_CLAIM.type,),
                 commune,
                 expected_per_hour=round(encounters_per_hour * INSURED_SHARE, 2),
                 kind=kind,
@@ -265,7 +261,7 @@ def health_sources() -> list[SourceSystem]:
 
 
 def education_sources() -> list[SourceSystem]:
-    types = (_t("education", "attendance"), _t("education", "report"))
+    types = (ev.EDUCATION_ATTENDANCE.type, ev.EDUCATION_REPORT.type)
     out = []
     for unit in communes():
         for prefix, level, label in SCHOOL_KINDS:
@@ -273,7 +269,7 @@ def education_sources() -> list[SourceSystem]:
                 SourceSystem(
                     f"school/{prefix}-{unit.code}",
                     f"{label} {unit.name}",
-                    "education",
+                    EDUCATION,
                     types,
                     unit.code,
                     reporting_hours=(7, 11),
@@ -294,7 +290,7 @@ def education_sources() -> list[SourceSystem]:
                 SourceSystem(
                     f"school/THPT-{district.code}-{i}",
                     f"Trường THPT số {i} {district.name}",
-                    "education",
+                    EDUCATION,
                     types,
                     seat,
                     reporting_hours=(7, 11),
@@ -310,12 +306,12 @@ def education_sources() -> list[SourceSystem]:
 
 
 def tourism_sources() -> list[SourceSystem]:
-    arrival = (_t("tourism", "arrival"),)
+    arrival = (ev.TOURISM_ARRIVAL.type,)
     out = [
         SourceSystem(
             f"tourism/{code}",
             name,
-            "tourism",
+            TOURISM,
             arrival,
             commune,
             reporting_hours=(7, 22),
@@ -331,7 +327,7 @@ def tourism_sources() -> list[SourceSystem]:
         SourceSystem(
             f"lodging/{code}",
             name,
-            "tourism",
+            TOURISM,
             arrival,
             commune,
             reporting_hours=(11, 23),
@@ -350,8 +346,8 @@ def tourism_sources() -> list[SourceSystem]:
         SourceSystem(
             "feedback/SMARTTOUR-QN",
             "Phân tích phản hồi du lịch thông minh Quảng Nam",
-            "tourism",
-            (_t("tourism", "feedback"),),
+            TOURISM,
+            (ev.TOURISM_FEEDBACK.type,),
             "20398",
             reporting_hours=(7, 24),
             expected_per_hour=round(14.6 * 24 / 17, 2),
@@ -364,12 +360,12 @@ def tourism_sources() -> list[SourceSystem]:
 
 
 def public_service_sources() -> list[SourceSystem]:
-    dossier = (_t("public_service", "dossier"),)
+    dossier = (ev.PUBLIC_SERVICE_DOSSIER.type,)
     out = [
         SourceSystem(
             f"motcua/UBX-{u.code}",
             f"Bộ phận một cửa UBND {u.name}",
-            "public_service",
+            PUBLIC_SERVICE,
             dossier,
             u.code,
             reporting_hours=OFFICE_HOURS,
@@ -384,7 +380,7 @@ def public_service_sources() -> list[SourceSystem]:
         SourceSystem(
             f"motcua/UBH-{d.code}",
             f"Bộ phận một cửa UBND {d.name}",
-            "public_service",
+            PUBLIC_SERVICE,
             dossier,
             _district_seat(d.code),
             reporting_hours=OFFICE_HOURS,
@@ -400,7 +396,7 @@ def public_service_sources() -> list[SourceSystem]:
         SourceSystem(
             PROVINCE_DESK,
             "Trung tâm Phục vụ hành chính công tỉnh Quảng Nam",
-            "public_service",
+            PUBLIC_SERVICE,
             dossier,
             "20335",
             reporting_hours=OFFICE_HOURS,
@@ -420,8 +416,8 @@ def citizen_sources() -> list[SourceSystem]:
         SourceSystem(
             code,
             name,
-            "citizen",
-            (_t("citizen", "report"),),
+            CITIZEN,
+            (ev.CITIZEN_REPORT.type,),
             "20335",
             expected_per_hour=share[channel],
             kind=channel,
@@ -446,14 +442,11 @@ def register_sources(name: str, family: SourceFamily) -> SourceFamily:
     return SOURCE_FAMILIES.add(name, family)
 
 
-for _family in (
-    health_sources,
-    education_sources,
-    tourism_sources,
-    public_service_sources,
-    citizen_sources,
-):
-    register_sources(_family.__name__.removesuffix("_sources"), _family)
+register_sources(HEALTH, health_sources)
+register_sources(EDUCATION, education_sources)
+register_sources(TOURISM, tourism_sources)
+register_sources(PUBLIC_SERVICE, public_service_sources)
+register_sources(CITIZEN, citizen_sources)
 
 
 def source_registry() -> tuple[SourceSystem, ...]:

@@ -20,6 +20,7 @@ import numpy as np
 
 from models.calendar import add_working_days_array, business_calendar
 from models.events import CITIZEN_REPORT
+from models.sectors import CITIZEN
 from models.sources import CALL_HOURS, HOTLINE_CHANNELS
 from models.units import MOUNTAIN_DISTRICTS, communes
 from simulators.base import LOCAL_OFFSET_MS, hour_rng, hour_weights, iso_times
@@ -47,7 +48,7 @@ class CitizenReportStream(LifecycleStream):
 
     def __init__(self, seed: int, scale: float = 1.0) -> None:
         super().__init__()
-        self.seed, self.scale, self.name = seed, scale, "citizen"
+        self.seed, self.scale, self.name = seed, scale, CITIZEN
         self.units = communes()
         self._codes = [u.code for u in self.units]
         pop = np.array([u.population or 1 for u in self.units], dtype=float)

@@ -23,6 +23,7 @@ import numpy as np
 
 from models.calendar import is_school_day
 from models.events import EDUCATION_ATTENDANCE, EDUCATION_REPORT
+from models.sectors import EDUCATION
 from models.sources import GRADES, SourceSystem, sources_of
 from models.units import MOUNTAIN_DISTRICTS, communes
 from simulators.base import (
@@ -50,7 +51,7 @@ REPORT_WINDOW = (-6, 10)
 
 
 def _school_schedule() -> list[SourceSystem]:
-    return list(sources_of("education"))
+    return list(sources_of(EDUCATION))
 
 
 @cache
@@ -69,7 +70,7 @@ def report_periods(year: int) -> list[tuple[str, dt.date]]:
 
 @dataclass
 class _EducationStream(SeededStream):
-    name: str = "education"
+    name: str = EDUCATION
 
 
 class AttendanceStream(_EducationStream):

@@ -26,6 +26,7 @@ from functools import lru_cache
 import numpy as np
 
 from models.events import HEALTH_BED_CENSUS, HEALTH_CLAIM, HEALTH_ENCOUNTER
+from models.sectors import HEALTH
 from models.sources import (
     CLINIC_HOURS,
     CLINIC_WEEKDAYS,
@@ -86,7 +87,7 @@ class _Encounters:
 
 @dataclass
 class _HealthStream(SeededStream):
-    name: str = "health"
+    name: str = HEALTH
 
 
 @dataclass
@@ -236,7 +237,7 @@ class BedCensusStream(_HealthStream):
     """Each HIS reports its beds once an hour, a few minutes past the hour."""
 
     def __post_init__(self) -> None:
-        self._sources = sources_of("health")
+        self._sources = sources_of(HEALTH)
         self._his = [s for s in self._sources if s.code.startswith("his/")]
         self._beds = np.array([s.capacity for s in self._his], dtype=float)
         self._provincial = np.array([s.kind == "provincial_hospital" for s in self._his])

@@ -28,6 +28,7 @@ import numpy as np
 
 from models.calendar import add_working_days_array, business_calendar
 from models.events import PUBLIC_SERVICE_DOSSIER
+from models.sectors import PUBLIC_SERVICE
 from models.sources import PROVINCE_DESK
 from models.units import MOUNTAIN_DISTRICTS, communes
 from simulators.base import LOCAL_OFFSET_MS, hour_rng, hour_weights, iso_times
@@ -87,7 +88,7 @@ class DossierStream(LifecycleStream):
 
     def __init__(self, seed: int, scale: float = 1.0) -> None:
         super().__init__()
-        self.seed, self.scale, self.name = seed, scale, "public_service"
+        self.seed, self.scale, self.name = seed, scale, PUBLIC_SERVICE
         self.units = communes()
         self._codes = [u.code for u in self.units]
         self._districts = [u.parent_code or "" for u in self.units]

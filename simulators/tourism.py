@@ -21,6 +21,7 @@ from datetime import datetime
 import numpy as np
 
 from models.events import TOURISM_ARRIVAL, TOURISM_FEEDBACK
+from models.sectors import TOURISM
 from models.sources import LODGING_HOURS, SITE_HOURS, sources_of
 from simulators.base import (
     LOCAL_OFFSET_MS,
@@ -48,14 +49,14 @@ CHANNELS = ("app", "portal", "social")
 
 @dataclass
 class _TourismStream(SeededStream):
-    name: str = "tourism"
+    name: str = TOURISM
 
 
 class TourismArrivalStream(_TourismStream):
     """Parties arriving at sites (``site_visit``) and checking in at lodgings."""
 
     def __post_init__(self) -> None:
-        places = sources_of("tourism", "site") + sources_of("tourism", "lodging")
+        places = sources_of(TOURISM, "site") + sources_of(TOURISM, "lodging")
         self._places = places
         self._site = np.array([p.kind == "site" for p in places])
         party = np.where(self._site, 3.2, 2.4)
@@ -114,7 +115,7 @@ class TourismFeedbackStream(_TourismStream):
 
     def __post_init__(self) -> None:
         self._arrivals = TourismArrivalStream(seed=self.seed, scale=self.scale)
-        self._source = sources_of("tourism", "feedback")[0]
+        self._source = sources_of(TOURISM, "feedback")[0]
 
     def events_for_hour(self, hour_start: datetime) -> list[EventDoc]:
         _, place, start_ms = self._arrivals.arrivals(hour_start)

@@ -16,41 +16,24 @@ from httpx import AsyncClient
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from ingest.tables import EVENT_TABLES as STREAMS
 from ioc.embedded import embedded_broker, embedded_postgres
 from ioc.services import upgrade
 from models.db import make_engine
 from models.settings import Settings
-from models.tables import TIERS
+from models.tables import EventKey, IngestReject, SourceFreshness
+from models.tables.tiers import tier_tables
 from tests.helpers import app_client
 
 EVENT_TABLES = (
-    "health_encounter",
-    "health_encounter_hourly",
-    "health_encounter_diagnosis_hourly",
-    "health_bed_census",
-    "health_bed_census_hourly",
-    "health_claim",
-    "health_claim_hourly",
-    "education_attendance",
-    "education_attendance_hourly",
-    "education_report",
-    "education_report_hourly",
-    "tourism_arrival",
-    "tourism_arrival_hourly",
-    "tourism_feedback",
-    "tourism_feedback_hourly",
-    "public_service_dossier_event",
-    "public_service_dossier",
-    "public_service_dossier_hourly",
-    "citizen_report_event",
-    "citizen_report",
-    "citizen_report_hourly",
-    "source_hourly",
-    "source_freshness",
-    "ingest_reject",
-    "event_key",
-    *(tiers.day.name for tiers in TIERS.values()),
+    *(spec.table.name for spec in STREAMS.values()),
+    *(spec.lifecycle.table.name for spec in STREAMS.values() if spec.lifecycle),
+    *tier_tables(),
+    SourceFreshness.__tablename__,
+    IngestReject.__tablename__,
+    EventKey.__tablename__,
 )
+"""Every table ingest writes, from the registries: what ``clean_db`` empties."""
 
 
 @pytest.fixture(scope="session")

@@ -24,12 +24,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from app.indicators.service import streams_of
+from ingest.consumer import check_sectors
 from ingest.spec import EventTable, Rollup, one, table_of, value
 from ingest.tables import EVENT_TABLES, register_stream
 from ingest.writer import RawMessage, Writer
 from models.catalogue import BY_CODE, register_indicator
 from models.catalogue.metrics import sum_of
-from models.events import REGISTRY, EventType, dump_event, register_event_type
+from models.events import REGISTRY, EventType, dump_event, register_event_type, topics
 from models.indicators import Indicator, Target
 from models.sectors import SECTORS, declare_sector
 from models.sources import SOURCE_FAMILIES, SourceSystem, register_sources
@@ -245,6 +246,8 @@ async def test_a_stream_declared_outside_the_product_is_ingested_and_answered(
     listed = (await client.get("/api/v1/indicators", params={"sector": ENVIRONMENT})).json()
     assert [i["code"] for i in listed] == [declared.indicator.code]
     assert streams_of(declared.indicator) == [declared.event_type.type]
+    assert declared.event_type.topic("ioc") in topics("ioc")  # ingest subscribes to it
+    assert check_sectors([ENVIRONMENT]) == [ENVIRONMENT]  # ioc ingest --sectors environment
 
     answer = await client.get(
         f"/api/v1/indicators/{declared.indicator.code}/values",

@@ -30,6 +30,7 @@ from models.alert_rules import RULES, AlertRule
 from models.catalogue import BY_CODE, CATALOGUE
 from models.indicators import SOURCE_KINDS, Indicator, Metric
 from models.notify import ChangeNotice
+from models.tables import SourceHourly
 from models.units import HIERARCHY_2020, HIERARCHY_2025, HIERARCHY_LEVELS
 
 log = structlog.get_logger("stream")
@@ -56,7 +57,7 @@ def rollups_of(indicator: Indicator) -> set[str]:
 
     def walk(metric: Metric) -> None:
         if metric.kind in SOURCE_KINDS:
-            out.add("source_hourly")
+            out.add(SourceHourly.__tablename__)
         elif metric.rollup:
             out.add(metric.rollup)
         for part in metric.plus:

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from models.catalogue import CATALOGUE
 from models.indicators import Indicator
+from models.sectors import DATA
 from simulators.faults import FAULT_KINDS
 from tests.conftest import ADMIN_API_KEY
 from tests.oracle.conftest import generated_lines, oracle_for, recorded_lines, replay
@@ -27,7 +28,7 @@ from tests.oracle.recompute import LOCAL, Key, Oracle
 pytestmark = pytest.mark.integration
 
 OPERATOR = {"X-API-Key": ADMIN_API_KEY}
-INDICATORS = [i for i in CATALOGUE if i.sector != "data"]
+INDICATORS = [i for i in CATALOGUE if i.sector != DATA]
 LEVELS = ("commune", "district", "province")
 WINDOWS = {  # whole periods around the recording (12–13 October 2025)
     "hour": (datetime(2025, 10, 12, tzinfo=LOCAL), datetime(2025, 10, 14, tzinfo=LOCAL)),
