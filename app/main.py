@@ -31,6 +31,7 @@ from app.units.endpoints import router as units_router
 from app.wall.endpoints import router as wall_router
 from models.db import make_engine
 from models.settings import Settings, get_settings
+from models.sources import use_volume_scale
 from models.version import VERSION
 
 DESCRIPTION = """Indicators of a province's sectors, rolled up commune → district → province
@@ -49,6 +50,7 @@ def create_app(
     database_url: str, kafka_bootstrap: str | None = None, settings: Settings | None = None
 ) -> FastAPI:
     settings = settings or get_settings()
+    use_volume_scale(settings.volume_scale)  # the deployment's sources, at its volume
     redact.install()
 
     @asynccontextmanager

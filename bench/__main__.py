@@ -123,7 +123,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         write_seconds = 0.0
         growth: list[dict[str, Any]] = []
         span_end = args.start
-        with api_server(url) as base:
+        with api_server(url, args.scale) as base:
             for n in range(args.days):
                 day = first_day + timedelta(days=n)
                 if n:

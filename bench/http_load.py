@@ -42,8 +42,9 @@ end
 
 
 @contextlib.contextmanager
-def api_server(database_url: str) -> Iterator[str]:
-    """``ioc serve`` on a free loopback port; yields its base URL."""
+def api_server(database_url: str, volume_scale: float = 1.0) -> Iterator[str]:
+    """``ioc serve`` on a free loopback port, expecting the sources at the simulated
+    ``volume_scale``; yields its base URL."""
     port = free_port()
     env = {
         **os.environ,
@@ -52,6 +53,7 @@ def api_server(database_url: str) -> Iterator[str]:
         "IOC_API_PORT": str(port),
         "IOC_ALERT_INTERVAL_SECONDS": "0",
         "IOC_LOG_LEVEL": "WARNING",
+        "IOC_VOLUME_SCALE": str(volume_scale),
     }
     proc = subprocess.Popen(
         [sys.executable, "-c", "from ioc.cli import main; main()", "serve"],

@@ -67,8 +67,11 @@ def demo(
     days: Annotated[int, typer.Option(min=0, max=90, help="Days of history to backfill.")] = 7,
     seed: Annotated[int, typer.Option(help="Simulator seed.")] = 2026,
     scale: Annotated[
-        float, typer.Option(min=0.001, help="Volume factor of the streams (1 = province).")
-    ] = 1.0,
+        float | None,
+        typer.Option(
+            min=0.001, help="Volume factor of the streams (1 = province); IOC_VOLUME_SCALE."
+        ),
+    ] = None,
     scenario: Annotated[
         str | None,
         typer.Option(help="Play a scenario today (`ioc simulate --list-scenarios`)."),
@@ -80,12 +83,12 @@ def demo(
 
     if scenario is not None and scenario not in BY_NAME:
         raise typer.BadParameter(f"unknown scenario {scenario!r}; choose from {', '.join(BY_NAME)}")
-    settings = _settings()
+    settings = _scaled(_settings(), scale)
     _require_free_port(settings.api_host, settings.api_port)
     with services(settings) as svc:
         _run(
             run_demo(
-                settings, svc, days=days, seed=seed, scale=scale, console=console,
+                settings, svc, days=days, seed=seed, scale=settings.volume_scale, console=console,
                 scenario=scenario,
             )
         )  # fmt: skip
@@ -181,7 +184,10 @@ def simulate(
             "malformed, schema, unknown_commune, silent, clock_skew."
         ),
     ] = None,
-    scale: Annotated[float, typer.Option(min=0.001, help="Volume factor (1 = province).")] = 1.0,
+    scale: Annotated[
+        float | None,
+        typer.Option(min=0.001, help="Volume factor (1 = province); IOC_VOLUME_SCALE."),
+    ] = None,
     scenario: Annotated[
         str | None,
         typer.Option(help="Apply a scenario (see --list-scenarios) on top of the streams."),
@@ -211,7 +217,7 @@ def simulate(
     if list_scenarios:
         console.print(scenario_table())
         return
-    settings = _settings()
+    settings = _scaled(_settings(), scale)
     start = _utc(from_) if from_ else datetime.now(UTC)
     end = _utc(to) if to else None
     if end is not None and end <= start:
@@ -228,7 +234,7 @@ def simulate(
     )
     try:
         chosen, injector = prepare(
-            seed, streams.split(",") if streams else None, fault or [], scale
+            seed, streams.split(",") if streams else None, fault or [], settings.volume_scale
         )
         day = scenario_day.date() if scenario_day else default_day(start, end)
         chosen = with_scenario(chosen, scenario, day, seed)
@@ -343,6 +349,17 @@ def apikey_create(
             console.print(f"{role} key for {name!r} (shown once): [bold]{key}[/]")
 
         _run(run())
+
+
+def _scaled(settings: Settings, scale: float | None) -> Settings:
+    """The settings with ``--scale`` as the volume scale when given: the simulator sends at
+    it, and the source registry of the process expects it (one declaration)."""
+    if scale is not None:
+        settings = settings.model_copy(update={"volume_scale": scale})
+    from models.sources import use_volume_scale
+
+    use_volume_scale(settings.volume_scale)
+    return settings
 
 
 def _require_bootstrap(settings: Settings) -> str:

@@ -10,8 +10,10 @@ is only owed where silence means something:
   night);
 - ``day``: its reporting days (a school's morning attendance), or, for ``auto``, the
   weekdays on which it expects that many events in the day (a district's one-stop desk);
-- ``week``: what is left, a source too small to be judged by the day (a mountain commune's
-  desk): any event in the week fills it.
+- ``week``: a source too small to be judged by the day (a mountain commune's desk) that
+  expects that many events in a week: any event in the week fills it;
+- ``none``: what is left, a source too small even for a week (a scaled-down feed's smallest
+  desks): it owes no slot, since an empty week would be chance, not a fault.
 
 A slot counts in the period holding its end (a school's day in the hour before 11:00, its
 deadline), once due or once filled: a period still under way counts what is due so far.
@@ -32,7 +34,7 @@ GRACE = dt.timedelta(minutes=30)
 """How long after a slot's end its report may still be on its way before it is overdue."""
 ALL_HOURS = (1 << 24) - 1
 
-SlotKind = Literal["hour", "day", "week"]
+SlotKind = Literal["hour", "day", "week", "none"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,4 +88,7 @@ def cadence_of(source: SourceSystem) -> Cadence:
     ]
     if any(daily):
         return Cadence("day", tuple(daily), last)
-    return Cadence("week", tuple(on), last)
+    weekly = sum(_expected(source, d, h) for d in days for h in range(24))
+    if weekly >= MIN_EVENTS_PER_SLOT:
+        return Cadence("week", tuple(on), last)
+    return Cadence("none", (0,) * 7, last)

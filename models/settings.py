@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     one full batch). 0: no limit."""
     db_pool_timeout_seconds: float = 10.0
     """How long an API request waits for a free database connection before a 503."""
+    volume_scale: float = Field(default=1.0, gt=0)
+    """The volume the sources send at against the province's (1): a simulated feed run with
+    ``--scale F`` sends F, and the source registry expects that (``models.sources``)."""
     """Origins allowed to call the API from a browser (the wall), e.g. ``["https://wall.example"]``."""
 
     @field_validator("admin_api_key")

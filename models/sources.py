@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Literal
 
@@ -64,6 +64,17 @@ class SourceSystem:
     season_low: float = 1.0
     """Its lowest seasonal volume relative to ``expected_per_hour`` (tourism's low season):
     a slot is only owed where even the low season fills it."""
+    reports_per_hour: float = 0.0
+    """Of ``expected_per_hour``, the reports that come whatever the volume (a bed census, a
+    grade's attendance record): a volume scale leaves them be."""
+
+    def at_scale(self, factor: float) -> SourceSystem:
+        """The same source at ``factor`` times the province's volume: its reports still come,
+        its other events are ``factor`` as many (so its owed slots follow what it sends)."""
+        if factor == 1:
+            return self
+        rest = self.expected_per_hour - self.reports_per_hour
+        return replace(self, expected_per_hour=round(self.reports_per_hour + rest * factor, 4))
 
     def hour_weight(self, hour: int) -> float:
         """Weight of a local hour, scaled so the reporting hours average 1."""
@@ -237,6 +248,7 @@ def health_sources() -> list[SourceSystem]:
                 (ev.HEALTH_ENCOUNTER.type, ev.HEALTH_BED_CENSUS.type),
                 commune,
                 expected_per_hour=round(encounters_per_hour + 1, 2),  # + the hourly census
+                reports_per_hour=1.0,
                 kind=kind,
                 capacity=beds,
                 cadence="hour",  # the bed census comes every hour, day and night
@@ -275,6 +287,7 @@ def education_sources() -> list[SourceSystem]:
                     reporting_hours=(7, 11),
                     reporting_weekdays=WORK_WEEK,
                     expected_per_hour=len(GRADES[level]) / 4,  # a record per grade, 4 h
+                    reports_per_hour=len(GRADES[level]) / 4,
                     kind=level,
                     cadence="day",
                     calendar="school",
@@ -296,6 +309,7 @@ def education_sources() -> list[SourceSystem]:
                     reporting_hours=(7, 11),
                     reporting_weekdays=WORK_WEEK,
                     expected_per_hour=len(GRADES["upper_secondary"]) / 4,
+                    reports_per_hour=len(GRADES["upper_secondary"]) / 4,
                     kind="upper_secondary",
                     cadence="day",
                     calendar="school",
@@ -449,14 +463,32 @@ register_sources(PUBLIC_SERVICE, public_service_sources)
 register_sources(CITIZEN, citizen_sources)
 
 
+_volume_scale = 1.0
+
+
+def use_volume_scale(factor: float) -> None:
+    """Declare the volume the sources send at, against the province's (1): what
+    ``IOC_VOLUME_SCALE`` says, and what a simulated feed run with ``--scale`` sends. The
+    registry's expectations follow it, so a scaled feed owes the slots it fills."""
+    global _volume_scale
+    if not factor > 0:
+        raise ValueError(f"a volume scale is positive, not {factor}")
+    _volume_scale = factor
+
+
+def volume_scale() -> float:
+    """The volume factor the registry expects the sources at (see :func:`use_volume_scale`)."""
+    return _volume_scale
+
+
 def source_registry() -> tuple[SourceSystem, ...]:
-    """Every source system of the province, all families."""
-    return _listed(tuple(SOURCE_FAMILIES.values()))
+    """Every source system of the province, all families, at the declared volume scale."""
+    return _listed(tuple(SOURCE_FAMILIES.values()), _volume_scale)
 
 
 @cache
-def _listed(families: tuple[SourceFamily, ...]) -> tuple[SourceSystem, ...]:
-    return tuple(source for family in families for source in family())
+def _listed(families: tuple[SourceFamily, ...], scale: float) -> tuple[SourceSystem, ...]:
+    return tuple(source.at_scale(scale) for family in families for source in family())
 
 
 def sources_by_code() -> dict[str, SourceSystem]:

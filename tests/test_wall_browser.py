@@ -94,7 +94,12 @@ async def site(engine: AsyncEngine, kafka_bootstrap: str, database_url: str) -> 
     pin = pinned_clock()
     events = collect(make_streams(5, scale=SCALE), pin - timedelta(days=8), pin)
     # Alerts are evaluated once, as of the pinned hour (below), not again at the real now.
-    settings = Settings(admin_api_key=ADMIN_API_KEY, topic_prefix=prefix, alert_interval_seconds=0)
+    settings = Settings(
+        admin_api_key=ADMIN_API_KEY,
+        topic_prefix=prefix,
+        alert_interval_seconds=0,
+        volume_scale=SCALE,  # the sources are expected at the simulated volume
+    )
     app = create_app(database_url, kafka_bootstrap, settings=settings)
     port = _free_port()
     server = uvicorn.Server(

@@ -14,8 +14,8 @@ class SourceStatus(BaseModel):
     unit_code: str = Field(description="Commune the source system sits in.", examples=["20281"])
     sector: str = Field(examples=["health"])
     event_types: list[str]
-    cadence: Literal["hour", "day", "week"] = Field(
-        description="The slot it owes a report in (models/cadence.py)."
+    cadence: Literal["hour", "day", "week", "none"] = Field(
+        description="The slot it owes a report in (models/cadence.py); none: too small to owe any."
     )
     last_event_at: datetime | None = Field(description="Newest event time ever received from it.")
     lag_seconds: float | None = Field(description="Mean ingest − event time over the period.")
