@@ -171,15 +171,23 @@ async def _settle(page: Any, site: Site, query: str) -> Wall:
     page.on("pageerror", lambda e: problems.append(str(e)))
     await page.clock.set_fixed_time(site.pin.timestamp())
     await page.goto(f"{site.base}/wall{query}")
+    await settled(page)
+    return Wall(page, problems)
+
+
+async def settled(page: Any) -> None:
+    """Wait until every panel of the view has drawn and its live stream is open."""
     await until(
         page,
         "document.querySelectorAll('.tile .value').length === 8 && "
         "[...document.querySelectorAll('.tile .value')].every(v => v.textContent !== '…') && "
         "document.querySelectorAll('#map path').length > 0 && "
-        "document.querySelectorAll('#chart-30d rect').length > 0",
+        "document.querySelectorAll('#ranking tr').length > 0 && "
+        "document.getElementById('chart-24h').childElementCount > 0 && "
+        "document.getElementById('chart-30d').childElementCount > 0 && "
+        "document.getElementById('idx').childElementCount > 0",
     )
     await until(page, "document.getElementById('live').className === 'on'")
-    return Wall(page, problems)
 
 
 async def until(page: Any, expression: str, seconds: float = 60.0, arg: Any = None) -> None:
@@ -195,14 +203,26 @@ async def until(page: Any, expression: str, seconds: float = 60.0, arg: Any = No
 
 
 READABLE = """() => {
-  const cut = [], small = [];
+  const cut = [], small = [], overlaps = [], empty = [];
   const hasText = (e) => [...e.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
   const leaves = [...document.querySelectorAll("main *")]
     .filter((e) => hasText(e) && e.getClientRects().length);
+  // The width a line of text and boxes needs, to the fraction of a pixel an ellipsis shows
+  // and a rounded scrollWidth hides.
+  const measure = document.createElement("canvas").getContext("2d");
+  const needs = (e, style) => {
+    measure.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+    return [...e.childNodes].reduce((w, n) => w + (n.nodeType === 3
+      ? measure.measureText(n.textContent).width
+      : n.getBoundingClientRect().width + parseFloat(getComputedStyle(n).marginLeft)
+        + parseFloat(getComputedStyle(n).marginRight)), 0);
+  };
   for (const e of leaves) {
     const text = e.textContent.trim().slice(0, 40);
     const style = getComputedStyle(e);
-    if (style.textOverflow === "ellipsis" && e.scrollWidth > e.clientWidth + 1) cut.push(text);
+    const room = e.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+    if (style.textOverflow === "ellipsis" && (e.scrollWidth > e.clientWidth + 1 ||
+        (style.whiteSpace === "nowrap" && needs(e, style) > room + 0.5))) cut.push(text);
     if (style.overflow !== "visible" && e.scrollHeight > e.clientHeight + 1) cut.push(text);
     if (parseFloat(style.fontSize) < 23.5) small.push(`${text} (${style.fontSize})`);
     // Clipped by a panel that hides its overflow.
@@ -216,15 +236,64 @@ READABLE = """() => {
   }
   const values = [...document.querySelectorAll(".tile .value:not(.empty), .total")]
     .map((e) => parseFloat(getComputedStyle(e).fontSize)).filter((px) => px < 64);
-  return { cut, small, values };
+
+  // Text drawn over other text: the boxes of the text itself (not of its element, which a
+  // squeezed flex item makes shorter than its line), less the font's leading, must not
+  // meet; nor may a chart's labels sit on its bars.
+  const runs = [];
+  for (const e of leaves) {
+    const inset = 0.1 * parseFloat(getComputedStyle(e).fontSize);
+    for (const n of e.childNodes) {
+      if (n.nodeType !== 3 || !n.textContent.trim()) continue;
+      const range = document.createRange();
+      range.selectNodeContents(n);
+      for (const r of range.getClientRects()) {
+        if (r.width < 1 || r.height < 1) continue;
+        runs.push({ e, text: n.textContent.trim().slice(0, 30),
+                    l: r.left + 1, r: r.right - 1, t: r.top + inset, b: r.bottom - inset });
+      }
+    }
+  }
+  const meet = (a, b) => a.l < b.r && b.l < a.r && a.t < b.b && b.t < a.b;
+  for (let i = 0; i < runs.length; i++) {
+    for (let j = i + 1; j < runs.length; j++) {
+      const a = runs[i], b = runs[j];
+      if (a.e.contains(b.e) || b.e.contains(a.e)) continue;
+      if (meet(a, b)) overlaps.push(`${a.text} / ${b.text}`);
+    }
+  }
+  for (const svg of document.querySelectorAll("main svg")) {
+    const shapes = [...svg.querySelectorAll("rect")].map((s) => s.getBoundingClientRect())
+      .filter((r) => r.width >= 1 && r.height >= 1)
+      .map((r) => ({ l: r.left + 1, r: r.right - 1, t: r.top + 1, b: r.bottom - 1 }));
+    for (const a of runs.filter((x) => svg.contains(x.e))) {
+      if (shapes.some((s) => meet(a, s))) overlaps.push(`${a.text} / a bar of #${svg.id}`);
+    }
+  }
+
+  // Every panel in view shows something beyond its title: a chart its bars or why not.
+  for (const p of document.querySelectorAll("main .panel, main .tile")) {
+    if (!p.getClientRects().length) continue;  // not part of this view (public wall)
+    const what = p.id || p.querySelector("h2, .name")?.textContent || p.className;
+    const body = [...p.children].filter((c) => c.tagName !== "H2");
+    const shown = body.some((c) => c.textContent.trim() || c.querySelector("path, rect, text"));
+    const charts = p.classList.contains("tile") ? [] : [...p.querySelectorAll("svg")];
+    if (!shown || charts.some((svg) => !svg.childElementCount)) empty.push(what);
+  }
+  const dot = getComputedStyle(document.getElementById("live"), "::before").color;
+  return { cut, small, values, overlaps, empty, live: dot };
 }"""
-"""What an operator checks across the room: no text cut off or clipped by its panel, labels
-at least 24 px, values at least 64 px."""
+"""What an operator checks across the room: no text cut off or clipped by its panel, none
+drawn over other text or a chart's bars, labels at least 24 px, values at least 64 px, every
+panel showing something, and a green live dot."""
+GREEN = "rgb(63, 185, 80)"
+"""The live dot's colour when the stream is open (``--green`` in wall.css)."""
 
 
 async def assert_readable(wall: Wall) -> None:
     found = await wall.page.evaluate(READABLE)
-    assert found == {"cut": [], "small": [], "values": []}, found
+    clean = {"cut": [], "small": [], "values": [], "overlaps": [], "empty": [], "live": GREEN}
+    assert found == clean, found
 
 
 async def shot(wall: Wall, name: str) -> None:
@@ -292,27 +361,28 @@ async def test_an_admin_key_in_the_url_is_refused(browser: Any, site: Site) -> N
 async def test_an_event_through_the_gateway_changes_its_tile(browser: Any, site: Site) -> None:
     async with open_wall(browser, site) as wall:
         page = wall.page
-        before = await tile_value(page, "health.encounters")
         visitors = await tile_value(page, "tourism.visitors")
-        event = b.encounter(site.pin - timedelta(minutes=10), 0)
-        async with httpx.AsyncClient(base_url=site.base) as client:
-            posted = await client.post(
-                "/api/v1/events", json=[event], headers={"X-API-Key": site.ingest_key}
+        # Three posts, one after the other, each waited for on the tile: three measurements.
+        for minutes in (10, 11, 12):
+            before = await tile_value(page, "health.encounters")
+            event = b.encounter(site.pin - timedelta(minutes=minutes), 0)
+            async with httpx.AsyncClient(base_url=site.base) as client:
+                posted = await client.post(
+                    "/api/v1/events", json=[event], headers={"X-API-Key": site.ingest_key}
+                )
+            assert posted.json()["accepted"] == 1, posted.text
+            loop = asyncio.get_running_loop()
+            posted_at = loop.time()
+            await until(
+                page,
+                "document.querySelector('#tile-health-encounters .value').textContent !== arg",
+                30,
+                before,
             )
-        assert posted.json()["accepted"] == 1, posted.text
-        loop = asyncio.get_running_loop()
-        posted_at = loop.time()
-        await until(
-            page,
-            "document.querySelector('#tile-health-encounters .value').textContent !== arg",
-            30,
-            before,
-        )
-        took = loop.time() - posted_at
-        print(f"the encounters tile changed {took:.2f} s after the post")
-        assert took <= LIVE_SECONDS, f"the tile changed {took:.1f} s after the post"
-        after = await tile_value(page, "health.encounters")
-        assert _digits(after) == _digits(before) + 1
+            took = loop.time() - posted_at
+            print(f"the encounters tile changed {took:.2f} s after the post")
+            assert took <= LIVE_SECONDS, f"the tile changed {took:.1f} s after the post"
+            assert _digits(await tile_value(page, "health.encounters")) == _digits(before) + 1
         assert await tile_value(page, "tourism.visitors") == visitors
 
 
@@ -328,11 +398,7 @@ async def test_a_district_drill_down_shows_its_communes(browser: Any, site: Site
         await first.click()
         await page.wait_for_url("**/wall?unit=*")
         code = page.url.split("unit=")[1].split("&")[0]
-        await until(
-            page,
-            "document.querySelectorAll('#ranking tr').length > 0 && "
-            "[...document.querySelectorAll('.tile .value')].every(v => v.textContent !== '…')",
-        )
+        await settled(page)
         district = next(d for d in site.units["tree"][0]["children"] if d["code"] == code)
         communes = {c["code"] for c in district["children"]}
         cells = await page.eval_on_selector_all("#map path", "ps => ps.map(p => p.dataset.code)")
@@ -340,7 +406,51 @@ async def test_a_district_drill_down_shows_its_communes(browser: Any, site: Site
         assert await page.locator("#ranking tr").count() == len(communes)
         assert name in (await page.text_content("#crumbs") or "")
         await shot(wall, "wall-district-vi.png")
+        await assert_readable(wall)
         assert not wall.problems, wall.problems
+
+
+LONGEST = "507"
+"""Điện Bàn: the district with the most communes (20) and the longest names."""
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+async def test_a_district_view_is_readable_and_live(browser: Any, site: Site, lang: str) -> None:
+    query = f"?unit={LONGEST}" + ("&lang=en" if lang == "en" else "")
+    async with open_wall(browser, site, query) as wall:
+        page = wall.page
+        await shot(wall, f"wall-district-{LONGEST}-{lang}.png")
+        await assert_readable(wall)
+        # Every commune is ranked under its name (in full where the row shows it shorter).
+        district = next(d for d in site.units["tree"][0]["children"] if d["code"] == LONGEST)
+        names = [PREFIX.sub("", c["name"]) for c in district["children"]]
+        shown = await page.eval_on_selector_all("#ranking td.name", "ts => ts.map(t => t.title)")
+        assert sorted(shown) == sorted(names)
+        # The 30-day chart draws the district's own daily figures, as the API gives them.
+        assert await _chart_days(page, lang) == await _district_days(site, LONGEST)
+        assert not wall.problems, wall.problems
+
+
+async def _chart_days(page: Any, lang: str) -> list[float]:
+    titles = await page.eval_on_selector_all(
+        "#chart-30d rect title", "ts => ts.map(t => t.textContent)"
+    )
+    shown = [t.split(": ")[1] for t in titles]
+    return [float(v.replace(".", "").replace(",", ".") if lang == "vi" else v.replace(",", ""))
+            for v in shown if v != "—"]  # fmt: skip
+
+
+async def _district_days(site: Site, unit: str) -> list[float]:
+    """The default indicator's daily values for ``unit`` over the chart's 30 days."""
+    day = site.pin.replace(hour=0)
+    params = {
+        "unit": unit, "bucket": "day", "from": (day - timedelta(days=29)).isoformat(),
+        "to": (day + timedelta(days=1)).isoformat(),
+    }  # fmt: skip
+    async with httpx.AsyncClient(base_url=site.base) as client:
+        got = await client.get("/api/v1/indicators/ps.online_submission_rate/values", params=params)
+    values = sorted(got.json()["values"], key=lambda v: v["period_start"])
+    return [round(v["value"], 1) for v in values if v["value"] is not None]
 
 
 def _vietnamese(s: str) -> bool:

@@ -30,11 +30,12 @@ export function sparkline(svg, points) {
   if (points[last].value !== null) el("circle", { cx: x(last), cy: y(points[last].value), r: 4, fill: "#050b12", stroke: "#f0b429", "stroke-width": 2 }, svg);
 }
 
-// Bars over time with a label every few bars and the target as a dashed line.
+// Bars over time with a label every few bars, the target as a dashed line and the scale's
+// top in a band of its own above the bars, where no bar can run into it.
 export function bars(svg, points, { label, target, every, note }) {
   const [w, h] = fit(svg);
   if (note) { el("text", { x: 8, y: h / 2 }, svg).textContent = note; return; }
-  const pad = { l: 8, r: 8, t: 8, b: 28 };
+  const pad = { l: 8, r: 8, t: 30, b: 28 };
   const vs = points.map((p) => p.value ?? 0);
   const hi = Math.max(...vs, target ?? 0) || 1;
   const bw = (w - pad.l - pad.r) / Math.max(1, points.length);
@@ -53,7 +54,7 @@ export function bars(svg, points, { label, target, every, note }) {
   if (target !== null && target !== undefined) {
     el("line", { x1: pad.l, x2: w - pad.r, y1: y(target), y2: y(target), stroke: "#f4f8fb", "stroke-dasharray": "8 6", "stroke-width": 2 }, svg);
   }
-  el("text", { x: w - pad.r, y: pad.t + 16, "text-anchor": "end" }, svg).textContent = label({ max: hi });
+  el("text", { x: w - pad.r, y: pad.t - 8, "text-anchor": "end" }, svg).textContent = label({ max: hi });
 }
 
 // Commune cells, coloured by ``colour(cell)``; only ``cells`` are drawn and the view fits them.

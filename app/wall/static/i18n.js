@@ -4,7 +4,7 @@ const locale = lang === "en" ? "en-GB" : "vi-VN";
 
 const WORDS = {
   vi: {
-    title: "Trung tâm IOC", province: "Toàn tỉnh", live: "trực tuyến", offline: "mất kết nối",
+    title: "Trung tâm IOC", province: "Toàn tỉnh", live: "trực tuyến", offline: "mất kết nối", loading: "đang tải…",
     other_lang: "English", signin: "Vận hành", signout: "Thoát", signin_prompt: "Khóa API của người vận hành:",
     asof: "Số liệu đến", upto: "đến", w24h: "24 giờ qua", w30d: "30 ngày qua", partial: "chưa trọn", complete: "trọn",
     month: "Tháng", prev_month: "Tháng trước", same_last_week: "tuần trước", vs_last_week: "so với cùng kỳ tuần trước",
@@ -12,7 +12,7 @@ const WORDS = {
     map: "Bản đồ", map_note: "Ô quanh vị trí trung tâm xã (Voronoi), không phải ranh giới chính thức",
     chart_24h: "24 giờ qua, theo giờ", chart_30d: "30 ngày qua, theo ngày", no_hourly: "chỉ số này không có số liệu theo giờ",
     ranking_districts: "Xếp hạng huyện", ranking_communes: "Xếp hạng xã",
-    idx_title: "Chỉ số QĐ 766", idx_of: "/100", idx_prev: "trọn tháng", idx_method: "Cách tính chỉ số QĐ 766", idx_cur: "chưa trọn",
+    idx_title: "Chỉ số QĐ 766", idx_of: "/100", idx_prev: "trọn tháng", idx_method: "Cách tính chỉ số QĐ 766", idx_cur: "chưa trọn", idx_groups: "nhóm có điểm",
     alerts: "Cảnh báo đang mở", none_open: "không có cảnh báo", ack: "Đã nhận", resolve: "Đã xử lý", acknowledged: "đã nhận",
     critical: "khẩn", warning: "cảnh báo", info: "thông tin", ago_min: "phút trước", ago_h: "giờ trước", ago_d: "ngày trước",
     above: "vượt ngưỡng", below: "dưới ngưỡng", anomaly: "bất thường so với trung vị",
@@ -22,7 +22,7 @@ const WORDS = {
     wall_key_only: "Khóa quản trị/vận hành không được đặt trong URL của màn hình; dùng khóa vai trò wall.",
   },
   en: {
-    title: "IOC Operations Centre", province: "Whole province", live: "live", offline: "offline",
+    title: "IOC Operations Centre", province: "Whole province", live: "live", offline: "offline", loading: "loading…",
     other_lang: "Tiếng Việt", signin: "Operator", signout: "Sign out", signin_prompt: "Operator API key:",
     asof: "Data as of", upto: "to", w24h: "Last 24 h", w30d: "Last 30 days", partial: "partial", complete: "complete",
     month: "Month", prev_month: "Last month", same_last_week: "last week", vs_last_week: "vs same time last week",
@@ -30,7 +30,7 @@ const WORDS = {
     map: "Map", map_note: "Cells around commune centres (Voronoi), not official boundaries",
     chart_24h: "Last 24 h, hourly", chart_30d: "Last 30 days, daily", no_hourly: "this indicator has no hourly figures",
     ranking_districts: "District ranking", ranking_communes: "Commune ranking",
-    idx_title: "Decision 766", idx_of: "/100", idx_prev: "full month", idx_method: "How the Decision 766 index is scored", idx_cur: "partial",
+    idx_title: "Decision 766", idx_of: "/100", idx_prev: "full month", idx_method: "How the Decision 766 index is scored", idx_cur: "partial", idx_groups: "groups scored",
     alerts: "Open alerts", none_open: "no open alerts", ack: "Acknowledge", resolve: "Resolve", acknowledged: "acknowledged",
     critical: "critical", warning: "warning", info: "info", ago_min: "min ago", ago_h: "h ago", ago_d: "days ago",
     above: "above threshold", below: "below threshold", anomaly: "anomalous against median",

@@ -27,14 +27,19 @@ export async function index766(ctx) {
     return vs.length ? (g.weight * vs.reduce((s, v) => s + Math.max(0, Math.min(v, 100)) / 100, 0)) / vs.length : null;
   });
   const prev = score("prev"), cur = score("cur");
-  const total = (s) => (s.some((v) => v !== null) ? s.reduce((a, v) => a + (v ?? 0), 0) : null);
+  // A total out of 100 only when every group has a score: a sum over the groups that have
+  // one (early in a month, often one or two) would read as a collapse of the index.
+  const total = (s) => (s.every((v) => v !== null) ? s.reduce((a, v) => a + v, 0) : null);
+  const scored = (s) => `${s.filter((v) => v !== null).length}/${s.length} ${t("idx_groups")}`;
   const box = $("idx");
   box.replaceChildren();
+  box.classList.remove("loading");
   const head = document.createElement("div");
   head.append(text("span", num(total(prev), 1), "total"), text("span", ` ${t("idx_of")}`, "meta"));
   const hours = Math.round((ctx.now - monthStart(ctx.now)) / 3600e3);
-  box.append(head, text("div", `${monthName(monthStart(ctx.now, 1))}, ${t("idx_prev")}`, "meta"),
-    Object.assign(text("div", `${monthName(ctx.now)} ${t("idx_cur")}: ${num(total(cur), 1)}`, "meta partial current"), { title: `${hours} h` }));
+  const month = (s) => (total(s) === null ? scored(s) : num(total(s), 1));
+  box.append(head, text("div", `${monthName(monthStart(ctx.now, 1))}, ${t("idx_prev")}${total(prev) === null ? ": " + scored(prev) : ""}`, "meta"),
+    Object.assign(text("div", `${monthName(ctx.now)} ${t("idx_cur")}: ${month(cur)}`, "meta partial current"), { title: `${hours} h` }));
   idx.groups.forEach((g, i) => {
     const row = document.createElement("div");
     row.className = "group";

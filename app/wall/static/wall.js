@@ -2,7 +2,7 @@
 // alerts and data quality, for one scope (the province or a district), live from /stream.
 import { api, daily, dayStart, DAY, dropUrlKey, floorHour, HOUR, hourly, key, monthStart, operatorKey, signIn, signOut,
   statusOf, targetFor, thin, urlKey, view, viewUrl, windowed, windowOf } from "./data.js";
-import { COLOURS, bars, cellMap, sequential, sparkline } from "./draw.js";
+import { COLOURS, bars, cellMap, el, sequential, sparkline } from "./draw.js";
 import { clock, dayLabel, fmt, lang, monthName, num, placeName, shortName, t, time, unitName } from "./i18n.js";
 import { alerts, dataQuality, index766 } from "./panels.js";
 
@@ -135,17 +135,20 @@ async function loadPick() {
     const name = document.createElement("td"), dot = document.createElement("span");
     dot.className = `dot ${thin(r) ? "none" : counts ? "" : statusOf(ind, r.value, level, ctx.now)}`;
     if (counts && !thin(r) && r.value !== null) dot.style.background = sequential(r.value / max);
-    name.className = "name"; name.append(dot, placeName(ctx.units[code].name));
+    name.className = "name"; name.title = placeName(ctx.units[code].name);
+    name.append(dot, name.title);
     tr.insertCell().textContent = String(i + 1);
     tr.append(name);
     const v = tr.insertCell(); v.className = "num"; v.textContent = valueText(r, ind);
     if (level === "district") tr.addEventListener("click", () => { location.href = viewUrl({ unit: code }); });
   });
 
+  fitNames([...body.querySelectorAll("td.name")]);
+
   const [hours, days] = await Promise.all([hourly(ind, ctx.now, ctx.scope), daily(ind, ctx.now, ctx.scope)]);
   const target = targetFor(ind, new Date(ctx.now).getUTCFullYear(), unitLevel(ctx.scope));
   const point = (v, partial, label) => ({ value: v.value, partial, status: thin({ ratio: !!ind.denominator, n: v.denominator ?? 0 }) ? "none" : v.status === "none" && counts ? null : v.status, title: `${label}: ${v.value === null ? "—" : fmt(v.value, ind)}` });
-  const axis = (p) => (p.max !== undefined ? num(p.max, ind.additive ? 0 : 1) : p.text);
+  const axis = (p) => (p.max !== undefined ? num(p.max, ind.additive ? 0 : 1) + (ind.unit === "%" ? " %" : "") : p.text);
   // One bar per hour and per day, empty where the API has no bucket, so gaps show as gaps.
   const slots = (values, first, count, step) => {
     const at = new Map(values.map((v) => [v.start, v]));
@@ -158,6 +161,40 @@ async function loadPick() {
   $("chart-30d-title").textContent = t("chart_30d");
   bars($("chart-30d"), slots(days, d - 29 * DAY, 30, DAY).map((v) => ({ ...point(v, v.start === d, dayLabel(v.start)), text: dayLabel(v.start) })),
     { label: axis, target: target?.value, every: 7, note: days.length ? null : t("no_data") });
+  for (const id of ["chart-24h", "chart-30d"]) $(id).classList.remove("loading");
+}
+
+// When a place name is too long for its row, every name of three words or more keeps its
+// last words and shortens the first to its initial, as road signs do ("Điện Thắng Trung" →
+// "Đ. Thắng Trung": a district's communes often share that first word), so the list reads
+// alike; a name still too long wraps. The full name is each row's tooltip.
+function fitNames(cells) {
+  if (!cells.some(overflows)) return;
+  for (const td of cells) {
+    const label = td.lastChild, words = label.textContent.split(" ");
+    if (words.length > 2) label.textContent = `${words[0][0]}. ${words.slice(1).join(" ")}`;
+  }
+  for (const td of cells) if (overflows(td)) td.classList.add("wrap");
+}
+// Whether a cell's dot and name need more than its width, to the fraction of a pixel that
+// the rounded scrollWidth hides (and an ellipsis shows).
+const measure = document.createElement("canvas").getContext("2d");
+function overflows(td) {
+  const s = getComputedStyle(td), dot = td.firstChild;
+  measure.font = `${s.fontWeight} ${s.fontSize} ${s.fontFamily}`;
+  const need = dot.getBoundingClientRect().width + parseFloat(getComputedStyle(dot).marginRight)
+    + measure.measureText(td.lastChild.textContent).width;
+  return need > td.clientWidth - parseFloat(s.paddingLeft) - parseFloat(s.paddingRight) - 0.5;
+}
+
+// Until a panel has its first figures it says so, rather than stand empty.
+function loading() {
+  for (const id of ["chart-24h", "chart-30d", "idx"]) {
+    const box = $(id);
+    box.classList.add("loading");
+    if (box.tagName === "svg") el("text", { x: 8, y: 32 }, box).textContent = t("loading");
+    else box.textContent = t("loading");
+  }
 }
 
 function header() {
@@ -257,8 +294,11 @@ async function main() {
   header();
   const tiles = $("tiles");
   for (const [code] of TILES) if (ctx.catalogue[code]) tiles.append(tileShell(code));
-  await refresh();
+  loading();
+  // Live from the start: the dot says whether the stream is open, and an update that lands
+  // while the first figures load reloads its tile after them.
   listen();
+  await refresh();
   setInterval(() => refresh().catch(report), 60_000);
 }
 
