@@ -11,20 +11,23 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from functools import partial
 from typing import Any
 
 from sqlalchemy import (
     Column,
     ColumnElement,
     Dialect,
+    Integer,
+    Select,
     String,
     Table,
     and_,
     bindparam,
     case,
+    cast,
     column,
     delete,
+    extract,
     func,
     literal,
     or_,
@@ -34,12 +37,12 @@ from sqlalchemy import (
 from sqlalchemy import (
     table as sql_table,
 )
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.expression import TableClause
 
 from ingest.spec import EventTable, Lifecycle, Rollup, Row, table_of
-from models.clock import LOCAL
+from models.clock import LOCAL_TZ
 from models.events import KEPT_ATTRIBUTES, Event
 from models.notify import CHANNEL, ChangeNotice
 from models.tables import (
@@ -86,6 +89,27 @@ async def insert_events(conn: AsyncConnection, spec: EventTable, rows: list[Row]
             copy.set_types([_pg_type(c, conn.dialect) for c in columns])
             for row in rows:
                 await copy.write_row([row[c.name] for c in columns])
+    cache_key = (table.name, *(c.name for c in columns))
+    if cache_key not in _INSERT_SQL:
+        _INSERT_SQL[cache_key] = _text_of(_insert_new(spec, staging, columns), conn.dialect)
+    async with pg.cursor() as cur:
+        await cur.execute(_INSERT_SQL[cache_key])
+        stored = {(source, event_id): at for source, event_id, at in await cur.fetchall()}
+    # The rows as copied, with the one column the store filled in: what was stored.
+    return [
+        {**row, "ingested_at": at}
+        for row in rows
+        if (at := stored.get((row["source"], row["event_id"]))) is not None
+    ]
+
+
+_INSERT_SQL: dict[tuple[str, ...], str] = {}
+
+
+def _insert_new(spec: EventTable, staging: str, columns: list[Column[Any]]) -> Any:
+    """The staged rows whose key is new into ``event_key`` and the event table, returning
+    the stored rows' keys and when they were stored."""
+    table = spec.table
     staged = sql_table(staging, *(column(c.name) for c in columns))
     keys = table_of(EventKey)
     new_keys = (
@@ -104,14 +128,12 @@ async def insert_events(conn: AsyncConnection, spec: EventTable, rows: list[Row]
         .cte("new_keys")
     )
     is_new = and_(staged.c.source == new_keys.c.source, staged.c.event_id == new_keys.c.event_id)
-    stmt = (
+    return (
         insert(table)
         .from_select([c.name for c in columns], select(*staged.c).join(new_keys, is_new))
         .on_conflict_do_nothing()
-        .returning(*table.c)
+        .returning(table.c.source, table.c.event_id, table.c.ingested_at)
     )
-    result = await conn.execute(stmt)
-    return [dict(r._mapping) for r in result.all()]
 
 
 def first_of_each_key(rows: Iterable[Row]) -> list[Row]:
@@ -194,38 +216,6 @@ def rollup_deltas(rollup: Rollup, rows: Iterable[Row], grain: Grain = Grain.HOUR
     ]
 
 
-def coarser_deltas(
-    rollup: Rollup, deltas: Iterable[Row], grain: Grain, *, hour_mask: bool = False
-) -> list[Row]:
-    """Finer deltas summed into ``grain`` buckets (the newest reading kept for gauges):
-    the same totals as :func:`rollup_deltas` of the rows at that grain, from far fewer rows.
-    With ``hour_mask``, each also carries the :data:`~models.tables.HOUR_MASK` of the local
-    hours its hourly deltas fell in."""
-    floor = grain.floor
-    sums: dict[tuple[Any, ...], Row] = {}
-    for delta in deltas:
-        key = (
-            floor(delta["bucket_start"]),
-            delta["commune_code"],
-            *(delta[d] for d in rollup.dims),
-        )
-        acc = sums.get(key)
-        bit = 1 << delta["bucket_start"].astimezone(LOCAL).hour if hour_mask else 0
-        if acc is None:
-            sums[key] = {**delta, "bucket_start": key[0]}
-            if hour_mask:
-                sums[key][HOUR_MASK] = bit
-            continue
-        if hour_mask:
-            acc[HOUR_MASK] |= bit
-        for name in rollup.measures:
-            acc[name] += delta[name]
-        if rollup.latest and delta["latest_at"] >= acc["latest_at"]:
-            acc["latest_at"] = delta["latest_at"]
-            acc.update({col: delta[col] for col in rollup.latest})
-    return list(sums.values())
-
-
 def _rollup_set(rollup: Rollup, table: Table, ex: Any) -> dict[str, Any]:
     """How a bucket row takes a delta: measures add up, a newer reading replaces the latest."""
     set_: dict[str, Any] = {m: table.c[m] + ex[m] for m in rollup.measures}
@@ -239,17 +229,111 @@ def _rollup_set(rollup: Rollup, table: Table, ex: Any) -> dict[str, Any]:
     return set_
 
 
+def _delta_columns(rollup: Rollup) -> list[str]:
+    """The columns of one finest-tier delta row, in the roll-up table's order."""
+    names = {"bucket_start", "commune_code", *rollup.dims, *rollup.measures}
+    if rollup.latest:
+        names |= {"latest_at", *rollup.latest}
+    return [c.name for c in rollup.table.c if c.name in names]
+
+
+def _bucket_of(grain: Grain, moment: ColumnElement[Any]) -> ColumnElement[Any]:
+    """SQL for :attr:`Grain.floor`: the ``bucket_start`` of the tier row ``moment`` is in."""
+    if grain is Grain.HOUR:
+        return func.date_trunc("hour", moment)
+    return func.date_trunc("day", moment, LOCAL_TZ)
+
+
+def _coarser_rows(
+    rollup: Rollup, grain: Grain, table: Table, finer: Any
+) -> tuple[list[str], Select[Any]]:
+    """The finest-tier deltas in ``finer`` summed into ``grain`` buckets, in SQL: measures
+    summed, the newest reading kept for gauges, the :data:`HOUR_MASK` of the local hours
+    the deltas fell in where the tier keeps one. Ordered by the tier's key."""
+    bucket = _bucket_of(grain, finer.c.bucket_start)
+    keys = [bucket, finer.c.commune_code, *(finer.c[d] for d in rollup.dims)]
+    values: dict[str, ColumnElement[Any]] = {
+        "bucket_start": bucket,
+        "commune_code": finer.c.commune_code,
+        **{d: finer.c[d] for d in rollup.dims},
+        **{m: func.sum(finer.c[m]) for m in rollup.measures},
+    }
+    if rollup.latest:
+        newest_first = finer.c.latest_at.desc()
+        for col in rollup.latest:
+            ordered = aggregate_order_by(finer.c[col], newest_first)
+            values[col] = func.array_agg(ordered, type_=ARRAY(table.c[col].type))[1]
+        values["latest_at"] = func.max(finer.c.latest_at)
+    if keeps_hour_mask(table):
+        hour = cast(extract("hour", func.timezone(LOCAL_TZ, finer.c.bucket_start)), Integer)
+        values[HOUR_MASK] = func.bit_or(literal(1, Integer).op("<<")(hour))
+    names = [c.name for c in table.c if c.name in values]
+    rows = select(*(values[n].label(n) for n in names)).group_by(*keys).order_by(*keys)
+    return names, rows
+
+
+_ROLLUP_SQL: dict[str, str] = {}
+
+
+def _rollup_sql(rollup: Rollup, dialect: Dialect) -> str:
+    """One statement taking the staged finest-tier deltas into every tier of the roll-up:
+    the staging table emptied (``DELETE … RETURNING``), its rows upserted into the finest
+    tier as they are, and summed per coarser bucket (``GROUP BY``) into each coarser tier.
+    Built once per roll-up and kept as SQL text (it has no parameters)."""
+    name = rollup.table.name
+    if name not in _ROLLUP_SQL:
+        tiers = tiers_of(rollup.table).by_grain()
+        columns = _delta_columns(rollup)
+        finest = tiers[0][1]
+        staging = sql_table(_staging_name(finest), *(column(n, finest.c[n].type) for n in columns))
+        moved = delete(staging).returning(*staging.c).cte("moved")
+        statements = []
+        for grain, table in tiers:
+            if grain is tiers[0][0]:
+                key = [moved.c[c.name] for c in table.primary_key]
+                names, rows = columns, select(*(moved.c[n] for n in columns)).order_by(*key)
+            else:
+                names, rows = _coarser_rows(rollup, grain, table, moved)
+            stmt = insert(table).from_select(names, rows)
+            statements.append(
+                stmt.on_conflict_do_update(
+                    index_elements=[c.name for c in table.primary_key],
+                    set_=_rollup_set(rollup, table, stmt.excluded),
+                )
+            )
+        *first, last = statements
+        for i, stmt in enumerate(first):
+            last = last.add_cte(stmt.cte(f"tier_{i}"))
+        _ROLLUP_SQL[name] = _text_of(last.add_cte(moved), dialect)
+    return _ROLLUP_SQL[name]
+
+
 async def add_to_rollup(conn: AsyncConnection, rollup: Rollup, rows: Iterable[Row]) -> int:
     """Add the rows' deltas to their buckets in every tier of the roll-up (hour, then day);
-    return how many hourly bucket rows were touched."""
+    return how many hourly bucket rows were touched.
+
+    The measures are functions of an event row (declared once, in the stream's spec), so
+    the hourly deltas are summed here; they are copied into a staging table once, and one
+    statement takes them into the hourly tier and, summed per local day in SQL, into the
+    day tier (with its hour mask where it keeps one)."""
     tiers = tiers_of(rollup.table).by_grain()
     deltas = rollup_deltas(rollup, rows, tiers[0][0])
-    touched = len(deltas)
-    for grain, table in tiers:
-        if grain is not tiers[0][0]:
-            deltas = coarser_deltas(rollup, deltas, grain, hour_mask=keeps_hour_mask(table))
-        await upsert_staged(conn, table, deltas, partial(_rollup_set, rollup, table))
-    return touched
+    if not deltas:
+        return 0
+    finest = tiers[0][1]
+    columns = [finest.c[n] for n in _delta_columns(rollup)]
+    await _staged(conn, finest, columns, deltas)
+    await _run(conn, _rollup_sql(rollup, conn.dialect))
+    return len(deltas)
+
+
+async def _run(conn: AsyncConnection, sql: str) -> None:
+    """Run parameterless SQL text on the connection's driver, in its transaction (no
+    statement building or result processing per batch)."""
+    raw = await conn.get_raw_connection()
+    pg: Any = raw.driver_connection
+    async with pg.cursor() as cur:
+        await cur.execute(sql)
 
 
 def lifecycle_deltas(lifecycle: Lifecycle, rows: Iterable[Row]) -> list[Row]:
@@ -373,19 +457,33 @@ async def upsert_staged(
 ) -> None:
     """Upsert ``deltas`` (one per key) into ``table`` as one set: binary ``COPY`` into a
     per-session staging table, then one ``INSERT … SELECT … ON CONFLICT DO UPDATE SET
-    set_of(excluded)`` that also empties the staging table.
+    set_of(excluded)`` that also empties the staging table (built once per table and
+    column set, kept as SQL text).
 
     Rows go in key order, so concurrent workers lock them in one order and cannot deadlock.
     """
     if not deltas:
         return
     columns = [c for c in table.c if c.name in deltas[0]]
-    staging = await _staged(conn, table, columns, deltas)
-    key = [c.name for c in table.primary_key]
-    moved = delete(staging).returning(*staging.c).cte("moved")
-    rows = select(*moved.c).order_by(*(moved.c[k] for k in key))
-    stmt = insert(table).from_select([c.name for c in columns], rows).add_cte(moved)
-    await conn.execute(stmt.on_conflict_do_update(index_elements=key, set_=set_of(stmt.excluded)))
+    await _staged(conn, table, columns, deltas)
+    cache_key = (table.name, *(c.name for c in columns))
+    if cache_key not in _UPSERT_SQL:
+        staging = sql_table(_staging_name(table), *(column(c.name, c.type) for c in columns))
+        key = [c.name for c in table.primary_key]
+        moved = delete(staging).returning(*staging.c).cte("moved")
+        rows = select(*moved.c).order_by(*(moved.c[k] for k in key))
+        stmt = insert(table).from_select([c.name for c in columns], rows).add_cte(moved)
+        stmt = stmt.on_conflict_do_update(index_elements=key, set_=set_of(stmt.excluded))
+        _UPSERT_SQL[cache_key] = _text_of(stmt, conn.dialect)
+    await _run(conn, _UPSERT_SQL[cache_key])
+
+
+_UPSERT_SQL: dict[tuple[str, ...], str] = {}
+
+
+def _text_of(stmt: Any, dialect: Dialect) -> str:
+    """A statement without parameters as SQL text, its few constants inlined."""
+    return str(stmt.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
 
 
 _INTEGER_TYPES = frozenset({"bigint", "integer", "smallint"})
@@ -395,7 +493,7 @@ async def _staged(
     conn: AsyncConnection, table: Table, columns: list[Column[Any]], rows: list[Row]
 ) -> TableClause:
     """``rows`` copied (binary ``COPY``) into the session's staging table for ``table``."""
-    name = f"staging_{table.name}"
+    name = _staging_name(table)
     types = [_pg_type(c, conn.dialect) for c in columns]
     # Measures may come as floats (or bools) into integer columns: round them as
     # PostgreSQL's assignment cast would.
@@ -418,6 +516,11 @@ async def _staged(
                     ]
                 )
     return sql_table(name, *(column(c.name) for c in columns))
+
+
+def _staging_name(table: Table) -> str:
+    """The session's staging table for deltas bound for ``table``."""
+    return f"staging_{table.name}"
 
 
 def _whole(value: Any) -> Any:
