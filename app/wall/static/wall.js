@@ -144,6 +144,7 @@ async function loadPick() {
   });
 
   fitNames([...body.querySelectorAll("td.name")]);
+  trimRanking(body, level);
 
   const [hours, days] = await Promise.all([hourly(ind, ctx.now, ctx.scope), daily(ind, ctx.now, ctx.scope)]);
   const target = targetFor(ind, new Date(ctx.now).getUTCFullYear(), unitLevel(ctx.scope));
@@ -185,6 +186,29 @@ function overflows(td) {
   const need = dot.getBoundingClientRect().width + parseFloat(getComputedStyle(dot).marginRight)
     + measure.measureText(td.lastChild.textContent).width;
   return need > td.clientWidth - parseFloat(s.paddingLeft) - parseFloat(s.paddingRight) - 0.5;
+}
+
+// A ranking longer than its panel (a province's 2025 communes) shows its top and its bottom
+// with a line between saying how many it leaves out, rather than rows cut at the panel's
+// edge; the map shows them all.
+function trimRanking(body, level) {
+  const rows = [...body.rows], panel = body.closest(".panel");
+  const room = () => panel.getBoundingClientRect().bottom - parseFloat(getComputedStyle(panel).paddingBottom);
+  const over = () => body.lastElementChild.getBoundingClientRect().bottom > room() + 0.5;
+  if (!rows.length || !over()) return;
+  const gap = body.insertRow(0), cell = gap.insertCell();
+  cell.colSpan = 3; gap.className = "gap";
+  let top = rows.length, bottom = 0; // rows shown: rows[0, top) and the last `bottom`
+  const show = () => {
+    rows.forEach((r, i) => { r.hidden = i >= top && i < rows.length - bottom; });
+    body.insertBefore(gap, rows[top] ?? null);
+    cell.textContent = `… ${rows.length - top - bottom} ${t(level === "district" ? "more_districts" : "more_communes")}`;
+  };
+  const rowH = rows[0].getBoundingClientRect().height;
+  const fit = Math.max(2, Math.floor((room() - rows[0].getBoundingClientRect().top) / rowH) - 1);
+  top = Math.ceil(fit / 2); bottom = fit - top;
+  show();
+  while (over() && top + bottom > 2) { if (top > bottom) top--; else bottom--; show(); }
 }
 
 // Until a panel has its first figures it says so, rather than stand empty.
