@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
-from sqlalchemy.ext.asyncio import AsyncEngine
+from prometheus_client import CollectorRegistry
 
 from app import apidocs, ops
 from app.alerts.endpoints import router as alerts_router
@@ -17,18 +17,20 @@ from app.auth.service import current_principal
 from app.export.endpoints import router as export_router
 from app.gateway.endpoints import MAX_EVENTS
 from app.gateway.endpoints import router as gateway_router
-from app.gateway.publisher import BrokerHealth
+from app.gateway.publisher import BrokerHealth, KafkaPublisher
 from app.indicators.endpoints import router as indicators_router
 from app.kit import outages, redact
 from app.kit.errors import ApiError
 from app.kit.guards import RequestGuard
 from app.kit.limits import TokenBuckets
 from app.kit.security import SecurityHeaders
+from app.resources import Resources, attach
 from app.sources.endpoints import router as sources_router
 from app.stream.endpoints import router as stream_router
 from app.stream.service import Hub
 from app.units.endpoints import router as units_router
 from app.wall.endpoints import router as wall_router
+from ingest.validation import Validator
 from models.db import make_engine
 from models.settings import Settings, get_settings
 from models.sources import use_volume_scale
@@ -53,20 +55,41 @@ def create_app(
     use_volume_scale(settings.volume_scale)  # the deployment's sources, at its volume
     redact.install()
 
+    metrics = CollectorRegistry()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        """The one place the API's resources are made, handed to routes, and closed."""
         redact.install()  # again: the server may have (re)configured logging since
-        engine: AsyncEngine = make_engine(
-            database_url, pool_timeout=settings.db_pool_timeout_seconds
+        engine = make_engine(database_url, pool_timeout=settings.db_pool_timeout_seconds)
+        publisher = (
+            KafkaPublisher(kafka_bootstrap, timeout=settings.gateway_timeout_seconds)
+            if kafka_bootstrap
+            else None
         )
-        app.state.engine = engine
-        hub = Hub(engine, database_url, alert_interval=settings.alert_interval_seconds)
-        app.state.hub = hub
-        await hub.start()
+        per_minute = settings.auth_failures_per_minute
+        per_second = settings.gateway_events_per_second
+        resources = Resources(
+            settings=settings,
+            database_url=database_url,
+            engine=engine,
+            broker=BrokerHealth(kafka_bootstrap),
+            publisher=publisher,
+            validator=Validator.from_settings(settings),
+            hub=Hub(engine, database_url, alert_interval=settings.alert_interval_seconds),
+            metrics=metrics,
+            auth_failures=TokenBuckets(rate=per_minute / 60, burst=per_minute),
+            gateway_quota=TokenBuckets(rate=per_second, burst=max(2 * per_second, MAX_EVENTS)),
+        )
         try:
+            await resources.hub.start()
+            attach(app, resources)
             yield
         finally:
-            await hub.stop()
+            attach(app, None)
+            await resources.hub.stop()
+            if publisher is not None:
+                await publisher.close()
             await engine.dispose()
 
     app = FastAPI(
@@ -79,14 +102,6 @@ def create_app(
         # Counted as the bytes arrive, Content-Length honoured: 413 before memory is spent.
         max_body_size=SMALL_BODY_BYTES,
     )
-    app.state.settings = settings
-    app.state.database_url = database_url
-    app.state.kafka_bootstrap = kafka_bootstrap
-    app.state.broker = BrokerHealth(kafka_bootstrap)
-    per_minute = settings.auth_failures_per_minute
-    app.state.auth_failures = TokenBuckets(rate=per_minute / 60, burst=per_minute)
-    per_second = settings.gateway_events_per_second
-    app.state.gateway_quota = TokenBuckets(rate=per_second, burst=max(2 * per_second, MAX_EVENTS))
     # Outermost but for CORS (added after it) and the metrics middleware: refused requests
     # still carry CORS headers and are counted.
     app.add_middleware(RequestGuard)
@@ -107,7 +122,7 @@ def create_app(
             {"detail": exc.message}, status_code=exc.status_code, headers=exc.headers
         )
 
-    ops.instrument(app)
+    ops.instrument(app, metrics)
     app.include_router(ops.router)
     apidocs.install(app)
     app.include_router(wall_router)

@@ -17,7 +17,7 @@ from prometheus_client import (
 from sqlalchemy import text
 
 from app.auth import Role, require_role
-from app.gateway.publisher import BrokerHealth
+from app.resources import ResourcesDep, running
 
 router = APIRouter(tags=["ops"])
 
@@ -29,16 +29,16 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz", responses={503: {"description": "A dependency is unreachable."}})
-async def readyz(request: Request, response: Response) -> dict[str, str]:
+async def readyz(resources: ResourcesDep, response: Response) -> dict[str, str]:
     """The database and the broker are reachable (503 if not); a broker that is not
     configured is said so, and does not make the API unready: it reads without one."""
     checks = {"database": "ok", "broker": "ok"}
     try:
-        async with request.app.state.engine.connect() as conn:
+        async with resources.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
     except Exception as exc:  # any failure means "not ready"; the reason is reported
         checks["database"] = f"unreachable: {type(exc).__name__}"
-    broker: BrokerHealth = request.app.state.broker
+    broker = resources.broker
     if not broker.bootstrap:
         # The API reads without a broker; only the ingest gateway needs one.
         checks["broker"] = "not configured: the ingest gateway refuses events"
@@ -55,19 +55,17 @@ async def readyz(request: Request, response: Response) -> dict[str, str]:
     responses={200: {"content": {"text/plain": {}}}},
     dependencies=[Depends(require_role(Role.OPERATOR))],
 )
-async def metrics(request: Request) -> Response:
+async def metrics(resources: ResourcesDep) -> Response:
     """Prometheus metrics: requests by route and status, latency, stream clients.
 
     Operator (or admin) key: Prometheus sends it with ``authorization: {credentials: KEY}``.
     """
-    registry: CollectorRegistry = request.app.state.metrics_registry
-    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(resources.metrics), media_type=CONTENT_TYPE_LATEST)
 
 
-def instrument(app: FastAPI) -> None:
-    """Count requests and time them per route template (not per URL: bounded labels)."""
-    registry = CollectorRegistry()
-    app.state.metrics_registry = registry
+def instrument(app: FastAPI, registry: CollectorRegistry) -> None:
+    """Count requests and time them per route template (not per URL: bounded labels), into
+    ``registry`` (the one ``/metrics`` serves)."""
     requests = Counter(
         "ioc_api_requests", "API requests", ["method", "route", "status"], registry=registry
     )
@@ -75,9 +73,7 @@ def instrument(app: FastAPI) -> None:
         "ioc_api_request_seconds", "API request latency", ["route"], registry=registry
     )
     clients = Gauge("ioc_stream_clients", "Connected live-stream clients", registry=registry)
-    clients.set_function(
-        lambda: float(getattr(getattr(app.state, "hub", None), "subscriber_count", 0))
-    )
+    clients.set_function(lambda: _stream_clients(app))
 
     @app.middleware("http")
     async def _measure(
@@ -94,5 +90,5 @@ def instrument(app: FastAPI) -> None:
 
 
 def _stream_clients(app: FastAPI) -> float:
-    hub = getattr(app.state, "hub", None)
-    return float(hub.subscriber_count) if hub is not None else 0.0
+    resources = running(app)
+    return float(resources.hub.subscriber_count) if resources is not None else 0.0

@@ -132,12 +132,11 @@ async def test_opening_stays_idempotent_once_the_statement_is_prepared(
     async with clean_db.begin() as conn:
         await conn.execute(text("TRUNCATE alert"))
         for i in range(12):
-            row = await repository.open_alert(
-                conn,
-                {"rule_code": "r", "kind": "threshold", "indicator_code": "health.encounters",
-                 "unit_code": str(i % 3), "severity": "info", "status": "open",
-                 "period_start": T0, "value": 1.0, "threshold": 0.0, "message": "m"},
+            draft = repository.AlertDraft(
+                rule_code="r", kind="threshold", indicator_code="health.encounters",
+                unit_code=str(i % 3), severity="info", period_start=T0, value=1.0, threshold=0.0,
             )  # fmt: skip
+            row = await repository.open_alert(conn, draft, "m")
             assert (row is not None) == (i < 3)
 
 

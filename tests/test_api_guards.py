@@ -14,6 +14,7 @@ import pytest
 
 from app.gateway.publisher import BrokerHealth
 from app.main import create_app
+from app.resources import resources_of
 from ioc.embedded import free_port
 from models.settings import Settings
 from tests import ingest_builders as b
@@ -115,7 +116,7 @@ async def test_the_gateway_fails_fast_while_the_broker_is_known_down(database_ur
     settings = Settings(admin_api_key=ADMIN_API_KEY, alert_interval_seconds=0)
     broker = f"127.0.0.1:{free_port()}"  # nothing listens
     async with app_client(database_url, broker, settings) as client:
-        publisher = client.app.state.gateway_publisher  # type: ignore[attr-defined]
+        publisher = resources_of(client.app).publisher  # type: ignore[attr-defined]
         calls = 0
         publish = publisher.publish
 

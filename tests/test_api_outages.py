@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.main import create_app
+from app.resources import resources_of
 from models.settings import Settings
 from tests.serving import TcpProxy, serving
 
@@ -91,8 +92,9 @@ async def test_an_exhausted_pool_is_a_503_after_the_wait(api: httpx.AsyncClient)
     app: Any = api.app  # type: ignore[attr-defined]
     from models.db import make_engine
 
-    small = make_engine(app.state.database_url, pool_size=1, pool_timeout=0.2)
-    original, app.state.engine = app.state.engine, small
+    resources = resources_of(app)
+    small = make_engine(resources.database_url, pool_size=1, pool_timeout=0.2)
+    original, resources.engine = resources.engine, small
     held: list[AsyncConnection] = []
     try:
         held.append(await small.connect())
@@ -107,5 +109,5 @@ async def test_an_exhausted_pool_is_a_503_after_the_wait(api: httpx.AsyncClient)
         assert (await api.get("/api/v1/units")).status_code == 200
     finally:
         await asyncio.gather(*(c.close() for c in held))
-        app.state.engine = original
+        resources.engine = original
         await small.dispose()

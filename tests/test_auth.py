@@ -11,6 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.auth import require_role
+from app.resources import get_resources, resources_of
 from tests.conftest import ADMIN_API_KEY
 from tests.helpers import app_client
 
@@ -128,8 +129,7 @@ async def test_ingest_role_dependency_for_the_gateway(api: AsyncClient) -> None:
     headers = await _keys(api)
     app: Any = api.app  # type: ignore[attr-defined]
     probe = FastAPI()
-    probe.state.engine = app.state.engine
-    probe.state.settings = app.state.settings
+    probe.dependency_overrides[get_resources] = lambda: resources_of(app)
 
     @probe.post("/events", dependencies=[Depends(require_role("ingest"))])
     async def events() -> dict[str, bool]:

@@ -22,6 +22,7 @@ from starlette.requests import Request
 
 from app.auth import Principal, Role
 from app.main import create_app
+from app.resources import Resources, resources_of
 from app.stream.endpoints import stream
 from app.stream.service import Hub
 from ingest.writer import RawMessage, Writer
@@ -52,8 +53,8 @@ async def server(clean_db: AsyncEngine, database_url: str) -> AsyncIterator[Serv
     uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     task = asyncio.create_task(uv.serve())
     await wait_for(lambda: uv.started, HANG_GUARD, "the server to start")
-    await asyncio.wait_for(app.state.hub.listening.wait(), HANG_GUARD)
-    await asyncio.wait_for(app.state.hub.evaluator.leading.wait(), HANG_GUARD)
+    await asyncio.wait_for(resources_of(app).hub.listening.wait(), HANG_GUARD)
+    await asyncio.wait_for(resources_of(app).hub.evaluator.leading.wait(), HANG_GUARD)
     try:
         yield Server(f"http://127.0.0.1:{port}", app)
     finally:
@@ -101,7 +102,9 @@ async def test_a_client_sees_the_update_an_ingest_commit_makes(
         assert response.headers["content-type"].startswith("text/event-stream")
         stream = events(response.aiter_lines())
         await wait_for(
-            lambda: server.app.state.hub.subscriber_count > 0, HANG_GUARD, "the subscription"
+            lambda: resources_of(server.app).hub.subscriber_count > 0,
+            HANG_GUARD,
+            "the subscription",
         )
 
         await ingest(clean_db, [b.encounter(now - timedelta(minutes=1), i) for i in range(6)])
@@ -135,7 +138,9 @@ async def test_a_wall_on_either_hierarchy_follows_its_own_units(
                   "api_key": ADMIN_API_KEY}  # fmt: skip
         async with client.stream("GET", "/api/v1/stream", params=params) as response:
             stream = events(response.aiter_lines())
-            await wait_for(lambda: server.app.state.hub.subscriber_count > 0, 5, "subscribing")
+            await wait_for(
+                lambda: resources_of(server.app).hub.subscriber_count > 0, 5, "subscribing"
+            )
             await ingest(clean_db, [b.encounter(now - timedelta(minutes=1), i) for i in range(6)])
             event = await asyncio.wait_for(next_event(stream, "indicator"), 30)
     data = event["data"]
@@ -157,12 +162,12 @@ async def test_reconnecting_with_last_event_id_resumes(
         async with client.stream("GET", "/api/v1/stream", params=params) as response:
             stream = events(response.aiter_lines())
             await wait_for(
-                lambda: server.app.state.hub.subscriber_count > 0, HANG_GUARD, "subscribing"
+                lambda: resources_of(server.app).hub.subscriber_count > 0, HANG_GUARD, "subscribing"
             )
             await ingest(clean_db, [b.encounter(now, 0)])
             first = await asyncio.wait_for(next_event(stream, "indicator"), HANG_GUARD)
         await wait_for(
-            lambda: server.app.state.hub.subscriber_count == 0, HANG_GUARD, "the hang-up"
+            lambda: resources_of(server.app).hub.subscriber_count == 0, HANG_GUARD, "the hang-up"
         )
 
         # While the wall is away, two more encounters arrive.
@@ -236,7 +241,9 @@ async def test_an_alert_opened_by_new_data_reaches_operators(
         client.stream("GET", "/api/v1/stream", params=params, headers=operator) as response,
     ):
         stream = events(response.aiter_lines())
-        await wait_for(lambda: server.app.state.hub.subscriber_count > 0, HANG_GUARD, "subscribing")
+        await wait_for(
+            lambda: resources_of(server.app).hub.subscriber_count > 0, HANG_GUARD, "subscribing"
+        )
         # Every third of 30 encounters an emergency: 33%, 15 points over the usual 0%.
         now = [b.encounter(hour + timedelta(minutes=i), i) for i in range(30)]
         await ingest(clean_db, usual + now)  # one batch, one notice
@@ -250,9 +257,10 @@ async def test_an_alert_opened_by_new_data_reaches_operators(
 
 async def test_a_client_gone_before_the_body_starts_leaves_no_subscription() -> None:
     hub = Hub(cast(AsyncEngine, None), "postgresql://unused/ioc", alert_interval=0)
-    request = SimpleNamespace(app=SimpleNamespace(state=SimpleNamespace(hub=hub)))
+    resources = cast(Resources, SimpleNamespace(hub=hub))
     public = Principal(Role.PUBLIC, "public", authenticated=False)
-    response = await stream(cast(Request, request), public, None, None, None, None)
+    request = cast(Request, SimpleNamespace())
+    response = await stream(request, resources, public, None, None, None, None)
     # The server never iterates the body of a client that hung up at once.
     assert response.status_code == 200 and hub.subscriber_count == 0
 
@@ -275,7 +283,9 @@ async def test_the_public_stream_withholds_small_health_counts_an_operator_sees(
             events(operator.aiter_lines()),
         )
         await wait_for(
-            lambda: server.app.state.hub.subscriber_count > 1, HANG_GUARD, "the subscriptions"
+            lambda: resources_of(server.app).hub.subscriber_count > 1,
+            HANG_GUARD,
+            "the subscriptions",
         )
         await ingest(clean_db, [b.encounter(now - timedelta(minutes=1), i) for i in range(3)])
         seen = (await asyncio.wait_for(next_event(public_events, "indicator"), HANG_GUARD))["data"]
@@ -296,10 +306,16 @@ async def test_a_client_misses_no_update_committed_after_its_response_headers(
     source = b.source_for(b.ev.HEALTH_ENCOUNTER)
     public = Principal(Role.PUBLIC, "public", authenticated=False)
     request = cast(Request, SimpleNamespace(app=server.app))
-    await wait_for(lambda: server.app.state.hub.position is not None, HANG_GUARD, "the hub")
+    await wait_for(lambda: resources_of(server.app).hub.position is not None, HANG_GUARD, "the hub")
     # As the server does: the route answers, the headers are sent; the body waits its turn.
     response = await stream(
-        request, public, ["health.encounters"], [source.commune_code], None, None
+        request,
+        resources_of(server.app),
+        public,
+        ["health.encounters"],
+        [source.commune_code],
+        None,
+        None,
     )
     body = cast(AsyncIterator[ServerSentEvent], response.body_iterator)
     params = {"indicator": "health.encounters", "unit": source.commune_code}
@@ -307,7 +323,9 @@ async def test_a_client_misses_no_update_committed_after_its_response_headers(
         AsyncClient(base_url=server.base, timeout=HANG_GUARD) as client,
         client.stream("GET", "/api/v1/stream", params=params) as watcher,
     ):
-        await wait_for(lambda: server.app.state.hub.subscriber_count > 0, HANG_GUARD, "a watcher")
+        await wait_for(
+            lambda: resources_of(server.app).hub.subscriber_count > 0, HANG_GUARD, "a watcher"
+        )
         await ingest(clean_db, [b.encounter(now - timedelta(minutes=1), i) for i in range(6)])
         handed_out = await asyncio.wait_for(
             next_event(events(watcher.aiter_lines()), "indicator"), HANG_GUARD

@@ -14,6 +14,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.main import create_app
+from app.resources import resources_of
 from app.stream.repository import EVALUATOR_LOCK
 from app.stream.schemas import StreamEvent
 from app.stream.service import Mailbox
@@ -71,7 +72,7 @@ async def _leaders(engine: AsyncEngine) -> int:
 async def _replica(database_url: str) -> AsyncIterator[tuple[Any, str]]:
     app = create_app(database_url, settings=SETTINGS)
     async with serving(app, log_level="warning") as base:
-        await asyncio.wait_for(app.state.hub.listening.wait(), HANG_GUARD)
+        await asyncio.wait_for(resources_of(app).hub.listening.wait(), HANG_GUARD)
         yield app, base
 
 
@@ -82,11 +83,13 @@ async def test_two_replicas_one_evaluator_shared_ids_and_resume_anywhere(
     params = {"indicator": "health.encounters"}
     async with _replica(database_url) as (one, base_one), _replica(database_url) as (two, base_two):
         apps = (one, two)
-        await wait_for(lambda: any(a.state.hub.evaluator.leading.is_set() for a in apps), 10,
-                       "an evaluator")  # fmt: skip
-        assert [a.state.hub.evaluator.leading.is_set() for a in apps].count(True) == 1
+        hubs = [resources_of(a).hub for a in apps]
+        await wait_for(lambda: any(h.evaluator.leading.is_set() for h in hubs), 10, "an evaluator")
+        assert [resources_of(a).hub.evaluator.leading.is_set() for a in apps].count(True) == 1
         assert await _leaders(clean_db) == 1
-        leader, other = (one, two) if one.state.hub.evaluator.leading.is_set() else (two, one)
+        leader, other = (
+            (one, two) if resources_of(one).hub.evaluator.leading.is_set() else (two, one)
+        )
 
         async with (
             httpx.AsyncClient(base_url=base_one, timeout=HANG_GUARD) as c1,
@@ -96,7 +99,9 @@ async def test_two_replicas_one_evaluator_shared_ids_and_resume_anywhere(
         ):
             s1, s2 = events(r1.aiter_lines()), events(r2.aiter_lines())
             await wait_for(
-                lambda: all(a.state.hub.subscriber_count for a in apps), HANG_GUARD, "clients"
+                lambda: all(resources_of(a).hub.subscriber_count for a in apps),
+                HANG_GUARD,
+                "clients",
             )
             await ingest(clean_db, [b.encounter(now, 0)])
             first_one = await asyncio.wait_for(next_event(s1, "indicator"), HANG_GUARD)
@@ -127,6 +132,8 @@ async def test_two_replicas_one_evaluator_shared_ids_and_resume_anywhere(
         assert int(first_one["id"]) < int(missed["id"]) <= newest
 
         # The evaluator goes away: the other replica takes over.
-        await leader.state.hub.stop()
-        await wait_for(lambda: other.state.hub.evaluator.leading.is_set(), HANG_GUARD, "a takeover")
+        await resources_of(leader).hub.stop()
+        await wait_for(
+            lambda: resources_of(other).hub.evaluator.leading.is_set(), HANG_GUARD, "a takeover"
+        )
         assert await _leaders(clean_db) == 1

@@ -14,6 +14,7 @@ import uvicorn
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.main import create_app
+from app.resources import resources_of
 from app.stream.evaluator import Evaluator
 from models.notify import ChangeNotice
 from models.settings import Settings
@@ -39,14 +40,17 @@ async def test_the_server_stops_with_stream_clients_connected(
             await client.send(client.build_request("GET", "/api/v1/stream"), stream=True)
             for _ in range(3)
         ]
-        await wait_for(lambda: app.state.hub.subscriber_count == 3, HANG_GUARD, "three clients")
+        await wait_for(
+            lambda: resources_of(app).hub.subscriber_count == 3, HANG_GUARD, "three clients"
+        )
+        hub = resources_of(app).hub  # closed with the server: held to look at afterwards
         server.should_exit = True  # what SIGINT / SIGTERM do
         # Without sse-starlette's shutdown handling this waited on the clients for as long
         # as they stayed (pings keep them): the guard only turns that hang into a failure.
         await asyncio.wait_for(task, HANG_GUARD)
         for response in streams:
             await response.aclose()
-    assert app.state.hub.subscriber_count == 0
+    assert hub.subscriber_count == 0
 
 
 async def _fails(notice: ChangeNotice) -> None:

@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.auth.service import Role, issue_key
 from app.main import create_app
+from app.resources import resources_of
 from models.alert_rules import RULES
 from models.clock import LOCAL
 from models.settings import Settings
@@ -118,7 +119,7 @@ async def site(engine: AsyncEngine, kafka_bootstrap: str, database_url: str) -> 
         await wait_for(lambda: seen.consumed >= len(events), 300, "the seeded events")
         serving = asyncio.create_task(server.serve())
         await wait_for(lambda: server.started, 60, "the API")
-        await app.state.hub.evaluator.evaluate_alerts(pin)  # the alerts seen at that hour
+        await resources_of(app).hub.evaluator.evaluate_alerts(pin)  # the alerts seen at that hour
         base = f"http://127.0.0.1:{port}"
         async with httpx.AsyncClient(base_url=base) as client:
             units = (await client.get("/api/v1/units")).json()

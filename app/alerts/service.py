@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.alerts import repository
 from app.alerts.coverage import Coverage, coverage
+from app.alerts.repository import AlertDraft, AlertRow
 from app.alerts.schemas import AlertOut, EvaluationResult
 from app.alerts.texts import texts
 from app.indicators import repository as indicators_repo
@@ -294,26 +295,26 @@ async def evaluate(
             if reason is None:
                 continue
             done = await repository.transition(
-                conn, alert["id"], from_status=("open", "acknowledged"), status="resolved",
+                conn, alert.id, from_status=("open", "acknowledged"), status="resolved",
                 resolved_at=as_of, resolution=reason,
             )  # fmt: skip
             if done:
                 resolved.append(_out(done, names))
         for unit, j in judged.items():
-            values = {
-                "rule_code": rule.code, "kind": rule.kind, "indicator_code": rule.indicator,
-                "unit_code": unit, "severity": rule.severity, "status": "open",
-                "period_start": j.period_start, "value": j.value, "threshold": j.reference,
-            }  # fmt: skip
-            message = texts(values | {"message": ""}, names.get(unit, unit))[0]
+            draft = AlertDraft(
+                rule_code=rule.code, kind=rule.kind, indicator_code=rule.indicator,
+                unit_code=unit, severity=rule.severity, period_start=j.period_start,
+                value=j.value, threshold=j.reference,
+            )  # fmt: skip
+            message = texts(draft, names.get(unit, unit))[0]
             if unit in existing:
                 if not j.clear:
                     await repository.refresh(
-                        conn, existing[unit]["id"], value=j.value, threshold=j.reference,
+                        conn, existing[unit].id, value=j.value, threshold=j.reference,
                         period_start=j.period_start, message=message,
                     )  # fmt: skip
             elif j.breach:
-                row = await repository.open_alert(conn, values | {"message": message})
+                row = await repository.open_alert(conn, draft, message)
                 if row:
                     opened.append(_out(row, names))
     return EvaluationResult(evaluated_rules=len(rules), opened=opened, resolved=resolved)
@@ -327,11 +328,11 @@ async def _unit_names(conn: AsyncConnection) -> dict[str, str]:
     return names
 
 
-def _out(row: dict[str, Any], names: dict[str, str], lang: str = "vi") -> AlertOut:
-    name = names.get(row["unit_code"], row["unit_code"])
-    vi, en = texts(row, name)
+def _out(row: AlertRow, names: dict[str, str], lang: str = "vi") -> AlertOut:
+    name = names.get(row.unit_code, row.unit_code)
+    vi, en = texts(row, name, row.message)
     return AlertOut.model_validate(
-        row | {"unit_name": name, "message": en if lang == "en" else vi, "message_vi": vi,
+        asdict(row) | {"unit_name": name, "message": en if lang == "en" else vi, "message_vi": vi,
                "message_en": en}
     )  # fmt: skip
 

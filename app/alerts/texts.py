@@ -6,8 +6,7 @@ Built when an alert is read or published, from the rule, the indicator and the s
 
 from __future__ import annotations
 
-from typing import Any
-
+from app.alerts.repository import AlertDraft
 from models.alert_rules import BY_RULE, ThresholdRule
 from models.catalogue import BY_CODE
 
@@ -27,14 +26,15 @@ def _num_vi(value: float | None, unit: str) -> str:
     return f"{text}%" if unit == "%" else text
 
 
-def texts(row: dict[str, Any], unit_name: str) -> tuple[str, str]:
-    """(Vietnamese, English) text of an alert row."""
-    rule = BY_RULE.get(row["rule_code"])
-    indicator = BY_CODE.get(row["indicator_code"])
+def texts(alert: AlertDraft, unit_name: str, stored: str = "") -> tuple[str, str]:
+    """(Vietnamese, English) text of an alert; ``stored`` (its stored message) when its rule
+    or indicator has since been removed."""
+    rule = BY_RULE.get(alert.rule_code)
+    indicator = BY_CODE.get(alert.indicator_code)
     if rule is None or indicator is None:  # a rule since removed: keep what was stored
-        return row["message"], row["message"]
-    unit, value, ref = indicator.unit, row["value"], row["threshold"]
-    place_vi, place_en = f"{unit_name} ({row['unit_code']})", f"{unit_name} ({row['unit_code']})"
+        return stored, stored
+    unit, value, ref = indicator.unit, alert.value, alert.threshold
+    place_vi = place_en = f"{unit_name} ({alert.unit_code})"
     if isinstance(rule, ThresholdRule) and rule.baseline_weeks:
         vi = (
             f"{indicator.name_vi} tại {place_vi} trong {rule.window_hours} giờ qua là "

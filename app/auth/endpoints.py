@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
@@ -25,16 +26,14 @@ async def me(principal: CurrentPrincipal) -> Me:
 @router.post("/keys", status_code=201)
 async def create_key(conn: ConnDep, body: KeyCreate, _: Admin) -> KeyCreated:
     """Issue a key with a role; the key is returned once and stored hashed."""
-    key_id, key = await service.issue_key(conn, name=body.name, role=body.role)
-    rows = await repository.list_keys(conn)
-    info = next(r for r in rows if r["id"] == key_id)
-    return KeyCreated.model_validate({**info, "key": key})
+    issued, key = await service.issue_key(conn, name=body.name, role=body.role)
+    return KeyCreated.model_validate({**asdict(issued), "key": key})
 
 
 @router.get("/keys")
 async def list_keys(conn: ConnDep, _: Admin) -> list[KeyInfo]:
     """Every key ever issued (hashes are never shown)."""
-    return [KeyInfo.model_validate(r) for r in await repository.list_keys(conn)]
+    return [KeyInfo.model_validate(asdict(r)) for r in await repository.list_keys(conn)]
 
 
 @router.delete("/keys/{key_id}", status_code=204)

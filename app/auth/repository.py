@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 
 from sqlalchemy import func, insert, select, update
@@ -10,6 +11,21 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from models.tables_serving import ApiKey
 
 _KEY = ApiKey.__table__
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRow:
+    """An issued key as listed: never its hash."""
+
+    id: int
+    name: str
+    role: str
+    prefix: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+_KEY_COLUMNS = [_KEY.c[f.name] for f in fields(KeyRow)]
 
 
 async def role_for_hash(conn: AsyncConnection, key_hash: str) -> tuple[str, str] | None:
@@ -26,23 +42,18 @@ async def role_for_hash(conn: AsyncConnection, key_hash: str) -> tuple[str, str]
 
 async def add_key(
     conn: AsyncConnection, *, name: str, role: str, key_hash: str, prefix: str
-) -> int:
+) -> KeyRow:
     stmt = (
         insert(ApiKey)
         .values(name=name, role=role, key_hash=key_hash, prefix=prefix)
-        .returning(_KEY.c.id)
+        .returning(*_KEY_COLUMNS)
     )
-    return int((await conn.execute(stmt)).scalar_one())
+    return KeyRow(**(await conn.execute(stmt)).one()._mapping)
 
 
-async def list_keys(conn: AsyncConnection) -> list[dict[str, object]]:
-    rows = await conn.execute(
-        select(
-            _KEY.c.id, _KEY.c.name, _KEY.c.role, _KEY.c.prefix, _KEY.c.created_at,
-            _KEY.c.revoked_at,
-        ).order_by(_KEY.c.id)
-    )  # fmt: skip
-    return [dict(r._mapping) for r in rows]
+async def list_keys(conn: AsyncConnection) -> list[KeyRow]:
+    rows = await conn.execute(select(*_KEY_COLUMNS).order_by(_KEY.c.id))
+    return [KeyRow(**r._mapping) for r in rows]
 
 
 async def revoke_key(conn: AsyncConnection, key_id: int) -> bool:

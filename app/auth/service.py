@@ -23,10 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.auth import repository
 from app.kit.errors import Forbidden, TooManyRequests, Unauthorized
-from app.kit.limits import TokenBuckets
-
-UNLIMITED = TokenBuckets(rate=0, burst=0)
-"""For an app that sets no limit (a test's bare app)."""
+from app.resources import Resources, ResourcesDep
 
 KEY_PREFIX = "ioc_"
 
@@ -91,19 +88,18 @@ async def principal_for_key(engine: AsyncEngine, key: str, admin_key: str | None
     return Principal(Role(found[0]), found[1], authenticated=True, key_id=key_hash[:16])
 
 
-async def check_key(request: Request, key: str) -> Principal:
+async def check_key(resources: Resources, request: Request, key: str) -> Principal:
     """The principal of a presented key, with failed checks limited per client address:
     past ``IOC_AUTH_FAILURES_PER_MINUTE`` an address gets 429s instead of more guesses."""
-    failures: TokenBuckets = getattr(request.app.state, "auth_failures", UNLIMITED)
+    failures = resources.auth_failures
     address = request.client.host if request.client else "unknown"
     wait = failures.wait_for(address)
     if wait > 0:
         raise TooManyRequests(
             f"Too many failed API-key checks from this address; try again in {wait:.0f} s.", wait
         )
-    state = request.app.state
     try:
-        return await principal_for_key(state.engine, key, state.settings.admin_api_key)
+        return await principal_for_key(resources.engine, key, resources.settings.admin_api_key)
     except Unauthorized:
         failures.take(address)
         raise
@@ -111,6 +107,7 @@ async def check_key(request: Request, key: str) -> Principal:
 
 async def current_principal(
     request: Request,
+    resources: ResourcesDep,
     header_key: Annotated[str | None, Depends(_api_key_header)],
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
@@ -118,7 +115,7 @@ async def current_principal(
     key = header_key or (bearer.credentials if bearer else None)
     if not key:
         return ANONYMOUS
-    return await check_key(request, key)
+    return await check_key(resources, request, key)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
@@ -149,10 +146,13 @@ def require_role(role: Role | str) -> Callable[[Principal], Awaitable[Principal]
     return dependency
 
 
-async def issue_key(conn: AsyncConnection, *, name: str, role: Role) -> tuple[int, str]:
-    """Store a new key's hash; return its id and the key (the only time it is seen)."""
+async def issue_key(
+    conn: AsyncConnection, *, name: str, role: Role
+) -> tuple[repository.KeyRow, str]:
+    """Store a new key's hash; return what is listed of it and the key (the only time the
+    key is seen)."""
     key = new_key()
-    key_id = await repository.add_key(
+    issued = await repository.add_key(
         conn, name=name, role=role, key_hash=hash_key(key), prefix=key[:12]
     )
-    return key_id, key
+    return issued, key

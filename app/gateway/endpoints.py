@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 import orjson
 from aiokafka.errors import KafkaError
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, Request
 
 from app.auth import Principal, Role, require_role
 from app.gateway import service
-from app.gateway.publisher import BrokerHealth, KafkaPublisher, Publisher
 from app.gateway.schemas import BatchVerdict
 from app.kit.errors import InvalidRequest, PayloadTooLarge, TooManyRequests, Unavailable
-from app.kit.limits import TokenBuckets
-from ingest.validation import Validator
+from app.resources import ResourcesDep
 
 MAX_EVENTS = 1000
 """Events per request; larger batches are refused whole (413) rather than half taken."""
@@ -24,21 +20,7 @@ MAX_EVENTS = 1000
 BROKER_RETRY_SECONDS = 10
 
 
-@asynccontextmanager
-async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    bootstrap: str | None = app.state.kafka_bootstrap
-    timeout = app.state.settings.gateway_timeout_seconds
-    publisher = KafkaPublisher(bootstrap, timeout=timeout) if bootstrap else None
-    app.state.gateway_publisher = publisher
-    app.state.gateway_validator = Validator.from_settings(app.state.settings)
-    try:
-        yield
-    finally:
-        if publisher:
-            await publisher.close()
-
-
-router = APIRouter(tags=["ingest"], lifespan=lifespan)
+router = APIRouter(tags=["ingest"])
 
 BODY_SCHEMA = {
     "requestBody": {
@@ -86,10 +68,12 @@ def _parse(raw: bytes) -> list[Any]:
     },
 )
 async def post_events(
-    request: Request, principal: Annotated[Principal, Depends(require_role(Role.INGEST))]
+    request: Request,
+    resources: ResourcesDep,
+    principal: Annotated[Principal, Depends(require_role(Role.INGEST))],
 ) -> BatchVerdict:
     """Validate a batch of CloudEvents and publish the valid ones; a verdict per event."""
-    quota: TokenBuckets = request.app.state.gateway_quota
+    quota = resources.gateway_quota
     if wait := quota.wait_for(principal.key_id):  # before the body: a throttled key costs little
         raise _over_quota(wait)
     # The body is read only here, after the key was checked: an unauthenticated upload
@@ -99,12 +83,12 @@ async def post_events(
         raise PayloadTooLarge(f"{len(events)} events in one request; send at most {MAX_EVENTS}.")
     if wait := quota.take(principal.key_id, len(events)):
         raise _over_quota(wait)
-    publisher: Publisher | None = request.app.state.gateway_publisher
+    publisher = resources.publisher
     if publisher is None:
         raise Unavailable(
             "No broker is configured (IOC_KAFKA_BOOTSTRAP); try again later.", BROKER_RETRY_SECONDS
         )
-    broker: BrokerHealth = request.app.state.broker
+    broker = resources.broker
     if not await broker.usable():
         raise Unavailable(
             "The broker is down; nothing was taken. Resend the batch later.", BROKER_RETRY_SECONDS
@@ -112,9 +96,9 @@ async def post_events(
     try:
         verdict = await service.accept(
             events,
-            validator=request.app.state.gateway_validator,
+            validator=resources.validator,
             publisher=publisher,
-            topic_prefix=request.app.state.settings.topic_prefix,
+            topic_prefix=resources.settings.topic_prefix,
         )
     except (KafkaError, TimeoutError) as exc:
         broker.mark_down()

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Request
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from fastapi import Depends
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.resources import EngineDep
 
 
-async def _connection(request: Request) -> AsyncIterator[AsyncConnection]:
-    engine: AsyncEngine = request.app.state.engine
+async def _connection(engine: EngineDep) -> AsyncIterator[AsyncConnection]:
     async with engine.begin() as conn:
         yield conn
 

@@ -13,8 +13,9 @@ from app.auth import CurrentPrincipal, Role
 from app.auth.service import check_key
 from app.indicators.service import get_indicator
 from app.kit.errors import NotFound
+from app.resources import ResourcesDep
 from app.stream.schemas import StreamEvent, Subscription
-from app.stream.service import Hub, reset
+from app.stream.service import reset
 from app.units import repository as units_repo
 from app.units.service import HierarchyName, require_hierarchy
 from models.units import HIERARCHY_2020, HIERARCHY_NAMES
@@ -39,6 +40,7 @@ EXAMPLE = (
 )  # fmt: skip
 async def stream(
     request: Request,
+    resources: ResourcesDep,
     principal: CurrentPrincipal,
     indicator: Annotated[
         list[str] | None,
@@ -72,13 +74,13 @@ async def stream(
     Values come in the asked hierarchy's units (each says its ``hierarchy``).
     """
     if api_key and not principal.authenticated:
-        principal = await check_key(request, api_key)
+        principal = await check_key(resources, request, api_key)
     operator = principal.can(Role.WALL)
     for code in indicator or []:
         get_indicator(code, principal)
     tree = HIERARCHY_NAMES.get(hierarchy, hierarchy) if hierarchy else HIERARCHY_2020
     if unit or hierarchy:
-        async with request.app.state.engine.connect() as conn:
+        async with resources.engine.connect() as conn:
             await require_hierarchy(conn, tree)
             known = {u.code for u in await units_repo.all_units(conn, tree)}
         unknown = sorted(set(unit or ()) - known)
@@ -87,7 +89,7 @@ async def stream(
                 f"Unknown units {unknown} in hierarchy {tree}; "
                 f"GET /api/v1/units?hierarchy={tree} lists the codes."
             )
-    hub: Hub = request.app.state.hub
+    hub = resources.hub
     sub = Subscription(
         indicators=frozenset(indicator) if indicator else None,
         units=frozenset(unit) if unit else None,

@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.kit.errors import InvalidRequest, NotFound
 from app.units import repository
+from app.units.repository import Unit
 from app.units.schemas import UnitDetail, UnitNode, UnitOut
-from models.tables import AdminUnit
 from models.units import HIERARCHY_2020, HIERARCHY_NAMES, hierarchy_on
 
 HierarchyName = Literal["2025-01-01", "2025-07-01", "2020", "2025"]
@@ -44,7 +44,7 @@ def hierarchy(
 HierarchyDep = Annotated[str, Depends(hierarchy)]
 
 
-def _out(unit: AdminUnit) -> UnitOut:
+def _out(unit: Unit) -> UnitOut:
     return UnitOut(
         code=unit.code, name=unit.name, level=unit.level, parent_code=unit.parent_code,
         lat=unit.lat, lon=unit.lon, population=unit.population,
@@ -59,7 +59,7 @@ async def require_hierarchy(conn: AsyncConnection, hierarchy: str) -> None:
         )
 
 
-async def require_unit(conn: AsyncConnection, code: str, hierarchy: str) -> AdminUnit:
+async def require_unit(conn: AsyncConnection, code: str, hierarchy: str) -> Unit:
     unit = await repository.get_unit(conn, code, hierarchy)
     if unit is None:
         await require_hierarchy(conn, hierarchy)

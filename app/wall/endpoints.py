@@ -11,10 +11,11 @@ from functools import cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import FileResponse, HTMLResponse
 
 from app.kit.errors import NotFound
+from app.resources import EngineDep
 from app.units import repository as units_repo
 from app.wall.cells import CellMap, Site, cell_map
 from models.service_index import DECISION_766, ServiceIndex
@@ -55,13 +56,13 @@ async def asset(name: str) -> FileResponse:
 
 @router.get("/wall/cells")
 async def cells(
-    request: Request,
+    engine: EngineDep,
     hierarchy: Annotated[Literal["2020", "2025"], Query()] = "2020",
 ) -> CellMap:
     """Each commune's map cell (Voronoi of the commune points within the province's
     outline), in a plane ``width`` × ``height`` with y pointing south."""
     if hierarchy not in _maps:
-        async with request.app.state.engine.connect() as conn:
+        async with engine.connect() as conn:
             units = await units_repo.all_units(conn, hierarchy)
         sites = [
             Site(u.code, u.name, u.parent_code, u.lat, u.lon)
