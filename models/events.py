@@ -1,5 +1,5 @@
-"""The event contract: CloudEvents 1.0 (structured JSON, or binary content mode on Kafka),
-and the registry of event types.
+"""The event contract: CloudEvents 1.0 (structured JSON, or binary content mode over HTTP
+and on Kafka), and the registry of event types.
 
 Every stage imports this module and nothing else to know what an event is, which topic it
 travels on and how its payload is validated: the simulators build envelopes with it, the
@@ -8,7 +8,7 @@ ingest workers parse with it, the HTTP gateway validates with it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -16,6 +16,8 @@ from typing import Any
 from uuid import UUID
 
 import orjson
+from cloudevents.core.base import BaseCloudEvent
+from cloudevents.core.bindings import http as http_binding
 from cloudevents.core.bindings import kafka as kafka_binding
 from cloudevents.core.exceptions import BaseCloudEventException
 from cloudevents.core.formats.json import JSONFormat
@@ -223,10 +225,54 @@ def structured_from_kafka(
     ``cloudevents`` SDK's Kafka binding."""
     if not any(name.lower().startswith("ce_") for name, _ in headers):
         return value
+    _require_stated((name for name, _ in headers), "ce_")
     message = kafka_binding.KafkaMessage(dict(headers), key, value)
+    return _structured(lambda: kafka_binding.from_binary(message, JSONFormat()), value)
+
+
+def is_binary_http(headers: Mapping[str, str]) -> bool:
+    """An HTTP request in CloudEvents binary content mode carries its attributes as
+    ``ce-*`` headers (a structured or batched one has none)."""
+    return any(name.lower().startswith("ce-") for name in headers)
+
+
+def structured_from_http(headers: Mapping[str, str], body: bytes) -> bytes:
+    """One event posted over HTTP in CloudEvents *binary* content mode (attributes in
+    ``ce-*`` headers, ``Content-Type`` as ``datacontenttype``, the body as the data), as the
+    structured JSON every stage validates; read by the official SDK's HTTP binding."""
+    if len(body) > MAX_EVENT_BYTES:
+        raise EventRejected(RejectReason.TOO_LARGE, f"{len(body)} bytes > {MAX_EVENT_BYTES}")
+    _require_stated(headers, "ce-")
+    message = http_binding.HTTPMessage(dict(headers), body)
+    return _structured(lambda: http_binding.from_binary(message, JSONFormat()), body)
+
+
+STATED_ATTRIBUTES = ("specversion", "id", "source", "type", "time")
+"""What a binary-mode sender must state itself: the SDK would make up a missing ``id`` or
+``time``, and a resent event would then be stored twice, at the time it arrived."""
+
+
+def _require_stated(names: Iterable[str], prefix: str) -> None:
+    present = {n.lower().removeprefix(prefix) for n in names if n.lower().startswith(prefix)}
+    missing = [prefix + name for name in STATED_ATTRIBUTES if name not in present]
+    if missing:
+        raise EventRejected(
+            RejectReason.SCHEMA, f"binary content mode: no {', '.join(missing)} header"
+        )
+
+
+def _structured(read: Callable[[], BaseCloudEvent], data: bytes) -> bytes:
+    """The event a binding reads, written as structured JSON; data that is not JSON (every
+    event type's data is) is ``bad_json``, what the SDK cannot read (a bad ``time``, an
+    attribute of the wrong form) is rejected with the SDK's reason."""
     try:
-        event = kafka_binding.from_binary(message, JSONFormat())
-        return kafka_binding.to_structured(event, JSONFormat()).value
+        orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise EventRejected(
+            RejectReason.BAD_JSON, f"binary content mode: the data is not JSON: {exc}"
+        ) from None
+    try:
+        return JSONFormat().write(read())
     except (BaseCloudEventException, ValueError, TypeError, OverflowError) as exc:
         raise EventRejected(RejectReason.SCHEMA, f"binary content mode: {exc}"[:500]) from None
 

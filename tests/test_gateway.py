@@ -7,17 +7,15 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from fastapi import FastAPI
-from httpx import ASGITransport, AsyncClient
+from httpx import AsyncClient
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.auth.service import Role, issue_key
-from app.main import create_app
 from models.events import MAX_EVENT_BYTES
 from models.settings import Settings
 from tests import ingest_builders as b
-from tests.helpers import running_consumer, scalar, wait_for
+from tests.helpers import app_client, running_consumer, scalar, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -25,20 +23,12 @@ ADMIN = "gateway-test-admin-key-0123456789"
 T0 = datetime(2025, 3, 3, 1, 0, tzinfo=UTC)
 
 
-async def _client(app: FastAPI) -> AsyncIterator[AsyncClient]:
-    async with (
-        app.router.lifespan_context(app),
-        AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as client,
-    ):
-        yield client
-
-
 @pytest.fixture
 async def gateway(
     clean_db: AsyncEngine, database_url: str, kafka_bootstrap: str, topic_prefix: str
 ) -> AsyncIterator[AsyncClient]:
     settings = Settings(admin_api_key=ADMIN, topic_prefix=topic_prefix)
-    async for client in _client(create_app(database_url, kafka_bootstrap, settings)):
+    async with app_client(database_url, kafka_bootstrap, settings) as client:
         yield client
 
 
@@ -113,8 +103,7 @@ async def test_oversized_batches_and_a_missing_broker_are_refused_whole(
     not_a_list = await gateway.post("/api/v1/events", json={}, headers={"X-API-Key": ADMIN})
     assert not_a_list.status_code == 422
 
-    no_broker = create_app(database_url, None, Settings(admin_api_key=ADMIN))
-    async for client in _client(no_broker):
+    async with app_client(database_url, None, Settings(admin_api_key=ADMIN)) as client:
         response = await client.post(
             "/api/v1/events", json=[b.encounter(T0)], headers={"X-API-Key": ADMIN}
         )

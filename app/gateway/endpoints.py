@@ -6,13 +6,14 @@ from typing import Annotated, Any
 
 import orjson
 from aiokafka.errors import KafkaError
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 
 from app.auth import Principal, Role, require_role
 from app.gateway import service
 from app.gateway.schemas import BatchVerdict
 from app.kit.errors import InvalidRequest, PayloadTooLarge, TooManyRequests, Unavailable
 from app.resources import ResourcesDep
+from models.events import is_binary_http
 
 MAX_EVENTS = 1000
 """Events per request; larger batches are refused whole (413) rather than half taken."""
@@ -25,6 +26,11 @@ router = APIRouter(tags=["ingest"])
 BODY_SCHEMA = {
     "requestBody": {
         "required": True,
+        "description": "A batch of structured CloudEvents, or one event in binary content "
+        "mode: its attributes as `ce-*` headers (`ce-specversion`, `ce-id`, `ce-source`, "
+        "`ce-type`, `ce-time`, `ce-subject`; optionally `ce-dataschema`, `ce-traceparent`, "
+        "`ce-tracestate`, `ce-partitionkey`), `Content-Type: application/json`, and the "
+        "event's data as the body.",
         "content": {
             "application/json": {
                 "schema": {
@@ -62,6 +68,10 @@ def _parse(raw: bytes) -> list[Any]:
     "/events",
     openapi_extra=BODY_SCHEMA,
     responses={
+        422: {
+            "description": "The body is not a JSON array of events; or the one event sent in "
+            "binary content mode was rejected (the verdict says why)."
+        },
         413: {"description": "Body over IOC_MAX_BODY_BYTES, or more than 1,000 events."},
         429: {"description": "The key's IOC_GATEWAY_EVENTS_PER_SECOND quota; see Retry-After."},
         503: {"description": "The broker is down or not configured; see Retry-After."},
@@ -69,19 +79,26 @@ def _parse(raw: bytes) -> list[Any]:
 )
 async def post_events(
     request: Request,
+    response: Response,
     resources: ResourcesDep,
     principal: Annotated[Principal, Depends(require_role(Role.INGEST))],
 ) -> BatchVerdict:
-    """Validate a batch of CloudEvents and publish the valid ones; a verdict per event."""
+    """Validate posted CloudEvents and publish the valid ones; a verdict per event.
+
+    A batch (structured mode) is answered 200 with each event's verdict; one event in
+    binary content mode is answered 200 when accepted, 422 when rejected."""
     quota = resources.gateway_quota
     if wait := quota.wait_for(principal.key_id):  # before the body: a throttled key costs little
         raise _over_quota(wait)
     # The body is read only here, after the key was checked: an unauthenticated upload
     # costs nothing beyond its headers.
-    events = _parse(await request.body())
-    if len(events) > MAX_EVENTS:
-        raise PayloadTooLarge(f"{len(events)} events in one request; send at most {MAX_EVENTS}.")
-    if wait := quota.take(principal.key_id, len(events)):
+    body = await request.body()
+    binary = is_binary_http(request.headers)
+    events = [] if binary else _parse(body)
+    count = 1 if binary else len(events)
+    if count > MAX_EVENTS:
+        raise PayloadTooLarge(f"{count} events in one request; send at most {MAX_EVENTS}.")
+    if wait := quota.take(principal.key_id, count):
         raise _over_quota(wait)
     publisher = resources.publisher
     if publisher is None:
@@ -93,13 +110,16 @@ async def post_events(
         raise Unavailable(
             "The broker is down; nothing was taken. Resend the batch later.", BROKER_RETRY_SECONDS
         )
+    validator, prefix = resources.validator, resources.settings.topic_prefix
     try:
-        verdict = await service.accept(
-            events,
-            validator=resources.validator,
-            publisher=publisher,
-            topic_prefix=resources.settings.topic_prefix,
-        )
+        if binary:
+            verdict = await service.accept_binary(
+                request.headers, body, validator=validator, publisher=publisher, topic_prefix=prefix
+            )
+        else:
+            verdict = await service.accept(
+                events, validator=validator, publisher=publisher, topic_prefix=prefix
+            )
     except (KafkaError, TimeoutError) as exc:
         broker.mark_down()
         raise Unavailable(
@@ -108,4 +128,6 @@ async def post_events(
             BROKER_RETRY_SECONDS,
         ) from None
     broker.mark_up()
+    if binary and verdict.rejected:
+        response.status_code = 422
     return verdict
