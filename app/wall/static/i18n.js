@@ -6,8 +6,8 @@ const WORDS = {
   vi: {
     title: "Trung tâm IOC", province: "Toàn tỉnh", live: "trực tuyến", offline: "mất kết nối", loading: "đang tải…",
     other_lang: "English", signin: "Vận hành", signout: "Thoát", signin_prompt: "Khóa API của người vận hành:",
-    asof: "Số liệu đến", upto: "đến", w24h: "24 giờ qua", w30d: "30 ngày qua", partial: "chưa trọn", complete: "trọn",
-    month: "Tháng", prev_month: "Tháng trước", same_last_week: "tuần trước", vs_last_week: "so với cùng kỳ tuần trước",
+    asof: "Số liệu đến", upto: "đến", w24h: "24 giờ qua", w30d: "30 ngày qua", widened: "24 giờ quá ít", partial: "chưa trọn", complete: "trọn",
+    month: "Tháng", prev_month: "Tháng trước", same_last_week: "tuần trước", yesterday: "hôm qua", vs_last_week: "so với cùng kỳ tuần trước",
     few: "ít", no_data: "chưa có số liệu", too_few: "quá ít để kết luận", target: "mục tiêu",
     map: "Bản đồ", map_note: "Ô quanh vị trí trung tâm xã (Voronoi), không phải ranh giới chính thức",
     chart_24h: "24 giờ qua, theo giờ", chart_30d: "30 ngày qua, theo ngày", no_hourly: "chỉ số này không có số liệu theo giờ",
@@ -24,8 +24,8 @@ const WORDS = {
   en: {
     title: "IOC Operations Centre", province: "Whole province", live: "live", offline: "offline", loading: "loading…",
     other_lang: "Tiếng Việt", signin: "Operator", signout: "Sign out", signin_prompt: "Operator API key:",
-    asof: "Data as of", upto: "to", w24h: "Last 24 h", w30d: "Last 30 days", partial: "partial", complete: "complete",
-    month: "Month", prev_month: "Last month", same_last_week: "last week", vs_last_week: "vs same time last week",
+    asof: "Data as of", upto: "to", w24h: "Last 24 h", w30d: "Last 30 days", widened: "24 h too few", partial: "partial", complete: "complete",
+    month: "Month", prev_month: "Last month", same_last_week: "last week", yesterday: "yesterday", vs_last_week: "vs same time last week",
     few: "few", no_data: "no data yet", too_few: "too few to conclude", target: "target",
     map: "Map", map_note: "Cells around commune centres (Voronoi), not official boundaries",
     chart_24h: "Last 24 h, hourly", chart_30d: "Last 30 days, daily", no_hourly: "this indicator has no hourly figures",

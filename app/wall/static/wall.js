@@ -33,7 +33,8 @@ function delta(ind, now, then) {
   if (d === null) return ["", "flat"];
   const good = ind.higher_is_better === null ? null : (d > 0) === ind.higher_is_better;
   const arrow = Math.abs(d) < 0.05 ? "■" : d > 0 ? "▲" : "▼";
-  const txt = `${arrow} ${num(Math.abs(d), 1)}${ind.unit === "%" ? (lang === "en" ? " pt" : " điểm") : " %"}`;
+  // No-break spaces: a wrapped line never parts a figure from its arrow or its unit.
+  const txt = `${arrow}\u00a0${num(Math.abs(d), 1)}${ind.unit === "%" ? (lang === "en" ? "\u00a0pt" : "\u00a0điểm") : "\u00a0%"}`;
   return [txt, good === null || Math.abs(d) < 0.05 ? "flat" : good ? "up" : "down"];
 }
 
@@ -84,7 +85,9 @@ async function loadTile([code, win]) {
   const [dtext, dclass] = delta(ind, is?.value ?? null, was?.value ?? null);
   const change = tile.querySelector(".change");
   change.className = "line change " + dclass;
-  change.textContent = win === "month" ? [n, dtext].filter(Boolean).join(" · ")
+  // A month tile's change is a day's (yesterday against a week before), said so: beside the
+  // month's count it would read as the month's own change.
+  change.textContent = win === "month" ? [n, dtext && `${t("yesterday")}\u00a0${dtext}`].filter(Boolean).join(" · ")
     : dtext ? `${dtext} · ${t("same_last_week")} ${valueText(was, ind)}` : `${t("same_last_week")}: —`;
   change.title = t("vs_last_week");
   const target = targetFor(ind, new Date(ctx.now).getUTCFullYear(), unitLevel(ctx.scope));
@@ -97,15 +100,23 @@ async function loadTile([code, win]) {
 
 // Map, ranking and the two charts of the chosen indicator.
 async function loadPick() {
-  const ind = ctx.catalogue[ctx.pick], win = windowOf(ind), level = childLevel();
-  const results = await windowed(ind, win, ctx.now, { unit: ctx.scope, level });
+  const ind = ctx.catalogue[ctx.pick], level = childLevel();
+  let win = windowOf(ind), widened = false;
+  let results = await windowed(ind, win, ctx.now, { unit: ctx.scope, level });
+  // A share whose 24 hours leave every unit too few to conclude (a district's communes in
+  // the small hours) is mapped and ranked over 30 days instead where those conclude, and the
+  // map says so, rather than show a map all grey.
+  if (win === "24h" && ind.denominator && ind.buckets.includes("day") && [...results.values()].every(thin)) {
+    const month = await windowed(ind, "30d", ctx.now, { unit: ctx.scope, level });
+    if (![...month.values()].every(thin)) [win, widened, results] = ["30d", true, month];
+  }
   const counts = ind.higher_is_better === null;
   const max = Math.max(1, ...[...results.values()].map((r) => r.value ?? 0));
   const colourOf = (r) => (!r || r.value === null || thin(r) ? COLOURS.none
     : counts ? sequential(r.value / max) : COLOURS[statusOf(ind, r.value, level, ctx.now)]);
   $("map-title").textContent = t("map");
   const winText = win === "24h" ? t("w24h") : win === "30d" ? t("w30d") : `${monthName(ctx.now)} (${t("partial")})`;
-  $("map-window").textContent = `${winText} · ${t("asof")} ${time(ctx.now)}`;
+  $("map-window").textContent = `${winText}${widened ? ` (${t("widened")})` : ""} · ${t("asof")} ${time(ctx.now)}`;
   const mine = ctx.cells.cells.filter((c) => ctx.scope === ctx.root || c.parent_code === ctx.scope);
   const unitOf = (c) => (level === "district" ? c.parent_code : c.code);
   cellMap($("map"), mine, {
