@@ -42,6 +42,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.expression import TableClause
 
 from ingest.spec import EventTable, Lifecycle, Rollup, Row, table_of
+from ingest.store_lifecycle import put_back, take_off_sql
 from models.clock import LOCAL_TZ
 from models.events import KEPT_ATTRIBUTES, Event
 from models.notify import CHANNEL, ChangeNotice
@@ -397,10 +398,27 @@ def lifecycle_set(lifecycle: Lifecycle, ex: Any) -> dict[str, Any]:
 
 
 async def merge_lifecycle(conn: AsyncConnection, lifecycle: Lifecycle, rows: Iterable[Row]) -> int:
-    """Upsert state rows so that a late (older) event never rolls a newer state back."""
+    """Upsert state rows so that a late (older) event never rolls a newer state back, and
+    move the changed entities' moments between the days of their running totals
+    (:mod:`ingest.store_lifecycle`)."""
     deltas = lifecycle_deltas(lifecycle, rows)
-    await upsert_staged(conn, lifecycle.table, deltas, lambda ex: lifecycle_set(lifecycle, ex))
+    if not deltas:
+        return 0
+    table = lifecycle.table
+    columns = [c for c in table.c if c.name in deltas[0]]
+    await _staged(conn, table, columns, deltas)
+    cache_key = (table.name, *(c.name for c in columns))
+    if cache_key not in _LIFECYCLE_SQL:
+        staging = _staging_name(table)
+        take_off = take_off_sql(table, lifecycle.key, staging, conn.dialect)
+        merge = _staged_upsert(table, staging, columns, lambda ex: lifecycle_set(lifecycle, ex))
+        _LIFECYCLE_SQL[cache_key] = (take_off, _text_of(put_back(table, merge), conn.dialect))
+    for sql in _LIFECYCLE_SQL[cache_key]:
+        await _run(conn, sql)
     return len(deltas)
+
+
+_LIFECYCLE_SQL: dict[tuple[str, ...], tuple[str, str]] = {}
 
 
 def freshness_deltas(rows: Iterable[Row]) -> list[Row]:
@@ -468,14 +486,22 @@ async def upsert_staged(
     await _staged(conn, table, columns, deltas)
     cache_key = (table.name, *(c.name for c in columns))
     if cache_key not in _UPSERT_SQL:
-        staging = sql_table(_staging_name(table), *(column(c.name, c.type) for c in columns))
-        key = [c.name for c in table.primary_key]
-        moved = delete(staging).returning(*staging.c).cte("moved")
-        rows = select(*moved.c).order_by(*(moved.c[k] for k in key))
-        stmt = insert(table).from_select([c.name for c in columns], rows).add_cte(moved)
-        stmt = stmt.on_conflict_do_update(index_elements=key, set_=set_of(stmt.excluded))
+        stmt = _staged_upsert(table, _staging_name(table), columns, set_of)
         _UPSERT_SQL[cache_key] = _text_of(stmt, conn.dialect)
     await _run(conn, _UPSERT_SQL[cache_key])
+
+
+def _staged_upsert(
+    table: Table, staging: str, columns: list[Column[Any]], set_of: Callable[[Any], dict[str, Any]]
+) -> Any:
+    """``INSERT … SELECT`` of the staged rows (emptying the staging table), in key order,
+    ``ON CONFLICT DO UPDATE SET set_of(excluded)``."""
+    staged = sql_table(staging, *(column(c.name, c.type) for c in columns))
+    key = [c.name for c in table.primary_key]
+    moved = delete(staged).returning(*staged.c).cte("moved")
+    rows = select(*moved.c).order_by(*(moved.c[k] for k in key))
+    stmt = insert(table).from_select([c.name for c in columns], rows).add_cte(moved)
+    return stmt.on_conflict_do_update(index_elements=key, set_=set_of(stmt.excluded))
 
 
 _UPSERT_SQL: dict[tuple[str, ...], str] = {}

@@ -23,8 +23,11 @@ from sqlalchemy.sql.selectable import NamedFromClause
 
 from app.kit.buckets import LOCAL_TZ, Bucket
 from app.kit.tiers import spans
+from ingest import store_lifecycle as moments
+from ingest.spec import table_of
+from models.clock import floor_local_day
 from models.indicators import Metric
-from models.tables import AdminUnit, AdminUnitClosure, Base, Grain, tiers_of
+from models.tables import AdminUnit, AdminUnitClosure, Base, Grain, LifecycleDaily, tiers_of
 
 Sums = dict[tuple[str, datetime], tuple[float, datetime | None]]
 _CLOSURE = AdminUnitClosure.__table__
@@ -178,20 +181,14 @@ async def lifecycle_counts(
     periods = where.bucket.periods(where.start, where.end)
     if not periods:
         return {}
-    done = _done(table)
-    due: ColumnElement[Any] = table.c.due_at
-    if "supplement_days" in table.c:  # the citizen's supplement time moves the deadline
-        due = due + table.c.supplement_days * literal_column("interval '1 day'")
-    plus: ColumnElement[Any] = table.c.received_at
-    minus: ColumnElement[Any] = done
     at_end = metric.kind in ("open_at_end", "open_overdue_at_end")
-    if metric.kind == "open_overdue_at_end":
-        # greatest() skips NULLs: an entity never done must stay NULL (never subtracted).
-        plus, minus = due, case((done.is_(None), None), else_=func.greatest(due, done))
+    plus, minus = (
+        ("due", "due_or_done") if metric.kind == "open_overdue_at_end" else ("received", "done")
+    )
     end = periods[-1][1] if now is None else min(periods[-1][1], now)
     scope = replace(where, start=periods[0][0], end=end)
-    added = await _running_totals(conn, table, plus, scope)
-    removed = await _running_totals(conn, table, minus, scope)
+    added = await _moment_totals(conn, table, plus, scope)
+    removed = await _moment_totals(conn, table, minus, scope)
     out: Sums = {}
     for unit_code in added:
         ups, downs = added[unit_code], removed.get(unit_code)
@@ -204,30 +201,9 @@ async def lifecycle_counts(
     return out
 
 
-_COMPLETION = ("completed_at", "resolved_at")
-"""The step that finishes an entity: a dossier's completion, a report's resolution."""
-_LATER_STEPS = ("rated_at",)
-"""Steps that only come after the completion: seen alone, they prove the entity done."""
-
-
-def _from_receipt(table: Table, moment: ColumnElement[Any]) -> ColumnElement[Any]:
-    """``moment``, never before the entity's receipt (a skewed clock); NULL stays NULL."""
-    return case((moment.is_(None), None), else_=func.greatest(table.c.received_at, moment))
-
-
 def _completed(table: Table) -> ColumnElement[Any]:
     """When the entity was completed, if that step is known."""
-    (name,) = (c for c in _COMPLETION if c in table.c)
-    return _from_receipt(table, table.c[name])
-
-
-def _done(table: Table) -> ColumnElement[Any]:
-    """Since when the entity is known to be finished: its completion, else the first later
-    step seen (a rating proves the dossier completed even when that step was lost or came
-    before the data began); NULL while nothing shows it finished."""
-    (name,) = (c for c in _COMPLETION if c in table.c)
-    later = [table.c[c] for c in _LATER_STEPS if c in table.c]
-    return _from_receipt(table, func.coalesce(table.c[name], *later))
+    return moments.completed(table.c)
 
 
 def _state_condition(table: Table, metric: Metric) -> ColumnElement[bool]:
@@ -279,12 +255,64 @@ class _Totals:
         return self.base + self._running[bisect_left(self._starts, moment)]
 
 
+async def _moment_totals(
+    conn: AsyncConnection, table: Table, moment: str, scope: Slice
+) -> dict[str, _Totals]:
+    """Running totals of entities whose ``moment`` (``ingest.store_lifecycle.moments``) is
+    before each bucket: whole local days from the per-day counts ingest keeps, the part of
+    a day not over yet (``scope.end`` before midnight) from the state table. Hour buckets
+    read the state table."""
+    at = moments.moments(table.c)[moment]
+    if scope.bucket is Bucket.HOUR:
+        return await _running_totals(conn, table, at, scope)
+    cut = floor_local_day(scope.end)
+    out = await _day_totals(conn, table, moment, replace(scope, end=cut))
+    if cut < scope.end:
+        partial = await _running_totals(conn, table, at, scope, since=cut)
+        for unit_code, more in partial.items():
+            totals = out.setdefault(unit_code, _Totals())
+            totals.base += more.base
+            for bucket, n in more.by_bucket.items():
+                totals.by_bucket[bucket] = totals.by_bucket.get(bucket, 0) + n
+            stamps = [s for s in (totals.as_of, more.as_of) if s is not None]
+            totals.as_of = max(stamps) if stamps else None
+    return out
+
+
+async def _day_totals(
+    conn: AsyncConnection, table: Table, moment: str, scope: Slice
+) -> dict[str, _Totals]:
+    """Entities per unit whose ``moment`` fell on a local day before ``scope.end`` (a
+    midnight): before ``scope.start`` as the base, then per bucket."""
+    days = table_of(LifecycleDaily)
+    at_level, within, on_level, on_within = _units_at_level(scope, days.c.commune_code)
+    day = days.c.bucket_start
+    period = case((day < scope.start, None), else_=scope.bucket.start_of(day)).label("period")
+    stmt = (
+        select(
+            at_level.c.ancestor_code.label("unit_code"),
+            period,
+            func.sum(days.c.entities).label("n"),
+            func.max(days.c.updated_at).label("as_of"),
+        )
+        .select_from(days)
+        .join(at_level, on_level)
+        .join(within, on_within)
+        .where(days.c.state_table == table.name, days.c.moment == moment, day < scope.end)
+        .group_by(at_level.c.ancestor_code, period)
+    )
+    return _totals_of(await conn.execute(stmt))
+
+
 async def _running_totals(
     conn: AsyncConnection,
     table: Table,
     moment: ColumnElement[Any],
     scope: Slice,
+    since: datetime | None = None,
 ) -> dict[str, _Totals]:
+    """Entities per unit whose ``moment`` is before ``scope.end`` (and not before
+    ``since``, when given), counted from the state table."""
     at_level, within, on_level, on_within = _units_at_level(scope, table.c.commune_code)
     period = case((moment < scope.start, None), else_=scope.bucket.start_of(moment)).label("period")
     stmt = (
@@ -297,11 +325,16 @@ async def _running_totals(
         .select_from(table)
         .join(at_level, on_level)
         .join(within, on_within)
-        .where(moment < scope.end)  # a NULL moment (never done) is never before anything
+        # a NULL moment (never done) is never before anything
+        .where(moment < scope.end, moment >= since if since is not None else true())
         .group_by(at_level.c.ancestor_code, period)
     )
+    return _totals_of(await conn.execute(stmt))
+
+
+def _totals_of(rows: Any) -> dict[str, _Totals]:
     out: dict[str, _Totals] = {}
-    for row in await conn.execute(stmt):
+    for row in rows:
         totals = out.setdefault(row.unit_code, _Totals())
         if row.period is None:
             totals.base += row.n

@@ -56,6 +56,7 @@ from models.tables.health import (
     HealthEncounterHourly,
     HealthEncounterRow,
 )
+from models.tables.lifecycle_totals import LifecycleDaily
 from models.tables.public_service import Dossier, DossierEventRow, DossierHourly
 from models.tables.tiers import HOUR_MASK, TIERS, Grain, Tiers, keeps_hour_mask, tiers_of
 from models.tables.tourism import (
@@ -92,6 +93,7 @@ __all__ = [
     "HealthEncounterHourly",
     "HealthEncounterRow",
     "IngestReject",
+    "LifecycleDaily",
     "SourceFreshness",
     "SourceHourly",
     "Tiers",
