@@ -42,7 +42,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.expression import TableClause
 
 from ingest.spec import EventTable, Lifecycle, Rollup, Row, table_of
-from ingest.store_lifecycle import put_back, take_off_sql
+from ingest.store_lifecycle import KEYS, put_back, take_off_sql
 from models.clock import LOCAL_TZ
 from models.events import KEPT_ATTRIBUTES, Event
 from models.notify import CHANNEL, ChangeNotice
@@ -328,13 +328,13 @@ async def add_to_rollup(conn: AsyncConnection, rollup: Rollup, rows: Iterable[Ro
     return len(deltas)
 
 
-async def _run(conn: AsyncConnection, sql: str) -> None:
-    """Run parameterless SQL text on the connection's driver, in its transaction (no
+async def _run(conn: AsyncConnection, sql: str, params: dict[str, Any] | None = None) -> None:
+    """Run SQL text built once on the connection's driver, in its transaction (no
     statement building or result processing per batch)."""
     raw = await conn.get_raw_connection()
     pg: Any = raw.driver_connection
     async with pg.cursor() as cur:
-        await cur.execute(sql)
+        await cur.execute(sql, params)
 
 
 def lifecycle_deltas(lifecycle: Lifecycle, rows: Iterable[Row]) -> list[Row]:
@@ -410,11 +410,12 @@ async def merge_lifecycle(conn: AsyncConnection, lifecycle: Lifecycle, rows: Ite
     cache_key = (table.name, *(c.name for c in columns))
     if cache_key not in _LIFECYCLE_SQL:
         staging = _staging_name(table)
-        take_off = take_off_sql(table, lifecycle.key, staging, conn.dialect)
+        take_off = take_off_sql(table, lifecycle.key, conn.dialect)
         merge = _staged_upsert(table, staging, columns, lambda ex: lifecycle_set(lifecycle, ex))
         _LIFECYCLE_SQL[cache_key] = (take_off, _text_of(put_back(table, merge), conn.dialect))
-    for sql in _LIFECYCLE_SQL[cache_key]:
-        await _run(conn, sql)
+    take_off, merge = _LIFECYCLE_SQL[cache_key]
+    await _run(conn, take_off, {KEYS: [d[lifecycle.key] for d in deltas]})
+    await _run(conn, merge)
     return len(deltas)
 
 

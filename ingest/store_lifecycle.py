@@ -21,14 +21,12 @@ from sqlalchemy import (
     String,
     Table,
     case,
-    column,
     func,
     literal,
     literal_column,
     select,
     union_all,
 )
-from sqlalchemy import table as sql_table
 from sqlalchemy.dialects.postgresql import insert
 
 from ingest.spec import table_of
@@ -101,9 +99,7 @@ def _counts(state: Table, rows: Any, sign: int) -> Any:
     keys = (days.c.moment, days.c.bucket_start, days.c.commune_code)
     table_name = literal(state.name, String).label("state_table")
     counted = (
-        select(table_name, *keys, (sign * func.count()).label("n"))
-        .group_by(*keys)
-        .order_by(*keys)
+        select(table_name, *keys, (sign * func.count()).label("n")).group_by(*keys).order_by(*keys)
     )
     target = table_of(LifecycleDaily)
     stmt = insert(target).from_select(
@@ -115,19 +111,26 @@ def _counts(state: Table, rows: Any, sign: int) -> Any:
     )
 
 
-def take_off_sql(state: Table, key: str, staging: str, dialect: Dialect) -> str:
-    """Lock the state rows the staged deltas will change (key order) and take their
-    current moments off their days."""
-    staged = sql_table(staging, column(key))
+KEYS = "keys"
+"""The parameter of :func:`take_off_sql`: the keys of the entities a batch changes."""
+
+
+def take_off_sql(state: Table, key: str, dialect: Dialect) -> str:
+    """Lock the state rows of the entities whose keys are the ``%(keys)s`` parameter (a
+    list: an index look-up per key, whatever the planner knows of a staging table), in key
+    order, and take their current moments off their days."""
     cols = [state.c[n] for n in ("commune_code", *MOMENT_COLUMNS) if n in state.c]
     locked = (
         select(*cols)
-        .where(state.c[key].in_(select(staged.c[key])))
+        .where(state.c[key] == func.any(literal_column(f"%({KEYS})s")))
         .order_by(state.c[key])
         .with_for_update()
         .cte("locked")
     )
-    return _text(_counts(state, locked, -1).add_cte(locked), dialect)
+    sql = _text(_counts(state, locked, -1).add_cte(locked), dialect)
+    # The compiler escapes a literal "%" for the driver's parameter style: the
+    # placeholder is meant as one.
+    return sql.replace(f"%%({KEYS})s", f"%({KEYS})s")
 
 
 def put_back(state: Table, merge: Any) -> Any:
