@@ -164,7 +164,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             many = wrk(base, paths, clients=args.clients, seconds=args.query_seconds)
             out["query"] = {"p95_ms": one["p95_ms"], "alone_ms": alone, "one_client": one,
                             "concurrent": many}  # fmt: skip
-            out["sse"] = await sse_latency(engine, base, clients=args.sse_clients, batches=3)
+            out["sse"] = await sse_latency(
+                engine, url, base, clients=args.sse_clients, batches=args.sse_batches
+            )
         async with engine.connect() as conn:
             size = await conn.scalar(text("SELECT pg_database_size(current_database())"))
         out["database_mb"] = round(size / 2**20, 1)
@@ -183,6 +185,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--sse-clients", type=int, default=200)
+    parser.add_argument("--sse-batches", type=int, default=3)
     parser.add_argument("--query-seconds", type=int, default=20)
     parser.add_argument("--probe-seconds", type=int, default=5)
     parser.add_argument("--ceiling-rows", type=int, default=100_000)

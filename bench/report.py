@@ -66,8 +66,9 @@ def markdown(r: dict[str, Any]) -> str:
             "",
         ),
         (
-            f"SSE write → client p95 (bounds commit → client), {sse['clients']} clients",
-            f"{sse['p95_ms']} ms ({sse['missed']} missed, {sse['resets']} resets)",
+            f"SSE commit → client p95, {sse['clients']} clients",
+            f"{sse['p95_ms']} ms, p50 {sse['p50_ms']} ms (write → client p95 "
+            f"{sse['write_p95_ms']} ms; {sse['missed']} missed, {sse['resets']} resets)",
             f"{sse['p95_ms'] / 1000:.2f} × 1 s target",
             "",
         ),

@@ -1,11 +1,12 @@
 """Live push under load: many SSE clients, a batch written, the time until each has it.
 
-Timed from the start of the batch's write (its commit lies inside it), so the figure is an
-upper bound of commit → client. A push counts for a batch only if its stream id is above the
-newest id logged before the write (the evaluator logs one publish at a time, so ids follow
-commits): a late push of an earlier batch never passes for this one. A client that has no
-push of the batch within ``GIVE_UP_SECONDS`` counts as missed — never delivered, not merely
-slow (a slow push shows in the latencies instead).
+Timed from the batch's commit: the moment its change notice reaches a listener of the bench's
+own (PostgreSQL delivers a ``NOTIFY`` at the sender's commit), and also from the start of
+the write (which adds the write itself: partitions, roll-ups). A push counts for a batch only
+if its stream id is above the newest id logged before the write (the evaluator logs one
+publish at a time, so ids follow commits): a late push of an earlier batch never passes for
+this one. A client that has no push of the batch within ``GIVE_UP_SECONDS`` counts as missed —
+never delivered, not merely slow (a slow push shows in the latencies instead).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.stream.repository import notices
 from ingest.deadletter import RawMessage
 from ingest.writer import Writer
 from models.events import dump_event
@@ -45,10 +47,28 @@ async def settled_log(engine: AsyncEngine) -> int:
             newest = now
 
 
+def percentiles(latencies: list[float], prefix: str = "") -> dict[str, float]:
+    """p50/p95/max in milliseconds (-1 when nothing arrived)."""
+    ordered = sorted(latencies)
+    pick = lambda q: round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000, 1)  # noqa: E731
+    return {
+        f"{prefix}p50_ms": pick(0.5) if ordered else -1,
+        f"{prefix}p95_ms": pick(0.95) if ordered else -1,
+        f"{prefix}max_ms": round(ordered[-1] * 1000, 1) if ordered else -1,
+    }
+
+
+async def commits(database_url: str, into: list[float], listening: asyncio.Event) -> None:
+    """Record when each change notice arrives: its batch's commit."""
+    async for _ in notices(database_url, listening):
+        into.append(time.time())
+
+
 async def sse_latency(
-    engine: AsyncEngine, base: str, *, clients: int, batches: int
+    engine: AsyncEngine, database_url: str, base: str, *, clients: int, batches: int
 ) -> dict[str, float | int]:
-    """p50/p95/max of commit → client for ``batches`` commits seen by ``clients`` streams."""
+    """p50/p95/max of commit → client (and write → client) for ``batches`` commits seen by
+    ``clients`` streams."""
     received: list[list[float]] = [[] for _ in range(clients)]
     resets = 0
     ready = asyncio.Event()
@@ -79,8 +99,13 @@ async def sse_latency(
         tasks = [asyncio.create_task(listen(k, client)) for k in range(clients)]
         await asyncio.wait_for(ready.wait(), 60)
         await asyncio.sleep(1)
+        committed: list[float] = []
+        listening = asyncio.Event()
+        watcher = asyncio.create_task(commits(database_url, committed, listening))
+        await asyncio.wait_for(listening.wait(), 60)
         writer = Writer(engine)
         latencies: list[float] = []
+        from_commit: list[float] = []
         for n in range(batches):
             now = datetime.now(UTC).replace(microsecond=0)
             docs = [b.encounter(now, 10_000 * n + i) for i in range(50)]
@@ -88,6 +113,7 @@ async def sse_latency(
             for got in received:
                 got.clear()
             arrived.clear()
+            committed.clear()
             write_started = time.time()
             await writer.write(
                 [RawMessage("bench", 0, i, None, dump_event(d)) for i, d in enumerate(docs)]
@@ -95,21 +121,22 @@ async def sse_latency(
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(arrived.wait(), GIVE_UP_SECONDS)
             latencies += [got[0] - write_started for got in received if got]
+            if committed:
+                from_commit += [got[0] - committed[0] for got in received if got]
+        watcher.cancel()
         for task in tasks:
             task.cancel()
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, httpx.HTTPError):
                 await task
-    latencies.sort()
-    expected = clients * batches
-    pick = lambda q: round(latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000, 1)  # noqa: E731
+    with contextlib.suppress(asyncio.CancelledError):
+        await watcher
     return {
         "clients": clients,
         "batches": batches,
         "delivered": len(latencies),
-        "missed": expected - len(latencies),
+        "missed": clients * batches - len(latencies),
         "resets": resets,
-        "p50_ms": pick(0.5) if latencies else -1,
-        "p95_ms": pick(0.95) if latencies else -1,
-        "max_ms": round(latencies[-1] * 1000, 1) if latencies else -1,
+        **percentiles(from_commit),
+        **percentiles(latencies, "write_"),
     }

@@ -123,9 +123,12 @@ async def consume(
     in_flight = asyncio.Lock()
     listener = FinishBatchOnRevoke(in_flight)
     try:
-        consumer: AIOKafkaConsumer = await patiently()(
-            _started_consumer, bootstrap, topics, group_id, listener, session_timeout_ms
+        consumer: AIOKafkaConsumer | None = await patiently()(
+            _started_consumer, bootstrap, topics, group_id, listener, session_timeout_ms, stop
         )
+        if consumer is None:
+            log.info("stopped while joining the consumer group: nothing consumed yet")
+            return
         try:
             await _loop(
                 consumer,
@@ -214,7 +217,14 @@ async def _started_consumer(
     group_id: str,
     listener: ConsumerRebalanceListener,
     session_timeout_ms: int,
-) -> AIOKafkaConsumer:
+    stop: asyncio.Event,
+) -> AIOKafkaConsumer | None:
+    """A consumer that has joined the group, or None if ``stop`` was set while it joined.
+
+    A join takes the broker a while (the embedded one answers it about half a session
+    timeout later). Stopping then has no membership to leave and no batch in hand, so the
+    join is abandoned at once: its connections are closed first, since the consumer's own
+    ``stop`` would otherwise wait for the broker's answer to the join in flight."""
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap,
         group_id=group_id,
@@ -225,12 +235,28 @@ async def _started_consumer(
         max_partition_fetch_bytes=4 * 1024 * 1024,
     )
     consumer.subscribe(topics, listener=listener)
+    starting = asyncio.ensure_future(consumer.start())
+    stopping = asyncio.ensure_future(stop.wait())
     try:
-        await consumer.start()
+        await asyncio.wait((starting, stopping), return_when=asyncio.FIRST_COMPLETED)
+        if starting.done():
+            starting.result()  # a failed start raises here, and is abandoned below
+            return consumer
     except BaseException:
-        await consumer.stop()
+        await _abandon(consumer, starting)
         raise
-    return consumer
+    finally:
+        stopping.cancel()
+    await _abandon(consumer, starting)
+    return None
+
+
+async def _abandon(consumer: AIOKafkaConsumer, starting: asyncio.Future[None]) -> None:
+    """Close a consumer that is still joining (or failed to), without waiting on the broker."""
+    starting.cancel()
+    await asyncio.gather(starting, return_exceptions=True)
+    await consumer._client.close()  # fails the join in flight: nothing waits for its answer
+    await consumer.stop()
 
 
 async def _commit(
