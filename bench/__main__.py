@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bench import limits
 from bench.http_load import api_server, check_all_answer, wrk
 from bench.report import markdown
-from bench.sse_load import sse_latency
+from bench.sse_load import sse_latency, sse_live_latency
 from ingest.deadletter import RawMessage
 from ingest.writer import Writer
 from ioc.embedded import embedded_postgres
@@ -167,6 +167,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             out["sse"] = await sse_latency(
                 engine, url, base, clients=args.sse_clients, batches=args.sse_batches
             )
+            out["sse_live"] = await sse_live_latency(
+                engine, url, base, clients=args.sse_clients, batches=args.sse_live_batches,
+                interval=args.sse_interval,
+            )  # fmt: skip
         async with engine.connect() as conn:
             size = await conn.scalar(text("SELECT pg_database_size(current_database())"))
         out["database_mb"] = round(size / 2**20, 1)
@@ -186,6 +190,10 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--sse-clients", type=int, default=200)
     parser.add_argument("--sse-batches", type=int, default=3)
+    parser.add_argument("--sse-live-batches", type=int, default=10)
+    parser.add_argument(
+        "--sse-interval", type=float, default=1.0, help="seconds between live batches"
+    )
     parser.add_argument("--query-seconds", type=int, default=20)
     parser.add_argument("--probe-seconds", type=int, default=5)
     parser.add_argument("--ceiling-rows", type=int, default=100_000)

@@ -17,6 +17,7 @@ import time
 from datetime import UTC, datetime
 
 import httpx
+import orjson
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -24,6 +25,8 @@ from app.stream.repository import notices
 from ingest.deadletter import RawMessage
 from ingest.writer import Writer
 from models.events import dump_event
+from models.notify import ChangeNotice
+from models.units import commune_codes
 from tests import ingest_builders as b
 
 GIVE_UP_SECONDS = 60.0
@@ -139,4 +142,81 @@ async def sse_latency(
         "resets": resets,
         **percentiles(from_commit),
         **percentiles(latencies, "write_"),
+    }
+
+
+async def sse_live_latency(
+    engine: AsyncEngine,
+    database_url: str,
+    base: str,
+    *,
+    clients: int,
+    batches: int,
+    interval: float,
+) -> dict[str, float | int]:
+    """commit → client while ingest keeps committing: a batch every ``interval`` seconds,
+    none waiting for the one before to be pushed, as a live feed does. Each batch lands in a
+    commune of its own, so a client knows which batch a value is (the first value of that
+    commune), and its commit is when its change notice, naming that commune, arrived."""
+    communes = sorted(commune_codes())[:batches]
+    seen: list[dict[str, float]] = [{} for _ in range(clients)]
+    committed: dict[str, float] = {}
+    ready = asyncio.Event()
+    connected = 0
+
+    async def listen(k: int, client: httpx.AsyncClient) -> None:
+        nonlocal connected
+        url = "/api/v1/stream?indicator=health.encounters"
+        kind = ""
+        async with client.stream("GET", url) as answer:
+            connected += 1
+            if connected == clients:
+                ready.set()
+            async for line in answer.aiter_lines():
+                if line.startswith("event: "):
+                    kind = line[7:]
+                elif line.startswith("data: ") and kind == "indicator":
+                    data = orjson.loads(line[6:])
+                    if data.get("level") == "commune":
+                        seen[k].setdefault(data["unit_code"], time.time())
+
+    async def watch(listening: asyncio.Event) -> None:
+        async for payload in notices(database_url, listening):
+            for commune in ChangeNotice.model_validate_json(payload).communes:
+                committed.setdefault(commune, time.time())
+
+    limits = httpx.Limits(max_connections=clients + 5, max_keepalive_connections=0)
+    async with httpx.AsyncClient(base_url=base, timeout=None, limits=limits) as client:
+        tasks = [asyncio.create_task(listen(k, client)) for k in range(clients)]
+        listening = asyncio.Event()
+        tasks.append(asyncio.create_task(watch(listening)))
+        await asyncio.wait_for(asyncio.gather(ready.wait(), listening.wait()), 60)
+        await settled_log(engine)
+        writer = Writer(engine)
+        for n, commune in enumerate(communes):
+            now = datetime.now(UTC).replace(microsecond=0)
+            docs = [b.encounter(now, 10_000 * n + i, subject=commune) for i in range(50)]
+            await writer.write(
+                [RawMessage("bench", 0, i, None, dump_event(d)) for i, d in enumerate(docs)]
+            )
+            await asyncio.sleep(interval)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(GIVE_UP_SECONDS):
+                while not all(len(got) >= len(communes) for got in seen):  # noqa: ASYNC110
+                    await asyncio.sleep(0.2)
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, httpx.HTTPError):
+                await task
+    latencies = [
+        got[c] - committed[c] for got in seen for c in communes if c in got and c in committed
+    ]
+    return {
+        "clients": clients,
+        "batches": len(communes),
+        "interval_s": interval,
+        "delivered": len(latencies),
+        "missed": clients * len(communes) - len(latencies),
+        **percentiles(latencies),
     }

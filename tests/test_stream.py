@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import socket
 import uuid
@@ -88,31 +89,54 @@ async def next_event(stream: AsyncIterator[dict[str, Any]], kind: str) -> dict[s
     raise AssertionError("stream ended")
 
 
+ENCOUNTERS_HERE = {
+    "indicator": "health.encounters",
+    "unit": b.source_for(b.ev.HEALTH_ENCOUNTER).commune_code,
+}
+"""A wall's subscription: the encounters of the commune the test's encounters come from."""
+
+
+@contextlib.asynccontextmanager
+async def encounter_streams(
+    server: Server, *api_keys: str | None
+) -> AsyncIterator[list[AsyncIterator[dict[str, Any]]]]:
+    """One stream of ``ENCOUNTERS_HERE`` per key (None: the public), yielded once the hub
+    has subscribed them all, so that what is ingested next reaches each of them."""
+    async with (
+        AsyncClient(base_url=server.base, timeout=HANG_GUARD) as client,
+        contextlib.AsyncExitStack() as stack,
+    ):
+        responses = [
+            await stack.enter_async_context(
+                client.stream(
+                    "GET", "/api/v1/stream",
+                    params={**ENCOUNTERS_HERE, **({"api_key": key} if key else {})},
+                )
+            )
+            for key in api_keys
+        ]  # fmt: skip
+        for response in responses:
+            assert response.status_code == 200
+            assert response.headers["content-type"].startswith("text/event-stream")
+        await wait_for(
+            lambda: resources_of(server.app).hub.subscriber_count >= len(api_keys),
+            HANG_GUARD,
+            "the subscriptions",
+        )
+        yield [events(response.aiter_lines()) for response in responses]
+
+
 async def test_a_client_sees_the_update_an_ingest_commit_makes(
     server: Server, clean_db: AsyncEngine
 ) -> None:
     now = datetime.now(UTC)
-    source = b.source_for(b.ev.HEALTH_ENCOUNTER)
-    params = {"indicator": "health.encounters", "unit": source.commune_code}
-    async with (
-        AsyncClient(base_url=server.base, timeout=HANG_GUARD) as client,
-        client.stream("GET", "/api/v1/stream", params=params) as response,
-    ):
-        assert response.status_code == 200
-        assert response.headers["content-type"].startswith("text/event-stream")
-        stream = events(response.aiter_lines())
-        await wait_for(
-            lambda: resources_of(server.app).hub.subscriber_count > 0,
-            HANG_GUARD,
-            "the subscription",
-        )
-
+    async with encounter_streams(server, None) as (stream,):
         await ingest(clean_db, [b.encounter(now - timedelta(minutes=1), i) for i in range(6)])
         event = await asyncio.wait_for(next_event(stream, "indicator"), HANG_GUARD)
 
     data = event["data"]
     assert data["indicator"] == "health.encounters"
-    assert data["unit_code"] == source.commune_code
+    assert data["unit_code"] == ENCOUNTERS_HERE["unit"]
     assert data["level"] == "commune" and data["value"] == 6
     assert event["id"].isdigit()  # the stream log's id, the same on every replica
 
@@ -269,30 +293,13 @@ async def test_the_public_stream_withholds_small_health_counts_an_operator_sees(
     server: Server, clean_db: AsyncEngine
 ) -> None:
     now = datetime.now(UTC)
-    source = b.source_for(b.ev.HEALTH_ENCOUNTER)
-    params = {"indicator": "health.encounters", "unit": source.commune_code}
-    async with (
-        AsyncClient(base_url=server.base, timeout=HANG_GUARD) as client,
-        client.stream("GET", "/api/v1/stream", params=params) as public,
-        client.stream(
-            "GET", "/api/v1/stream", params={**params, "api_key": ADMIN_API_KEY}
-        ) as operator,
-    ):
-        public_events, operator_events = (
-            events(public.aiter_lines()),
-            events(operator.aiter_lines()),
-        )
-        await wait_for(
-            lambda: resources_of(server.app).hub.subscriber_count > 1,
-            HANG_GUARD,
-            "the subscriptions",
-        )
+    async with encounter_streams(server, None, ADMIN_API_KEY) as (public_events, operator_events):
         await ingest(clean_db, [b.encounter(now - timedelta(minutes=1), i) for i in range(3)])
         seen = (await asyncio.wait_for(next_event(public_events, "indicator"), HANG_GUARD))["data"]
         full = (await asyncio.wait_for(next_event(operator_events, "indicator"), HANG_GUARD))[
             "data"
         ]
-    assert seen["unit_code"] == full["unit_code"] == source.commune_code
+    assert seen["unit_code"] == full["unit_code"] == ENCOUNTERS_HERE["unit"]
     assert (seen["value"], seen["numerator"], seen["suppressed"]) == (None, None, True)
     assert (full["value"], full["suppressed"]) == (3, False)
 

@@ -16,11 +16,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.alerts import service as alerts
 from app.auth.service import ANONYMOUS
 from app.indicators import service as indicators
+from app.indicators.schemas import IndicatorValue
 from app.indicators.service import Question
 from app.kit.buckets import Bucket
 from app.sources import service as sources
@@ -47,6 +48,8 @@ MAX_DAYS_PER_UPDATE = 7
 HIERARCHIES = (HIERARCHY_2020, HIERARCHY_2025)
 """Values are published in each loaded hierarchy (its unit codes may repeat the other's, so
 each value says its ``hierarchy``): a wall on either one follows its own units live."""
+Computed = tuple[list[IndicatorValue], list[IndicatorValue]]
+"""Values as computed, and as the public sees them."""
 VOLATILE = frozenset({"as_of"})
 """Fields of an indicator value that change without the value changing."""
 
@@ -99,6 +102,9 @@ class Evaluator:
         self._notices: asyncio.Queue[ChangeNotice] = asyncio.Queue()
         self._ancestors: dict[str, dict[str, set[str]]] | None = None
         """Per loaded hierarchy: each event commune code → the units it counts in."""
+        self._tops: dict[str, tuple[str, str]] = {}
+        """Per loaded hierarchy: its top unit, and the first hierarchy whose top unit counts
+        exactly the same communes (itself if none): see ``_day_values``."""
         self._source_status: dict[str, str] = {}
         self._sent: dict[tuple[Any, ...], dict[str, Any]] = {}
         self._alerts_at = 0.0
@@ -198,26 +204,25 @@ class Evaluator:
         start = max(
             Bucket.DAY.floor(notice.first_bucket), end - timedelta(days=MAX_DAYS_PER_UPDATE)
         )
+        shared: dict[tuple[str, str], Computed] = {}
         for hierarchy, touched in (await self._touched(notice.communes)).items():
-            await self._publish_values(wanted, hierarchy, touched, start, end)
+            await self._publish_values(wanted, hierarchy, touched, start, end, shared)
         self._forget_before(start - timedelta(days=MAX_DAYS_PER_UPDATE))
 
     async def _publish_values(
         self, wanted: list[Indicator], hierarchy: str, touched: set[str] | None,
-        start: datetime, end: datetime,
+        start: datetime, end: datetime, shared: dict[tuple[str, str], Computed],
     ) -> None:  # fmt: skip
         """Publish the changed day values of ``wanted`` for the ``touched`` units (None: all)
         of one hierarchy."""
         out: list[dict[str, Any]] = []
+        top = self._tops[hierarchy][0]
         async with self._engine.connect() as conn:
-            top = (await units_repo.top_units(conn, hierarchy))[0]
             for indicator in wanted:
                 levels = [lv for lv in indicator.levels if lv in HIERARCHY_LEVELS[hierarchy]]
                 for level in reversed(levels):  # communes first: where data lands
                     q = Question(indicator, top, level, Bucket.DAY, start, end, hierarchy)
-                    found = await indicators.values(conn, q)
-                    # The public sees health series with small counts withheld.
-                    public = await indicators.disclosed(conn, q, found, ANONYMOUS)
+                    found, public = await self._day_values(conn, q, shared)
                     for value, seen in zip(found, public, strict=True):
                         if touched is not None and value.unit_code not in touched:
                             continue
@@ -241,6 +246,33 @@ class Evaluator:
                     await self.publish(out)
                     out = []
 
+    async def _day_values(
+        self, conn: AsyncConnection, q: Question, shared: dict[tuple[str, str], Computed]
+    ) -> Computed:
+        """The question's values, and as the public sees them (health series with small
+        counts withheld).
+
+        Every measure reaches a unit only through the event communes under it in its
+        hierarchy's closure (roll-ups, lifecycle states, sources and population alike), and
+        the top unit has no siblings to be judged among; so two hierarchies whose top units
+        count the same communes have the same top values but for the unit's code, and they
+        are computed once a change (``shared``, keyed by indicator and first such hierarchy).
+        """
+        top, same_as = self._tops[q.hierarchy]
+        key = (q.indicator.code, same_as)
+        at_top = q.unit == top and q.level == HIERARCHY_LEVELS[q.hierarchy][0]
+        if at_top and key in shared:
+            found, public = shared[key]
+            return (
+                [v.model_copy(update={"unit_code": top}) for v in found],
+                [v.model_copy(update={"unit_code": top}) for v in public],
+            )
+        found = await indicators.values(conn, q)
+        public = await indicators.disclosed(conn, q, found, ANONYMOUS)
+        if at_top:
+            shared[key] = (found, public)
+        return found, public
+
     def _changed(self, data: dict[str, Any], audience: str) -> bool:
         key = (data["indicator"], data["hierarchy"], data["level"], data["unit_code"],
                data["period_start"], audience)  # fmt: skip
@@ -261,14 +293,20 @@ class Evaluator:
         (None: all of them)."""
         if self._ancestors is None:
             ancestors: dict[str, dict[str, set[str]]] = {}
+            tops: dict[str, tuple[str, str]] = {}
+            counted: dict[frozenset[str], str] = {}  # a top's communes → its hierarchy
             async with self._engine.connect() as conn:
                 loaded = await units_repo.hierarchies(conn)
                 for hierarchy in (h for h in HIERARCHIES if h in loaded):
                     of = ancestors[hierarchy] = {}
-                    for unit, members in (await units_repo.communes_of(conn, hierarchy)).items():
+                    communes_of = await units_repo.communes_of(conn, hierarchy)
+                    for unit, members in communes_of.items():
                         for commune in members:
                             of.setdefault(commune, set()).add(unit)
-            self._ancestors = ancestors
+                    top = (await units_repo.top_units(conn, hierarchy))[0]
+                    under = frozenset(communes_of.get(top, ()))
+                    tops[hierarchy] = (top, counted.setdefault(under, hierarchy))
+            self._ancestors, self._tops = ancestors, tops
         return {
             hierarchy: {u for c in communes for u in of.get(c, {c})} if communes else None
             for hierarchy, of in self._ancestors.items()
