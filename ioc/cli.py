@@ -8,13 +8,14 @@ import os
 import signal
 import socket
 import sys
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ioc import logs
 from ioc.errors import OperatorError
@@ -211,8 +212,8 @@ def simulate(
         run_simulation,
         scenario_table,
     )
+    from simulators.scenarios import BY_NAME, ScenarioRun, with_scenario
     from simulators.scenarios import scenario_day as default_day
-    from simulators.scenarios import with_scenario
 
     if list_scenarios:
         console.print(scenario_table())
@@ -244,6 +245,12 @@ def simulate(
 
     if scenario:
         console.print(f"scenario [bold]{scenario}[/] on {day:%Y-%m-%d} (local)")
+        for closure in ScenarioRun(BY_NAME[scenario], day, seed).closures():
+            console.print(
+                f"it closes {', '.join(closure.kinds)} of unit {closure.unit_code} from "
+                f"{closure.starts_at.isoformat()} to {closure.ends_at.isoformat()}: declare "
+                "it with POST /api/v1/sources/closures (operator) so they owe nothing then"
+            )
 
     async def run() -> None:
         await run_simulation(
@@ -285,18 +292,12 @@ def replay(
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Migrate the database to the newest schema and load the administrative units."""
-    settings = _settings()
-    with services(settings, need_broker=False) as svc:
 
-        async def run() -> None:
-            engine = make_engine(svc.database_url)
-            try:
-                units = await upgrade(svc.database_url, engine)
-            finally:
-                await engine.dispose()
-            console.print(f"schema at head; {units} administrative units loaded")
+    async def work(engine: AsyncEngine, url: str) -> None:
+        units = await upgrade(url, engine)
+        console.print(f"schema at head; {units} administrative units loaded")
 
-        _run(run())
+    _on_database(work)
 
 
 @db_app.command("maintain")
@@ -308,25 +309,16 @@ def db_maintain(
     """Create next month's event partitions and drop raw events past retention."""
     from ingest.maintenance import maintain
 
-    settings = _settings()
-    with services(settings, need_broker=False) as svc:
+    keep = retention_days or _settings().retention_days
 
-        async def run() -> None:
-            engine = make_engine(svc.database_url)
-            try:
-                done = await maintain(
-                    engine,
-                    now=datetime.now(UTC),
-                    retention_days=retention_days or settings.retention_days,
-                )
-            finally:
-                await engine.dispose()
-            console.print(
-                f"{len(done.created)} partitions created, {len(done.dropped)} dropped, "
-                f"{done.chunks_dropped} chunks dropped"
-            )
+    async def work(engine: AsyncEngine, _: str) -> None:
+        done = await maintain(engine, now=datetime.now(UTC), retention_days=keep)
+        console.print(
+            f"{len(done.created)} partitions created, {len(done.dropped)} dropped, "
+            f"{done.chunks_dropped} chunks dropped"
+        )
 
-        _run(run())
+    _on_database(work)
 
 
 @apikey_app.command("create")
@@ -337,16 +329,25 @@ def apikey_create(
     """Issue an API key with a role; it is printed once and stored hashed."""
     from app.auth.cli import create_key
 
+    async def work(engine: AsyncEngine, _: str) -> None:
+        key = await create_key(engine, role=role, name=name)
+        console.print(f"{role} key for {name!r} (shown once): [bold]{key}[/]")
+
+    _on_database(work)
+
+
+def _on_database(work: Callable[[AsyncEngine, str], Awaitable[None]]) -> None:
+    """Run ``work`` with an engine on the configured database (else the embedded one, started
+    and stopped around it) and its URL; the engine is disposed of however it ends."""
     settings = _settings()
     with services(settings, need_broker=False) as svc:
 
         async def run() -> None:
             engine = make_engine(svc.database_url)
             try:
-                key = await create_key(engine, role=role, name=name)
+                await work(engine, svc.database_url)
             finally:
                 await engine.dispose()
-            console.print(f"{role} key for {name!r} (shown once): [bold]{key}[/]")
 
         _run(run())
 

@@ -12,8 +12,10 @@ from datetime import UTC, datetime, timedelta
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.main import create_app
+from app.sources.closures import declare_once
 from app.wall.keys import demo_keys
 from ingest.consumer import consume
 from ingest.topics import ensure_topics
@@ -25,7 +27,7 @@ from models.clock import floor_hour
 from models.db import make_engine
 from models.settings import Settings
 from simulators.runner import backfill, live
-from simulators.scenarios import scenario_day, with_scenario
+from simulators.scenarios import BY_NAME, ScenarioRun, scenario_day, with_scenario
 from simulators.sinks import KafkaSink
 from simulators.streams import make_streams
 
@@ -72,6 +74,8 @@ async def run_demo(
         # across restarts, so the operator views can be tried at once and the link stays good.
         keys = await demo_keys(engine, settings.data_dir, settings.admin_api_key)
         settings = settings.model_copy(update={"admin_api_key": keys.admin})
+        if scenario is not None:
+            await _declare_closures(engine, scenario, seed, console)
         server = api_server(
             create_app(svc.database_url, svc.kafka_bootstrap, settings=settings),
             settings.api_host,
@@ -128,6 +132,16 @@ async def run_demo(
             )
     finally:
         await engine.dispose()
+
+
+async def _declare_closures(engine: AsyncEngine, name: str, seed: int, console: Console) -> None:
+    """The closures today's scenario declares (a flood's closed schools and desks), kept in
+    the closure register so the closed sources owe nothing today."""
+    run = ScenarioRun(BY_NAME[name], scenario_day(datetime.now(UTC), None), seed)
+    async with engine.begin() as conn:
+        for closure in run.closures():
+            if await declare_once(conn, closure, f"scenario {name}"):
+                console.print(f"[green]✓[/] closure declared: {closure.reason}")
 
 
 async def _simulate(

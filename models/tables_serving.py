@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Float, Index, String, Text, func, text
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, Float, Index, String, Text, func, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -73,6 +73,32 @@ class Alert(Base):
     """Why it was resolved: ``recovered`` (back past the clear bound), ``not_judged`` (the
     rule no longer judges the unit: too little volume, no usual level, no covered window),
     ``operator`` (resolved by hand)."""
+
+
+class SourceClosure(Base):
+    """A declared closure (``models.closures``): a source, or every source of some kinds in
+    a unit, closed from ``starts_at`` to ``ends_at``, owing no report then. Who declared it
+    and who withdrew it are kept: a withdrawn closure stays as its record, and counts no more.
+    """
+
+    __tablename__ = "source_closure"
+    __table_args__ = (
+        CheckConstraint("source IS NOT NULL OR unit_code IS NOT NULL", name="closes_something"),
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        Index("ix_source_closure_period", "starts_at", "ends_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    source: Mapped[str | None] = mapped_column(String(64))
+    unit_code: Mapped[str | None] = mapped_column(String(8))
+    kinds: Mapped[list[str]] = mapped_column(ARRAY(String(32)), server_default="{}")
+    starts_at: Mapped[datetime] = mapped_column(Timestamp)
+    ends_at: Mapped[datetime] = mapped_column(Timestamp)
+    reason: Mapped[str] = mapped_column(Text)
+    declared_by: Mapped[str] = mapped_column(String(120))
+    declared_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.now())
+    withdrawn_by: Mapped[str | None] = mapped_column(String(120))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(Timestamp)
 
 
 class StreamEventRow(Base):

@@ -11,7 +11,7 @@ import hashlib
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 import numpy as np
@@ -86,6 +86,14 @@ def events_between(streams: Sequence[Stream], start: datetime, end: datetime) ->
 
 LOCAL_OFFSET_MS = 7 * 3_600_000
 """Việt Nam keeps UTC+7 all year (no daylight saving), so local time is a fixed offset."""
+
+
+def hour_clock(hour_start: datetime) -> tuple[int, datetime]:
+    """An hour's start in epoch milliseconds, and as the province's wall time (naive)."""
+    start_ms = int(hour_start.timestamp() * 1000)
+    return start_ms, datetime.fromtimestamp((start_ms + LOCAL_OFFSET_MS) / 1000, UTC).replace(
+        tzinfo=None
+    )
 
 
 def iso_times(epoch_ms: np.ndarray) -> list[str]:

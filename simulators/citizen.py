@@ -23,7 +23,7 @@ from models.events import CITIZEN_REPORT
 from models.sectors import CITIZEN
 from models.sources import CALL_HOURS, HOTLINE_CHANNELS
 from models.units import MOUNTAIN_DISTRICTS, communes
-from simulators.base import LOCAL_OFFSET_MS, hour_rng, hour_weights, iso_times
+from simulators.base import hour_clock, hour_rng, hour_weights, iso_times
 from simulators.lifecycle import Cohort, LifecycleStream, at_local, local_days
 
 REPORTS_PER_DAY = 120
@@ -57,8 +57,7 @@ class CitizenReportStream(LifecycleStream):
 
     def draw_cohort(self, hour_start: datetime) -> Cohort:
         rng = hour_rng(self.seed, self.rng_key, hour_start)
-        start_ms = int(hour_start.timestamp() * 1000)
-        local = datetime.fromtimestamp((start_ms + LOCAL_OFFSET_MS) / 1000)  # noqa: DTZ006
+        start_ms, local = hour_clock(hour_start)
         per_hour = REPORTS_PER_DAY * self.scale / 24
         calls = rng.poisson(REPORTS_PER_DAY * self.scale * CHANNEL_P[0] * _CALL_HOURS[local.hour])
         others = rng.poisson(per_hour * (1 - CHANNEL_P[0]))

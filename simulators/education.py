@@ -27,10 +27,10 @@ from models.sectors import EDUCATION
 from models.sources import GRADES, SourceSystem, sources_of
 from models.units import MOUNTAIN_DISTRICTS, communes
 from simulators.base import (
-    LOCAL_OFFSET_MS,
     EventDoc,
     SeededStream,
     envelope,
+    hour_clock,
     hour_rng,
     id_strings,
     iso_times,
@@ -68,6 +68,20 @@ def report_periods(year: int) -> list[tuple[str, dt.date]]:
     return out
 
 
+def _from_schools(
+    kind: str,
+    ids: list[str],
+    times: list[str],
+    schools: list[SourceSystem],
+    data: list[dict[str, object]],
+) -> list[EventDoc]:
+    """Events the schools send about themselves (their commune, their level), one each."""
+    return [
+        envelope(kind, ids[k], s.code, times[k], s.commune_code, {"school_level": s.kind, **d})
+        for k, (s, d) in enumerate(zip(schools, data, strict=True))
+    ]
+
+
 @dataclass
 class _EducationStream(SeededStream):
     name: str = EDUCATION
@@ -93,8 +107,7 @@ class AttendanceStream(_EducationStream):
         self._send_s = ATTENDANCE_START + habit * (ATTENDANCE_END - ATTENDANCE_START)
 
     def events_for_hour(self, hour_start: datetime) -> list[EventDoc]:
-        start_ms = int(hour_start.timestamp() * 1000)
-        local = datetime.fromtimestamp((start_ms + LOCAL_OFFSET_MS) / 1000)  # noqa: DTZ006
+        start_ms, local = hour_clock(hour_start)
         day = local.date()
         if not is_school_day(day):
             return []
@@ -108,27 +121,17 @@ class AttendanceStream(_EducationStream):
         present = rng.binomial(enrolled, np.clip(rate + rng.normal(0, 0.01, len(rows)), 0, 1))
         times = iso_times(send_ms[rows] + rng.integers(0, 1000, len(rows)))
         ids = id_strings(rng, len(rows))
-        kind, iso_day = EDUCATION_ATTENDANCE.type, day.isoformat()
-        out = []
-        for k, r in enumerate(rows):
-            school = self._schools[self._school[r]]
-            out.append(
-                envelope(
-                    kind,
-                    ids[k],
-                    school.code,
-                    times[k],
-                    school.commune_code,
-                    {
-                        "school_level": school.kind,
-                        "grade": int(self._grade[r]),
-                        "day": iso_day,
-                        "enrolled": int(enrolled[k]),
-                        "present": int(present[k]),
-                    },
-                )
-            )
-        return out
+        schools = [self._schools[self._school[r]] for r in rows]
+        data = [
+            {
+                "grade": int(self._grade[r]),
+                "day": day.isoformat(),
+                "enrolled": int(enrolled[k]),
+                "present": int(present[k]),
+            }
+            for k, r in enumerate(rows)
+        ]
+        return _from_schools(EDUCATION_ATTENDANCE.type, ids, times, schools, data)
 
 
 class SchoolReportStream(_EducationStream):
@@ -149,8 +152,7 @@ class SchoolReportStream(_EducationStream):
         return at_local(days, rng.uniform(7.5 * 3600, 16.5 * 3600, n))
 
     def events_for_hour(self, hour_start: datetime) -> list[EventDoc]:
-        start_ms = int(hour_start.timestamp() * 1000)
-        local = datetime.fromtimestamp((start_ms + LOCAL_OFFSET_MS) / 1000)  # noqa: DTZ006
+        start_ms, local = hour_clock(hour_start)
         out: list[EventDoc] = []
         for year in (local.year, local.year + 1):
             for period, due in report_periods(year):
@@ -169,26 +171,15 @@ class SchoolReportStream(_EducationStream):
         rng = hour_rng(self.seed, "education.report." + period, hour_start)
         ids = id_strings(rng, len(hit))
         times = iso_times(filed[hit])
-        kind = EDUCATION_REPORT.type
-        out = []
-        for k, i in enumerate(hit):
-            school = self._schools[i]
+        schools = [self._schools[i] for i in hit]
+        data = []
+        for school in schools:
             pupils = max(1, round(school.capacity * self.scale * rng.uniform(0.98, 1.02)))
-            out.append(
-                envelope(
-                    kind,
-                    ids[k],
-                    school.code,
-                    times[k],
-                    school.commune_code,
-                    {
-                        "school_level": school.kind,
-                        "period": period,
-                        "pupils": pupils,
-                        "classes": max(1, -(-pupils // PUPILS_PER_CLASS[school.kind])),
-                        "teachers": max(1, round(pupils / PUPILS_PER_TEACHER[school.kind])),
-                        "due": due.isoformat(),
-                    },
-                )
-            )
-        return out
+            data.append({
+                "period": period,
+                "pupils": pupils,
+                "classes": max(1, -(-pupils // PUPILS_PER_CLASS[school.kind])),
+                "teachers": max(1, round(pupils / PUPILS_PER_TEACHER[school.kind])),
+                "due": due.isoformat(),
+            })  # fmt: skip
+        return _from_schools(EDUCATION_REPORT.type, ids, times, schools, data)

@@ -38,10 +38,10 @@ from models.sources import (
 )
 from models.units import Unit, communes
 from simulators.base import (
-    LOCAL_OFFSET_MS,
     EventDoc,
     SeededStream,
     envelope,
+    hour_clock,
     hour_rng,
     hour_weights,
     id_strings,
@@ -112,8 +112,7 @@ class HealthEncounterStream(_HealthStream):
 
     def _draw(self, hour_start: datetime) -> _Encounters:
         rng = hour_rng(self.seed, self.name, hour_start)
-        start_ms = int(hour_start.timestamp() * 1000)
-        local = datetime.fromtimestamp((start_ms + LOCAL_OFFSET_MS) / 1000)  # noqa: DTZ006
+        start_ms, local = hour_clock(hour_start)
         per_day = DAILY_ENCOUNTERS * self.scale
         clinic = per_day * (1 - EMERGENCY_SHARE) * _WEEKDAY_FACTOR[local.weekday()]
         clinic *= _CLINIC_HOURS[local.hour]
@@ -244,8 +243,7 @@ class BedCensusStream(_HealthStream):
 
     def events_for_hour(self, hour_start: datetime) -> list[EventDoc]:
         rng = hour_rng(self.seed, "health.bed_census", hour_start)
-        start_ms = int(hour_start.timestamp() * 1000)
-        local = datetime.fromtimestamp((start_ms + LOCAL_OFFSET_MS) / 1000)  # noqa: DTZ006
+        start_ms, local = hour_clock(hour_start)
         n = len(self._his)
         base = np.where(self._provincial, 1.02, 0.78)
         season = 0.25 * (EMERGENCY_BY_MONTH[local.month - 1] - 1)

@@ -31,7 +31,7 @@ from models.events import PUBLIC_SERVICE_DOSSIER
 from models.sectors import PUBLIC_SERVICE
 from models.sources import PROVINCE_DESK
 from models.units import MOUNTAIN_DISTRICTS, communes
-from simulators.base import LOCAL_OFFSET_MS, hour_rng, hour_weights, iso_times
+from simulators.base import hour_clock, hour_rng, hour_weights, iso_times
 from simulators.lifecycle import Cohort, LifecycleStream, at_local, local_days
 from simulators.procedures import LEVELS, catalogue
 from simulators.seasons import is_office_day
@@ -125,8 +125,7 @@ class DossierStream(LifecycleStream):
 
     def draw_cohort(self, hour_start: datetime) -> Cohort:
         rng = hour_rng(self.seed, self.rng_key, hour_start)
-        start_ms = int(hour_start.timestamp() * 1000)
-        local = datetime.fromtimestamp((start_ms + LOCAL_OFFSET_MS) / 1000)  # noqa: DTZ006
+        start_ms, local = hour_clock(hour_start)
         plan = self.plan(local.year)
         office = is_office_day(local.date())
         desk_rate = plan.desk_per_office_day * _DESK_HOURS[local.hour] if office else 0.0

@@ -12,7 +12,9 @@ day from which it acts, and what it changes in the streams:
 - :class:`Closed`: sources of some kinds located in the district send nothing that day (a
   closed school takes no attendance, a closed desk receives no dossier: the dossiers it
   would have received that day are never born, and other dossiers' steps of that day
-  are not sent);
+  are not sent); the closure is declared too (:meth:`ScenarioRun.closures`, registered by
+  ``ioc demo`` and printed by ``ioc simulate`` for an operator to declare), so the closed
+  sources owe nothing that day;
 - :class:`MoreReports`: each citizen report about the district received that day comes
   ``factor`` times (copies with their own ids, whole lives included).
 
@@ -33,6 +35,7 @@ from functools import cache
 import numpy as np
 
 from models.clock import LOCAL
+from models.closures import Closure
 from models.events import CITIZEN_REPORT, HEALTH_ENCOUNTER, PUBLIC_SERVICE_DOSSIER
 from models.sources import CLINIC_HOURS, sources_by_code
 from models.units import communes, legacy_units
@@ -124,9 +127,8 @@ SCENARIOS: tuple[Scenario, ...] = (
         district="508",
         from_hour=0,
         changes=(Closed(SCHOOL_KINDS + DESK_KINDS), MoreReports(factor=4)),
-        # No register of declared closures yet: the closed schools' attendance, owed by
-        # 11:00, is missing data to the product, and the district's completeness drops.
-        expected_alerts=("citizen.reports_spike", "data.completeness_low"),
+        # The closure is declared: the closed schools and desks owe nothing that day.
+        expected_alerts=("citizen.reports_spike",),
     ),
 )  # fmt: skip
 
@@ -164,6 +166,20 @@ class ScenarioRun:
     @property
     def ends_at(self) -> datetime:
         return datetime.combine(self.day + timedelta(days=1), dt.time(0), LOCAL)
+
+    def closures(self) -> list[Closure]:
+        """The closures the scenario declares (a flood's closed schools and desks)."""
+        return [
+            Closure(
+                starts_at=self.starts_at,
+                ends_at=self.ends_at,
+                reason=f"{self.scenario.title_vi} ({self.scenario.name})",
+                unit_code=self.scenario.district,
+                kinds=change.kinds,
+            )
+            for change in self.scenario.changes
+            if isinstance(change, Closed)
+        ]
 
     def _active(self, moment: datetime) -> bool:
         return self.starts_at <= moment < self.ends_at

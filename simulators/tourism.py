@@ -24,10 +24,10 @@ from models.events import TOURISM_ARRIVAL, TOURISM_FEEDBACK
 from models.sectors import TOURISM
 from models.sources import LODGING_HOURS, SITE_HOURS, sources_of
 from simulators.base import (
-    LOCAL_OFFSET_MS,
     EventDoc,
     SeededStream,
     envelope,
+    hour_clock,
     hour_rng,
     hour_weights,
     id_strings,
@@ -67,8 +67,7 @@ class TourismArrivalStream(_TourismStream):
 
     def arrivals(self, hour_start: datetime) -> tuple[np.random.Generator, np.ndarray, int]:
         rng = hour_rng(self.seed, "tourism.arrival", hour_start)
-        start_ms = int(hour_start.timestamp() * 1000)
-        local = datetime.fromtimestamp((start_ms + LOCAL_OFFSET_MS) / 1000)  # noqa: DTZ006
+        start_ms, local = hour_clock(hour_start)
         season = TOURISM_BY_MONTH[local.month - 1] * tet_holiday_factor(local.date())
         season *= _WEEKDAY[local.weekday()] * self.scale
         profile = np.where(self._site, _SITE_HOURS[local.hour], _LODGING_HOURS[local.hour])
@@ -124,7 +123,7 @@ class TourismFeedbackStream(_TourismStream):
         n = len(chosen)
         if n == 0:
             return []
-        local = datetime.fromtimestamp((start_ms + LOCAL_OFFSET_MS) / 1000)  # noqa: DTZ006
+        local = hour_clock(hour_start)[1]
         flood = -0.15 if local.month in (10, 11) else 0.0
         topic = rng.choice(len(TOPICS), size=n, p=TOPIC_P)
         sentiment = np.clip(rng.normal(0.35 + flood + TOPIC_MOOD[topic], 0.4), -1, 1)

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, Date, Integer, cast, func, literal, select
+from sqlalchemy import ColumnElement, Date, Integer, cast, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.kit.buckets import Bucket
 from app.kit.tiers import spans
 from models.clock import LOCAL_TZ
+from models.closures import Closure
 from models.tables import HOUR_MASK, TIERS, Grain, SourceFreshness, SourceHourly
+from models.tables_serving import SourceClosure
 
 _HOURLY = SourceHourly.__table__
 _TIERS = TIERS[SourceHourly.__tablename__]
@@ -162,3 +165,58 @@ async def events_of_type(
         )
     )
     return int(total or 0)
+
+
+_CLOSURE = SourceClosure.__table__
+
+
+async def closures_in(conn: AsyncConnection, *, start: datetime, end: datetime) -> list[Closure]:
+    """The closures in force (not withdrawn) that overlap ``[start, end)``."""
+    rows = await conn.execute(
+        select(_CLOSURE).where(
+            _CLOSURE.c.withdrawn_at.is_(None),
+            _CLOSURE.c.starts_at < end,
+            _CLOSURE.c.ends_at > start,
+        )
+    )
+    return [Closure.of(r) for r in rows]
+
+
+async def closure_records(conn: AsyncConnection, *, start: datetime, end: datetime) -> list[Any]:
+    """Every declared closure overlapping ``[start, end)``, withdrawn ones too (the record)."""
+    rows = await conn.execute(
+        select(_CLOSURE)
+        .where(_CLOSURE.c.starts_at < end, _CLOSURE.c.ends_at > start)
+        .order_by(_CLOSURE.c.starts_at, _CLOSURE.c.id)
+    )
+    return list(rows)
+
+
+async def declare_closure(conn: AsyncConnection, closure: Closure, declared_by: str) -> Any:
+    row = await conn.execute(
+        insert(SourceClosure)
+        .values(
+            source=closure.source,
+            unit_code=closure.unit_code,
+            kinds=list(closure.kinds),
+            starts_at=closure.starts_at,
+            ends_at=closure.ends_at,
+            reason=closure.reason,
+            declared_by=declared_by,
+        )
+        .returning(_CLOSURE)
+    )
+    return row.one()
+
+
+async def withdraw_closure(
+    conn: AsyncConnection, closure_id: int, withdrawn_by: str, at: datetime
+) -> Any | None:
+    """Withdraw a closure in force; None when there is no such closure in force."""
+    row = await conn.execute(
+        update(SourceClosure)
+        .where(_CLOSURE.c.id == closure_id, _CLOSURE.c.withdrawn_at.is_(None))
+        .values(withdrawn_by=withdrawn_by, withdrawn_at=at)
+        .returning(_CLOSURE)
+    )
+    return row.one_or_none()

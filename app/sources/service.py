@@ -9,7 +9,9 @@ Two measures, kept apart:
   public holidays, schools nothing out of term), which follows the seasons and may pass 100 %.
 
 Status follows the cadence too (``app.sources.slots.standing``): *fresh* when the last slot
-it owed arrived, *late* once an owed slot is overdue past the grace, *silent* after three.
+it owed arrived, *late* once an owed slot is overdue past the grace, *silent* after three,
+*closed* while a declared closure holds (``models.closures``: a closed source owes nothing,
+in status and completeness alike).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from app.sources import repository
 from app.sources.schemas import SourceStatus
 from app.sources.slots import DAY, LOOKBACK, Masks, standing, tally
 from models.cadence import cadence_of
+from models.closures import Intervals, closed_intervals
 from models.sources import SourceSystem, source_registry
 
 HOUR = timedelta(hours=1)
@@ -171,7 +174,15 @@ async def slot_tally(
     masks = await repository.hour_masks(
         conn, _codes_or_all(sources), start=start - 7 * DAY, end=end + DAY
     )
-    return tally(sources, masks, bucket, start, end, now, observed_from)
+    closed = await _closed(conn, sources, start - 7 * DAY, end + DAY)
+    return tally(sources, masks, bucket, start, end, now, observed_from, closed)
+
+
+async def _closed(
+    conn: AsyncConnection, sources: list[SourceSystem], start: datetime, end: datetime
+) -> Intervals:
+    """The declared closures of the sources overlapping ``[start, end)``."""
+    return closed_intervals(await repository.closures_in(conn, start=start, end=end), sources)
 
 
 def _codes_or_all(sources: list[SourceSystem]) -> list[str] | None:
@@ -200,24 +211,6 @@ async def slot_sums(
             expected[unit, period] += owed
             received[unit, period] += arrived
     return dict(expected), dict(received)
-
-
-async def slot_completeness(
-    conn: AsyncConnection,
-    event_types: list[str] | None,
-    commune_to_unit: dict[str, str],
-    *,
-    bucket: Bucket,
-    start: datetime,
-    end: datetime,
-    now: datetime,
-) -> dict[tuple[str, datetime], float]:
-    """Arrived ÷ owed slots per (unit, bucket) of the sources located in the units; a bucket
-    in which nothing was owed yet has none."""
-    expected, received = await slot_sums(
-        conn, event_types, commune_to_unit, bucket=bucket, start=start, end=end, now=now
-    )
-    return completeness_of(expected, received)
 
 
 def completeness_of(
@@ -249,7 +242,8 @@ async def source_statuses(
     masks: Masks = await repository.hour_masks(conn, None, start=first, end=max(end, as_of) + DAY)
     # The period's slots as known now; its status as it stood at ``as_of`` (when judging a
     # moment in the past, only what had happened by then).
-    slot_counts = tally(sources, masks, Bucket.YEAR, start, end, now)
+    closed = await _closed(conn, sources, first, max(end, as_of) + 8 * DAY)
+    slot_counts = tally(sources, masks, Bucket.YEAR, start, end, now, closed=closed)
     cut = as_of.astimezone(LOCAL)
     masks = {
         key: (mask & ((1 << (cut.hour + 1)) - 1) if key[1] == cut.date() else mask)
@@ -266,7 +260,7 @@ async def source_statuses(
         # Owed from where its stream's data starts (a slot before it was never observed);
         # a stream never seen at all is owed throughout: a feed down since the start.
         since = min((starts[t] for t in source.event_types if t in starts), default=None)
-        where = standing(source, masks, as_of, since)
+        where = standing(source, masks, as_of, since, closed.get(source.code, ()))
         items.append(
             SourceStatus(
                 source=source.code,

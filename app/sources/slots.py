@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -24,6 +24,8 @@ HOUR = timedelta(hours=1)
 TICK = timedelta(microseconds=1)
 SILENT_AFTER_SLOTS = 3
 """Consecutive missed slots after which a late source is called silent."""
+EVER = datetime(1900, 1, 1, tzinfo=LOCAL)
+"""Observed since ever: every slot in range is owed."""
 LOOKBACK = timedelta(days=35)
 """How far back status looks for the last report: past a Tết school break and three weeks."""
 
@@ -108,10 +110,35 @@ def _by_source(masks: Masks) -> dict[str, dict[dt.date, int]]:
     return out
 
 
-def slots(source: SourceSystem, masks: Masks, start: datetime, end: datetime) -> Iterator[Slot]:
-    """The source's owed slots whose end lies in ``(start, end]``, in time order."""
+Closed = Sequence[tuple[datetime, datetime]]
+"""A source's declared closures ``[start, end)`` (``models.closures``)."""
+
+
+def _shut(source: SourceSystem, owed: Owed, closed: Closed) -> bool:
+    """Does every reporting hour of the slot lie inside a closure? (A school closed for the
+    day owes no attendance; a desk closed one day still owes its week.)"""
+    near = [(a, b) for a, b in closed if a < owed.due_at and b > owed.start]
+    if not near:
+        return False
+    cadence = cadence_of(source)
+    for day in owed.days:
+        midnight = _midnight(day)
+        for hour in _bits(cadence.owed_on(source, day) & owed.hours):
+            begins = midnight + hour * HOUR
+            if not any(a <= begins and begins + HOUR <= b for a, b in near):
+                return False
+    return True
+
+
+def slots(
+    source: SourceSystem, masks: Masks, start: datetime, end: datetime, closed: Closed = ()
+) -> Iterator[Slot]:
+    """The source's owed slots whose end lies in ``(start, end]``, in time order, but those
+    it was closed for."""
     code = source.code
     for owed in owed_slots(source, start, end):
+        if closed and _shut(source, owed, closed):
+            continue
         filled = any(masks.get((code, day), 0) & owed.hours for day in owed.days)
         yield Slot(owed.start, owed.due_at, filled)
 
@@ -136,6 +163,7 @@ def tally(
     end: datetime,
     now: datetime,
     observed_from: Mapping[str, datetime | None] | None = None,
+    closed: Mapping[str, Closed] | None = None,
 ) -> dict[str, dict[datetime, list[int]]]:
     """Per source and bucket (of each slot's end): [owed slots due or arrived, arrived].
 
@@ -145,13 +173,16 @@ def tally(
 
     With ``observed_from``, a source owes only the slots that begin at or after its moment
     there (None or absent: none at all): a slot from before the data starts was never
-    observed, so it cannot be missing."""
+    observed, so it cannot be missing. With ``closed``, a source owes nothing it was closed
+    for (its declared closures)."""
     arrived_by_source = _by_source(masks)
     plans: dict[tuple[object, ...], list[_Counted]] = {}
     out: dict[str, dict[datetime, list[int]]] = {}
     for source in sources:
-        if observed_from is not None:
-            out[source.code] = _observed(source, masks, bucket, start, end, now, observed_from)
+        shut = closed.get(source.code, ()) if closed else ()
+        if observed_from is not None or shut:
+            since = observed_from.get(source.code) if observed_from is not None else EVER
+            out[source.code] = _one_by_one(source, masks, bucket, start, end, now, since, shut)
             continue
         schedule = (cadence_of(source), source.calendar, source.reporting_weekdays)
         plan = plans.get(schedule)
@@ -180,23 +211,24 @@ def tally(
     return out
 
 
-def _observed(
+def _one_by_one(
     source: SourceSystem,
     masks: Masks,
     bucket: Bucket,
     start: datetime,
     end: datetime,
     now: datetime,
-    observed_from: Mapping[str, datetime | None],
+    since: datetime | None,
+    closed: Closed,
 ) -> dict[datetime, list[int]]:
-    """One source's tally counting only the slots that begin once its data is observed."""
+    """One source's tally counting only the slots that begin once its data is observed
+    (``since``; None: never observed, nothing owed) and that it was not closed for."""
     per: dict[datetime, list[int]] = defaultdict(lambda: [0, 0])
-    since = observed_from.get(source.code)
     if since is None:
         return per
     # A day slot is observed once its reporting window is (a school's from 07:00, not midnight).
     opens = HOUR * source.reporting_hours[0] if cadence_of(source).slot == "day" else 0 * HOUR
-    for slot in slots(source, masks, start, end):
+    for slot in slots(source, masks, start, end, closed):
         if slot.start + opens >= since and (slot.arrived or slot.due_at + GRACE <= now):
             acc = per[bucket.floor(slot.due_at - TICK)]
             acc[0] += 1
@@ -257,16 +289,21 @@ class Standing:
 
 
 def standing(
-    source: SourceSystem, masks: Masks, as_of: datetime, since: datetime | None = None
+    source: SourceSystem,
+    masks: Masks,
+    as_of: datetime,
+    since: datetime | None = None,
+    closed: Closed = (),
 ) -> Standing:
     """fresh: its last due slot arrived; late: 1–2 owed slots overdue in a row (past the
     grace); silent: :data:`SILENT_AFTER_SLOTS` or more. A desk closed at night or on a
     holiday owes nothing then, so it is not late; nor are slots that began before
-    ``since`` (where its stream's stored data starts: they were never observed)."""
+    ``since`` (where its stream's stored data starts: they were never observed), nor slots
+    it was ``closed`` for; while a closure holds, it is *closed*."""
     opens = HOUR * source.reporting_hours[0] if cadence_of(source).slot == "day" else 0 * HOUR
     owed = [
         s
-        for s in slots(source, masks, as_of - LOOKBACK, as_of + 8 * DAY)
+        for s in slots(source, masks, as_of - LOOKBACK, as_of + 8 * DAY, closed)
         if since is None or s.start + opens >= since
     ]
     past = [s for s in owed if s.due_at + GRACE <= as_of]
@@ -277,4 +314,6 @@ def standing(
         missed, since = missed + 1, slot.due_at
     upcoming = (s.due_at for s in owed if s.due_at + GRACE > as_of and not s.arrived)
     status = "fresh" if missed == 0 else "late" if missed < SILENT_AFTER_SLOTS else "silent"
+    if any(a <= as_of < b for a, b in closed):
+        status = "closed"
     return Standing(status, missed, since, next(upcoming, None))
