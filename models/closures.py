@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from models.sources import SourceSystem, source_registry
@@ -55,6 +56,7 @@ class Closure:
         return self.unit_code in _places(source.commune_code)
 
 
+@cache
 def _places(commune: str) -> tuple[str, ...]:
     """The units a source located in ``commune`` sits in: the commune, its district, the
     province."""

@@ -99,7 +99,9 @@ async def hour_masks(
     """Per (source, local day) in ``[start, end)``, a bit mask of the local hours in which
     events arrived: what the slot counts of ``app.sources.slots`` are made of. Whole local
     days come from the day tier's ``hour_mask`` (a source-year is 365 rows per event type,
-    not 8,760), the partial days at the edges from the hourly rows."""
+    not 8,760), the partial days at the edges from the hourly rows. Each source's days and
+    masks come back as two arrays in one row (a thousand rows for a province's year, not
+    the 400,000 source-days, whose row-by-row reading was most of the time)."""
     masks: dict[tuple[str, date], int] = {}
     for grain, span_start, span_end in spans(Bucket.DAY, start, end):
         table = _TIERS.day if grain is Grain.DAY else _HOURLY
@@ -110,16 +112,22 @@ async def hour_masks(
             if grain is Grain.DAY
             else literal(1).op("<<")(cast(func.extract("hour", local), Integer))
         )
-        stmt = (
+        per_day = (
             select(table.c.source, day, func.bit_or(bits).label("mask"))
             .where(table.c.bucket_start >= span_start, table.c.bucket_start < span_end)
             .group_by(table.c.source, day)
         )
         if sources is not None:
-            stmt = stmt.where(table.c.source.in_(sources))
+            per_day = per_day.where(table.c.source.in_(sources))
+        rows = per_day.subquery()
+        stmt = select(
+            rows.c.source,
+            func.array_agg(rows.c.day).label("days"),
+            func.array_agg(rows.c.mask).label("masks"),
+        ).group_by(rows.c.source)
         for r in await conn.execute(stmt):
-            key = (r.source, r.day)
-            masks[key] = masks.get(key, 0) | int(r.mask)
+            for key, mask in zip(((r.source, d) for d in r.days), r.masks, strict=True):
+                masks[key] = masks.get(key, 0) | mask
     return masks
 
 

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from app.kit.buckets import LOCAL, Bucket
 from app.sources import repository
 from app.sources.schemas import SourceStatus
-from app.sources.slots import DAY, LOOKBACK, Masks, standing, tally
+from app.sources.slots import DAY, LOOKBACK, Masks, local_days, standing, tally
 from models.cadence import cadence_of
 from models.closures import Intervals, closed_intervals
 from models.sources import SourceSystem, source_registry
@@ -63,12 +63,38 @@ def _schedule(source: SourceSystem) -> tuple[object, ...]:
     )
 
 
+DayCounts = dict[datetime, list[int]]
+"""Bucket start → how many reporting days of each weekday (Monday first) it holds."""
+
+
+def _reporting_days(
+    sample: SourceSystem, bucket: Bucket, first_day: datetime, last_day: datetime
+) -> DayCounts:
+    """The whole local days in ``[first_day, last_day)`` the source reports on, counted per
+    bucket and weekday: what every schedule with its weekdays and calendar shares."""
+    out: DayCounts = {}
+    day = first_day
+    while day < last_day:
+        if sample.reports_on(day.date()):
+            counts = out.get(period := bucket.floor(day))
+            if counts is None:
+                counts = out[period] = [0] * 7
+            counts[day.weekday()] += 1
+        day = (day + timedelta(days=1)).replace(tzinfo=LOCAL)
+    return out
+
+
 def _schedule_hours(
-    sample: SourceSystem, bucket: Bucket, start: datetime, end: datetime
+    sample: SourceSystem,
+    bucket: Bucket,
+    start: datetime,
+    end: datetime,
+    day_counts: dict[tuple[object, ...], DayCounts],
 ) -> dict[datetime, float]:
     """Reporting hours per bucket of one schedule, each weighted by the source's hour and
-    weekday profiles (a clinic's 09:00 counts more than its 15:00): whole local days at a
-    time (a 20-year range is 7,300 steps, not 175,000), hour by hour only in the partial
+    weekday profiles (a clinic's 09:00 counts more than its 15:00): whole local days counted
+    per weekday once for every schedule of the same days (``day_counts``, a year is 365 steps
+    for a few calendars, not for each of fifty schedules), hour by hour only in the partial
     edge days."""
     hours: dict[datetime, float] = defaultdict(float)
     first_day = start.astimezone(LOCAL).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -80,11 +106,12 @@ def _schedule_hours(
     else:
         edges = [(start, first_day), (last_day, end)]
         per_day = sum(sample.hour_weight(h) for h in range(*sample.reporting_hours))
-        day = first_day
-        while day < last_day:
-            if sample.reports_on(day.date()):
-                hours[bucket.floor(day)] += per_day * sample.day_weight(day.weekday())
-            day = (day + timedelta(days=1)).replace(tzinfo=LOCAL)
+        weights = [per_day * sample.day_weight(w) for w in range(7)]
+        key = (sample.reporting_weekdays, sample.calendar)
+        if key not in day_counts:
+            day_counts[key] = _reporting_days(sample, bucket, first_day, last_day)
+        for period, counts in day_counts[key].items():
+            hours[period] += sum(n * weights[w] for w, n in enumerate(counts) if n)
     for edge_start, edge_end in edges:
         for slot, fraction in _hour_slots(edge_start, edge_end):
             if _reports_in(sample, slot):
@@ -104,10 +131,25 @@ def reporting_hours_by_period(
     for source in sources:
         by_schedule[_schedule(source)].append(source)
     out: dict[str, dict[datetime, float]] = {}
+    day_counts: dict[tuple[object, ...], DayCounts] = {}
     for group in by_schedule.values():
-        hours = _schedule_hours(group[0], bucket, start, end)
+        hours = _schedule_hours(group[0], bucket, start, end, day_counts)
         for source in group:
             out[source.code] = hours
+    return out
+
+
+def _as_it_stood(masks: Masks, sources: list[SourceSystem], as_of: datetime) -> Masks:
+    """The arrivals status judges at ``as_of`` (the days from its look-back on, the hours of
+    ``as_of``'s day up to its hour): a few weeks of masks, not the period's year."""
+    cut = as_of.astimezone(LOCAL)
+    today = cut.date()
+    out: Masks = {}
+    for day in local_days(as_of - LOOKBACK - 7 * DAY, as_of):
+        for source in sources:
+            mask = masks.get((source.code, day))
+            if mask is not None:
+                out[source.code, day] = mask & ((1 << (cut.hour + 1)) - 1) if day == today else mask
     return out
 
 
@@ -244,12 +286,7 @@ async def source_statuses(
     # moment in the past, only what had happened by then).
     closed = await _closed(conn, sources, first, max(end, as_of) + 8 * DAY)
     slot_counts = tally(sources, masks, Bucket.YEAR, start, end, now, closed=closed)
-    cut = as_of.astimezone(LOCAL)
-    masks = {
-        key: (mask & ((1 << (cut.hour + 1)) - 1) if key[1] == cut.date() else mask)
-        for key, mask in masks.items()
-        if key[1] <= cut.date()
-    }
+    masks = _as_it_stood(masks, sources, as_of)
     items = []
     for source in sources:
         received, on_time, lag_sum = totals.get(source.code, (0, 0, 0.0))

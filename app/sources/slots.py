@@ -28,6 +28,8 @@ EVER = datetime(1900, 1, 1, tzinfo=LOCAL)
 """Observed since ever: every slot in range is owed."""
 LOOKBACK = timedelta(days=35)
 """How far back status looks for the last report: past a Tết school break and three weeks."""
+NEAR = timedelta(days=8)
+"""Where status looks first: a week and a day, which holds the last slot of most sources."""
 
 Masks = dict[tuple[str, dt.date], int]
 """(source, local day) → bit mask of the local hours in which events arrived."""
@@ -301,19 +303,24 @@ def standing(
     ``since`` (where its stream's stored data starts: they were never observed), nor slots
     it was ``closed`` for; while a closure holds, it is *closed*."""
     opens = HOUR * source.reporting_hours[0] if cadence_of(source).slot == "day" else 0 * HOUR
-    owed = [
-        s
-        for s in slots(source, masks, as_of - LOOKBACK, as_of + 8 * DAY, closed)
-        if since is None or s.start + opens >= since
-    ]
-    past = [s for s in owed if s.due_at + GRACE <= as_of]
-    missed, since = 0, None
-    for slot in reversed(past):
-        if slot.arrived or missed >= SILENT_AFTER_SLOTS:
+    # The last week first: its last slot usually arrived. Only a source that missed every
+    # slot of it, fewer than the silent mark, needs the whole look-back.
+    for back in (NEAR, LOOKBACK):
+        owed = [
+            s
+            for s in slots(source, masks, as_of - back, as_of + 8 * DAY, closed)
+            if since is None or s.start + opens >= since
+        ]
+        past = [s for s in owed if s.due_at + GRACE <= as_of]
+        missed, overdue = 0, None
+        for slot in reversed(past):
+            if slot.arrived or missed >= SILENT_AFTER_SLOTS:
+                break
+            missed, overdue = missed + 1, slot.due_at
+        if missed < len(past) or missed >= SILENT_AFTER_SLOTS:
             break
-        missed, since = missed + 1, slot.due_at
     upcoming = (s.due_at for s in owed if s.due_at + GRACE > as_of and not s.arrived)
     status = "fresh" if missed == 0 else "late" if missed < SILENT_AFTER_SLOTS else "silent"
     if any(a <= as_of < b for a, b in closed):
         status = "closed"
-    return Standing(status, missed, since, next(upcoming, None))
+    return Standing(status, missed, overdue, next(upcoming, None))
