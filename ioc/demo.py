@@ -202,7 +202,10 @@ async def _simulate(
 
         await live(streams, sink, now, progress=live_progress)
     finally:
+        # Closing flushes what is in flight; the sink has counted every message the broker
+        # acknowledged, including a chunk whose send Ctrl-C interrupted.
         await sink.close()
+        counters.sent = sink.delivered
 
 
 def _stop_on_failure(task: asyncio.Task[None], server: ApiServer, console: Console) -> None:

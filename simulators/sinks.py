@@ -158,7 +158,9 @@ class KafkaSink:
         for message in messages:
             try:
                 topic = topic_for(message.event_type, self._prefix)
-                sends.append(await producer.send(topic, key=message.key, value=message.value))
+                sent = await producer.send(topic, key=message.key, value=message.value)
+                sent.add_done_callback(self._count)
+                sends.append(sent)
             except Exception as exc:  # no broker (metadata wait timed out), or no topic
                 cause = exc
                 break
@@ -170,10 +172,15 @@ class KafkaSink:
         if failed:
             errors = [o for o in outcomes if isinstance(o, BaseException)]
             self._failed(delivered, failed, cause or errors[0])
-        self.delivered += delivered
+
+    def _count(self, outcome: asyncio.Future[object]) -> None:
+        """Count a message the moment the broker acknowledges it, so a send cancelled while
+        it waits (Ctrl-C) still counts what the broker took, even acks that arrive as the
+        producer flushes on close."""
+        if not outcome.cancelled() and outcome.exception() is None:
+            self.delivered += 1
 
     def _failed(self, delivered: int, failed: list[Message], cause: BaseException) -> NoReturn:
-        self.delivered += delivered
         self.undelivered += len(failed)
         times = [t for t in (m.time() for m in failed) if t]
         raise DeliveryFailed(

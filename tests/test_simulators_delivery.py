@@ -3,15 +3,19 @@ leaves no send unawaited, and a run resumed from the hour it names completes the
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
+import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from aiokafka import AIOKafkaConsumer
 
 from ioc.embedded import embedded_broker
+from models.events import topics
 from simulators.runner import RunStats, backfill, collect
 from simulators.sinks import DeliveryFailed, KafkaSink, Outgoing, encode
 from simulators.streams import make_streams
@@ -82,3 +86,44 @@ async def test_the_summary_counts_what_was_delivered_and_a_resume_completes_the_
     await backfill(make_streams(7, ["health", "tourism"]), resumed, stats.resume_from, end)
     assert set(sink.ids) | set(resumed.ids) == everything
     assert len(set(sink.ids) & set(resumed.ids)) < 2_000  # only the failed hour is sent again
+
+
+@pytest.mark.integration
+async def test_a_send_cut_short_counts_every_message_the_broker_took(kafka_bootstrap: str) -> None:
+    """Ctrl-C lands while a chunk waits for its acks: the sink still counts what the broker
+    took, so a stopped demo never reports more stored than sent."""
+    prefix = f"cut{uuid.uuid4().hex[:8]}"
+    docs = collect(make_streams(7, ["health"]), START, START + timedelta(hours=12))[:2_000]
+    sink = KafkaSink(kafka_bootstrap, prefix, partitions=1)
+    await sink.send(docs[:10])  # producer and topics ready: the next send is all in flight
+    sending = asyncio.create_task(sink.send(docs[10:]))
+    await asyncio.sleep(0)  # the messages are handed to the producer, no ack is back yet
+    sending.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await sending
+    await sink.close()  # flushes what was in flight
+    assert sink.delivered == await _messages_on(kafka_bootstrap, prefix, sink.delivered)
+    assert sink.delivered > 10
+
+
+async def _messages_on(bootstrap: str, prefix: str, expected: int) -> int:
+    """Every message on the run's topics, read until ``expected`` arrived (or 60 s) and a
+    moment more, so a count above ``expected`` would show too."""
+    consumer = AIOKafkaConsumer(
+        *topics(prefix),
+        bootstrap_servers=bootstrap,
+        group_id=f"{prefix}-count",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    try:
+        loop = asyncio.get_running_loop()
+        count, deadline = 0, loop.time() + 60
+        while count < expected and loop.time() < deadline:
+            count += sum(len(r) for r in (await consumer.getmany(timeout_ms=500)).values())
+        await asyncio.sleep(0.5)
+        count += sum(len(r) for r in (await consumer.getmany(timeout_ms=500)).values())
+        return count
+    finally:
+        await consumer.stop()
