@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 
 import httpx
@@ -29,8 +30,29 @@ from models.notify import ChangeNotice
 from models.units import commune_codes
 from tests import ingest_builders as b
 
+STREAM_URL = "/api/v1/stream?indicator=health.encounters"
 GIVE_UP_SECONDS = 60.0
 """How long a batch's push is awaited before the clients still without it count as missed."""
+
+
+async def messages(
+    client: httpx.AsyncClient, opened: Callable[[], None]
+) -> AsyncIterator[tuple[int, str, str]]:
+    """The encounters stream's messages as (last id, event, data), each yielded at its
+    closing blank line; ``opened`` is called once the response has started."""
+    async with client.stream("GET", STREAM_URL) as answer:
+        opened()
+        event_id, kind, data = 0, "", ""
+        async for line in answer.aiter_lines():
+            if line.startswith("id: "):
+                event_id = int(line[4:])
+            elif line.startswith("event: "):
+                kind = line[7:]
+            elif line.startswith("data: "):
+                data = line[6:]
+            elif not line and kind:
+                yield event_id, kind, data
+                kind, data = "", ""
 
 
 async def newest_id(engine: AsyncEngine) -> int:
@@ -79,23 +101,21 @@ async def sse_latency(
     connected = 0
     floor = 0  # the newest stream id logged before the current batch's write
 
+    def opened() -> None:
+        nonlocal connected
+        connected += 1
+        if connected == clients:
+            ready.set()
+
     async def listen(k: int, client: httpx.AsyncClient) -> None:
-        nonlocal connected, resets
-        url = "/api/v1/stream?indicator=health.encounters"
-        event_id = 0
-        async with client.stream("GET", url) as answer:
-            connected += 1
-            if connected == clients:
-                ready.set()
-            async for line in answer.aiter_lines():
-                if line.startswith("id: "):
-                    event_id = int(line[4:])
-                elif line == "event: indicator" and event_id > floor:
-                    received[k].append(time.time())
-                    if all(received):
-                        arrived.set()
-                elif line == "event: reset":
-                    resets += 1
+        nonlocal resets
+        async for event_id, kind, _ in messages(client, opened):
+            if kind == "indicator" and event_id > floor:
+                received[k].append(time.time())
+                if all(received):
+                    arrived.set()
+            elif kind == "reset":
+                resets += 1
 
     limits = httpx.Limits(max_connections=clients + 5, max_keepalive_connections=0)
     async with httpx.AsyncClient(base_url=base, timeout=None, limits=limits) as client:
@@ -164,21 +184,18 @@ async def sse_live_latency(
     ready = asyncio.Event()
     connected = 0
 
-    async def listen(k: int, client: httpx.AsyncClient) -> None:
+    def opened() -> None:
         nonlocal connected
-        url = "/api/v1/stream?indicator=health.encounters"
-        kind = ""
-        async with client.stream("GET", url) as answer:
-            connected += 1
-            if connected == clients:
-                ready.set()
-            async for line in answer.aiter_lines():
-                if line.startswith("event: "):
-                    kind = line[7:]
-                elif line.startswith("data: ") and kind == "indicator":
-                    data = orjson.loads(line[6:])
-                    if data.get("level") == "commune":
-                        seen[k].setdefault(data["unit_code"], time.time())
+        connected += 1
+        if connected == clients:
+            ready.set()
+
+    async def listen(k: int, client: httpx.AsyncClient) -> None:
+        async for _, kind, data in messages(client, opened):
+            if kind == "indicator":
+                value = orjson.loads(data)
+                if value.get("level") == "commune":
+                    seen[k].setdefault(value["unit_code"], time.time())
 
     async def watch(listening: asyncio.Event) -> None:
         async for payload in notices(database_url, listening):
