@@ -1,10 +1,11 @@
-"""All SQL of one ingest batch: new events, roll-up deltas, lifecycle merges, freshness, rejects.
+"""The SQL of one ingest batch besides its roll-ups: new events, lifecycle merges,
+freshness, rejects, the change notice.
 
-Roll-up, lifecycle and freshness deltas travel as sets (binary ``COPY`` into a staging
-table, one ``INSERT … SELECT … ON CONFLICT DO UPDATE`` per table), each roll-up into every
-tier :mod:`models.tables.tiers` declares for it. Every function runs inside the caller's
-transaction (the batch is the unit of work) and touches rows in key order, so concurrent
-workers lock in one order and cannot deadlock.
+Deltas travel as sets (binary ``COPY`` into a staging table, :mod:`ingest.staging`, then one
+``INSERT … SELECT … ON CONFLICT DO UPDATE`` per table); the roll-ups' tiers are written by
+:mod:`ingest.store_rollups`. Every function runs inside the caller's transaction (the batch
+is the unit of work) and touches rows in key order, so concurrent workers lock in one order
+and cannot deadlock.
 """
 
 from __future__ import annotations
@@ -16,18 +17,13 @@ from typing import Any
 from sqlalchemy import (
     Column,
     ColumnElement,
-    Dialect,
-    Integer,
-    Select,
     String,
     Table,
     and_,
     bindparam,
     case,
-    cast,
     column,
     delete,
-    extract,
     func,
     literal,
     or_,
@@ -37,23 +33,18 @@ from sqlalchemy import (
 from sqlalchemy import (
     table as sql_table,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by, insert
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.sql.expression import TableClause
 
-from ingest.spec import EventTable, Lifecycle, Rollup, Row, table_of
+from ingest.spec import EventTable, Lifecycle, Row, table_of
+from ingest.staging import copy_staged, pg_type, run, staging_name, text_of
 from ingest.store_lifecycle import KEYS, put_back, take_off_sql
-from models.clock import LOCAL_TZ
 from models.events import KEPT_ATTRIBUTES, Event
 from models.notify import CHANNEL, ChangeNotice
 from models.tables import (
-    HOUR_MASK,
     EventKey,
-    Grain,
     IngestReject,
     SourceFreshness,
-    keeps_hour_mask,
-    tiers_of,
 )
 
 
@@ -87,12 +78,12 @@ async def insert_events(conn: AsyncConnection, spec: EventTable, rows: list[Row]
             f'(LIKE "{table.name}" INCLUDING DEFAULTS) ON COMMIT DELETE ROWS'
         )
         async with cur.copy(f'COPY "{staging}" ({names}) FROM STDIN (FORMAT BINARY)') as copy:
-            copy.set_types([_pg_type(c, conn.dialect) for c in columns])
+            copy.set_types([pg_type(c, conn.dialect) for c in columns])
             for row in rows:
                 await copy.write_row([row[c.name] for c in columns])
     cache_key = (table.name, *(c.name for c in columns))
     if cache_key not in _INSERT_SQL:
-        _INSERT_SQL[cache_key] = _text_of(_insert_new(spec, staging, columns), conn.dialect)
+        _INSERT_SQL[cache_key] = text_of(_insert_new(spec, staging, columns), conn.dialect)
     async with pg.cursor() as cur:
         await cur.execute(_INSERT_SQL[cache_key])
         stored = {(source, event_id): at for source, event_id, at in await cur.fetchall()}
@@ -182,161 +173,6 @@ async def keep_attributes(
         )
 
 
-_PG_ALIASES = {"float": "float8"}
-
-
-def _pg_type(col: Column[Any], dialect: Dialect) -> str:
-    """The type name psycopg's binary COPY needs, from the column's DDL type."""
-    name = col.type.compile(dialect=dialect).split("(")[0].lower()
-    return _PG_ALIASES.get(name, name)
-
-
-def rollup_deltas(rollup: Rollup, rows: Iterable[Row], grain: Grain = Grain.HOUR) -> list[Row]:
-    """Sum measures per (bucket of ``grain``, commune, dims), plus the bucket's newest reading
-    for gauges."""
-    floor = grain.floor
-    sums: dict[tuple[Any, ...], Row] = {}
-    for row in rows:
-        key = (floor(row["occurred_at"]), row["commune_code"], *(row[d] for d in rollup.dims))
-        acc = sums.get(key)
-        if acc is None:
-            acc = sums[key] = dict.fromkeys(rollup.measures, 0)
-        for name, measure in rollup.measures.items():
-            acc[name] += measure(row)
-        if rollup.latest and ("latest_at" not in acc or row["occurred_at"] >= acc["latest_at"]):
-            acc["latest_at"] = row["occurred_at"]
-            acc.update({col: row[src] for col, src in rollup.latest.items()})
-    return [
-        {
-            "bucket_start": k[0],
-            "commune_code": k[1],
-            **dict(zip(rollup.dims, k[2:], strict=True)),
-            **m,
-        }
-        for k, m in sums.items()
-    ]
-
-
-def _rollup_set(rollup: Rollup, table: Table, ex: Any) -> dict[str, Any]:
-    """How a bucket row takes a delta: measures add up, a newer reading replaces the latest."""
-    set_: dict[str, Any] = {m: table.c[m] + ex[m] for m in rollup.measures}
-    if rollup.latest:
-        newer = ex.latest_at >= table.c.latest_at
-        set_.update({c: case((newer, ex[c]), else_=table.c[c]) for c in rollup.latest})
-        set_["latest_at"] = func.greatest(table.c.latest_at, ex.latest_at)
-    if keeps_hour_mask(table):
-        set_[HOUR_MASK] = table.c[HOUR_MASK].op("|")(ex[HOUR_MASK])
-    set_["updated_at"] = func.now()
-    return set_
-
-
-def _delta_columns(rollup: Rollup) -> list[str]:
-    """The columns of one finest-tier delta row, in the roll-up table's order."""
-    names = {"bucket_start", "commune_code", *rollup.dims, *rollup.measures}
-    if rollup.latest:
-        names |= {"latest_at", *rollup.latest}
-    return [c.name for c in rollup.table.c if c.name in names]
-
-
-def _bucket_of(grain: Grain, moment: ColumnElement[Any]) -> ColumnElement[Any]:
-    """SQL for :attr:`Grain.floor`: the ``bucket_start`` of the tier row ``moment`` is in."""
-    if grain is Grain.HOUR:
-        return func.date_trunc("hour", moment)
-    return func.date_trunc("day", moment, LOCAL_TZ)
-
-
-def _coarser_rows(
-    rollup: Rollup, grain: Grain, table: Table, finer: Any
-) -> tuple[list[str], Select[Any]]:
-    """The finest-tier deltas in ``finer`` summed into ``grain`` buckets, in SQL: measures
-    summed, the newest reading kept for gauges, the :data:`HOUR_MASK` of the local hours
-    the deltas fell in where the tier keeps one. Ordered by the tier's key."""
-    bucket = _bucket_of(grain, finer.c.bucket_start)
-    keys = [bucket, finer.c.commune_code, *(finer.c[d] for d in rollup.dims)]
-    values: dict[str, ColumnElement[Any]] = {
-        "bucket_start": bucket,
-        "commune_code": finer.c.commune_code,
-        **{d: finer.c[d] for d in rollup.dims},
-        **{m: func.sum(finer.c[m]) for m in rollup.measures},
-    }
-    if rollup.latest:
-        newest_first = finer.c.latest_at.desc()
-        for col in rollup.latest:
-            ordered = aggregate_order_by(finer.c[col], newest_first)
-            values[col] = func.array_agg(ordered, type_=ARRAY(table.c[col].type))[1]
-        values["latest_at"] = func.max(finer.c.latest_at)
-    if keeps_hour_mask(table):
-        hour = cast(extract("hour", func.timezone(LOCAL_TZ, finer.c.bucket_start)), Integer)
-        values[HOUR_MASK] = func.bit_or(literal(1, Integer).op("<<")(hour))
-    names = [c.name for c in table.c if c.name in values]
-    rows = select(*(values[n].label(n) for n in names)).group_by(*keys).order_by(*keys)
-    return names, rows
-
-
-_ROLLUP_SQL: dict[str, str] = {}
-
-
-def _rollup_sql(rollup: Rollup, dialect: Dialect) -> str:
-    """One statement taking the staged finest-tier deltas into every tier of the roll-up:
-    the staging table emptied (``DELETE … RETURNING``), its rows upserted into the finest
-    tier as they are, and summed per coarser bucket (``GROUP BY``) into each coarser tier.
-    Built once per roll-up and kept as SQL text (it has no parameters)."""
-    name = rollup.table.name
-    if name not in _ROLLUP_SQL:
-        tiers = tiers_of(rollup.table).by_grain()
-        columns = _delta_columns(rollup)
-        finest = tiers[0][1]
-        staging = sql_table(_staging_name(finest), *(column(n, finest.c[n].type) for n in columns))
-        moved = delete(staging).returning(*staging.c).cte("moved")
-        statements = []
-        for grain, table in tiers:
-            if grain is tiers[0][0]:
-                key = [moved.c[c.name] for c in table.primary_key]
-                names, rows = columns, select(*(moved.c[n] for n in columns)).order_by(*key)
-            else:
-                names, rows = _coarser_rows(rollup, grain, table, moved)
-            stmt = insert(table).from_select(names, rows)
-            statements.append(
-                stmt.on_conflict_do_update(
-                    index_elements=[c.name for c in table.primary_key],
-                    set_=_rollup_set(rollup, table, stmt.excluded),
-                )
-            )
-        *first, last = statements
-        for i, stmt in enumerate(first):
-            last = last.add_cte(stmt.cte(f"tier_{i}"))
-        _ROLLUP_SQL[name] = _text_of(last.add_cte(moved), dialect)
-    return _ROLLUP_SQL[name]
-
-
-async def add_to_rollup(conn: AsyncConnection, rollup: Rollup, rows: Iterable[Row]) -> int:
-    """Add the rows' deltas to their buckets in every tier of the roll-up (hour, then day);
-    return how many hourly bucket rows were touched.
-
-    The measures are functions of an event row (declared once, in the stream's spec), so
-    the hourly deltas are summed here; they are copied into a staging table once, and one
-    statement takes them into the hourly tier and, summed per local day in SQL, into the
-    day tier (with its hour mask where it keeps one)."""
-    tiers = tiers_of(rollup.table).by_grain()
-    deltas = rollup_deltas(rollup, rows, tiers[0][0])
-    if not deltas:
-        return 0
-    finest = tiers[0][1]
-    columns = [finest.c[n] for n in _delta_columns(rollup)]
-    await _staged(conn, finest, columns, deltas)
-    await _run(conn, _rollup_sql(rollup, conn.dialect))
-    return len(deltas)
-
-
-async def _run(conn: AsyncConnection, sql: str, params: dict[str, Any] | None = None) -> None:
-    """Run SQL text built once on the connection's driver, in its transaction (no
-    statement building or result processing per batch)."""
-    raw = await conn.get_raw_connection()
-    pg: Any = raw.driver_connection
-    async with pg.cursor() as cur:
-        await cur.execute(sql, params)
-
-
 def lifecycle_deltas(lifecycle: Lifecycle, rows: Iterable[Row]) -> list[Row]:
     """Fold each entity's new events (oldest first) into one state delta."""
     by_key: dict[str, list[Row]] = defaultdict(list)
@@ -406,16 +242,16 @@ async def merge_lifecycle(conn: AsyncConnection, lifecycle: Lifecycle, rows: Ite
         return 0
     table = lifecycle.table
     columns = [c for c in table.c if c.name in deltas[0]]
-    await _staged(conn, table, columns, deltas)
+    await copy_staged(conn, table, columns, deltas)
     cache_key = (table.name, *(c.name for c in columns))
     if cache_key not in _LIFECYCLE_SQL:
-        staging = _staging_name(table)
+        staging = staging_name(table)
         take_off = take_off_sql(table, lifecycle.key, conn.dialect)
         merge = _staged_upsert(table, staging, columns, lambda ex: lifecycle_set(lifecycle, ex))
-        _LIFECYCLE_SQL[cache_key] = (take_off, _text_of(put_back(table, merge), conn.dialect))
+        _LIFECYCLE_SQL[cache_key] = (take_off, text_of(put_back(table, merge), conn.dialect))
     take_off, merge = _LIFECYCLE_SQL[cache_key]
-    await _run(conn, take_off, {KEYS: [d[lifecycle.key] for d in deltas]})
-    await _run(conn, merge)
+    await run(conn, take_off, {KEYS: [d[lifecycle.key] for d in deltas]})
+    await run(conn, merge)
     return len(deltas)
 
 
@@ -484,12 +320,12 @@ async def upsert_staged(
     if not deltas:
         return
     columns = [c for c in table.c if c.name in deltas[0]]
-    await _staged(conn, table, columns, deltas)
+    await copy_staged(conn, table, columns, deltas)
     cache_key = (table.name, *(c.name for c in columns))
     if cache_key not in _UPSERT_SQL:
-        stmt = _staged_upsert(table, _staging_name(table), columns, set_of)
-        _UPSERT_SQL[cache_key] = _text_of(stmt, conn.dialect)
-    await _run(conn, _UPSERT_SQL[cache_key])
+        stmt = _staged_upsert(table, staging_name(table), columns, set_of)
+        _UPSERT_SQL[cache_key] = text_of(stmt, conn.dialect)
+    await run(conn, _UPSERT_SQL[cache_key])
 
 
 def _staged_upsert(
@@ -506,52 +342,6 @@ def _staged_upsert(
 
 
 _UPSERT_SQL: dict[tuple[str, ...], str] = {}
-
-
-def _text_of(stmt: Any, dialect: Dialect) -> str:
-    """A statement without parameters as SQL text, its few constants inlined."""
-    return str(stmt.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
-
-
-_INTEGER_TYPES = frozenset({"bigint", "integer", "smallint"})
-
-
-async def _staged(
-    conn: AsyncConnection, table: Table, columns: list[Column[Any]], rows: list[Row]
-) -> TableClause:
-    """``rows`` copied (binary ``COPY``) into the session's staging table for ``table``."""
-    name = _staging_name(table)
-    types = [_pg_type(c, conn.dialect) for c in columns]
-    # Measures may come as floats (or bools) into integer columns: round them as
-    # PostgreSQL's assignment cast would.
-    whole = [t in _INTEGER_TYPES for t in types]
-    raw = await conn.get_raw_connection()
-    pg: Any = raw.driver_connection
-    async with pg.cursor() as cur:
-        await cur.execute(
-            f'CREATE TEMP TABLE IF NOT EXISTS "{name}" '
-            f'(LIKE "{table.name}" INCLUDING DEFAULTS) ON COMMIT DELETE ROWS'
-        )
-        names = ", ".join(f'"{c.name}"' for c in columns)
-        async with cur.copy(f'COPY "{name}" ({names}) FROM STDIN (FORMAT BINARY)') as copy:
-            copy.set_types(types)
-            for row in rows:
-                await copy.write_row(
-                    [
-                        _whole(row[c.name]) if w else row[c.name]
-                        for c, w in zip(columns, whole, strict=True)
-                    ]
-                )
-    return sql_table(name, *(column(c.name) for c in columns))
-
-
-def _staging_name(table: Table) -> str:
-    """The session's staging table for deltas bound for ``table``."""
-    return f"staging_{table.name}"
-
-
-def _whole(value: Any) -> Any:
-    return round(value) if isinstance(value, float) else value
 
 
 async def insert_rejects(conn: AsyncConnection, rejects: Sequence[Row]) -> None:

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ingest import store
+from ingest import store, store_rollups
 from ingest.deadletter import KEEP_BYTES, DeadLetterSink, RawMessage
 from ingest.retry import is_transient
 from ingest.spec import EventTable, Row
@@ -167,14 +167,14 @@ class Writer:
                 if not rows:
                     continue
                 for rollup in spec.rollups:
-                    await store.add_to_rollup(conn, rollup, rows)
+                    await store_rollups.add_to_rollup(conn, rollup, rows)
                     changed.append(rollup.table.name)
                 if spec.lifecycle:
                     await store.merge_lifecycle(conn, spec.lifecycle, rows)
                     changed.append(spec.lifecycle.table.name)
                 new_rows.extend({**r, "event_type": type_name} for r in rows)
             if new_rows:
-                await store.add_to_rollup(conn, SOURCE_HOURLY, new_rows)
+                await store_rollups.add_to_rollup(conn, SOURCE_HOURLY, new_rows)
                 await store.update_freshness(conn, new_rows)
                 changed += [SOURCE_HOURLY.table.name, SourceFreshness.__tablename__]
                 part.notice = change_notice(changed, new_rows)

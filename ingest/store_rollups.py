@@ -1,0 +1,177 @@
+"""Roll-up deltas of one ingest batch, into every tier of each roll-up.
+
+A batch's new events are summed per finest bucket here (the measures are functions of an
+event row, declared in the stream's spec), copied once into a staging table, and one
+statement upserts them into the finest tier and, summed per coarser bucket in SQL, into
+every coarser tier :mod:`models.tables.tiers` declares. Kept apart from
+:mod:`ingest.store` because this SQL (the tiers, their keys and hour masks) changes with
+the query side's needs, the rest of the batch's writes do not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Dialect,
+    Integer,
+    Select,
+    Table,
+    case,
+    cast,
+    column,
+    delete,
+    extract,
+    func,
+    literal,
+    select,
+)
+from sqlalchemy import (
+    table as sql_table,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by, insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ingest.spec import Rollup, Row
+from ingest.staging import copy_staged, run, staging_name, text_of
+from models.clock import LOCAL_TZ
+from models.tables import HOUR_MASK, Grain, keeps_hour_mask, tiers_of
+
+
+def rollup_deltas(rollup: Rollup, rows: Iterable[Row], grain: Grain = Grain.HOUR) -> list[Row]:
+    """Sum measures per (bucket of ``grain``, commune, dims), plus the bucket's newest reading
+    for gauges."""
+    floor = grain.floor
+    sums: dict[tuple[Any, ...], Row] = {}
+    for row in rows:
+        key = (floor(row["occurred_at"]), row["commune_code"], *(row[d] for d in rollup.dims))
+        acc = sums.get(key)
+        if acc is None:
+            acc = sums[key] = dict.fromkeys(rollup.measures, 0)
+        for name, measure in rollup.measures.items():
+            acc[name] += measure(row)
+        if rollup.latest and ("latest_at" not in acc or row["occurred_at"] >= acc["latest_at"]):
+            acc["latest_at"] = row["occurred_at"]
+            acc.update({col: row[src] for col, src in rollup.latest.items()})
+    return [
+        {
+            "bucket_start": k[0],
+            "commune_code": k[1],
+            **dict(zip(rollup.dims, k[2:], strict=True)),
+            **m,
+        }
+        for k, m in sums.items()
+    ]
+
+
+def _rollup_set(rollup: Rollup, table: Table, ex: Any) -> dict[str, Any]:
+    """How a bucket row takes a delta: measures add up, a newer reading replaces the latest."""
+    set_: dict[str, Any] = {m: table.c[m] + ex[m] for m in rollup.measures}
+    if rollup.latest:
+        newer = ex.latest_at >= table.c.latest_at
+        set_.update({c: case((newer, ex[c]), else_=table.c[c]) for c in rollup.latest})
+        set_["latest_at"] = func.greatest(table.c.latest_at, ex.latest_at)
+    if keeps_hour_mask(table):
+        set_[HOUR_MASK] = table.c[HOUR_MASK].op("|")(ex[HOUR_MASK])
+    set_["updated_at"] = func.now()
+    return set_
+
+
+def _delta_columns(rollup: Rollup) -> list[str]:
+    """The columns of one finest-tier delta row, in the roll-up table's order."""
+    names = {"bucket_start", "commune_code", *rollup.dims, *rollup.measures}
+    if rollup.latest:
+        names |= {"latest_at", *rollup.latest}
+    return [c.name for c in rollup.table.c if c.name in names]
+
+
+def _bucket_of(grain: Grain, moment: ColumnElement[Any]) -> ColumnElement[Any]:
+    """SQL for :attr:`Grain.floor`: the ``bucket_start`` of the tier row ``moment`` is in."""
+    if grain is Grain.HOUR:
+        return func.date_trunc("hour", moment)
+    return func.date_trunc("day", moment, LOCAL_TZ)
+
+
+def _coarser_rows(
+    rollup: Rollup, grain: Grain, table: Table, finer: Any
+) -> tuple[list[str], Select[Any]]:
+    """The finest-tier deltas in ``finer`` summed into ``grain`` buckets, in SQL: measures
+    summed, the newest reading kept for gauges, the :data:`HOUR_MASK` of the local hours
+    the deltas fell in where the tier keeps one. Ordered by the tier's key."""
+    bucket = _bucket_of(grain, finer.c.bucket_start)
+    keys = [bucket, finer.c.commune_code, *(finer.c[d] for d in rollup.dims)]
+    values: dict[str, ColumnElement[Any]] = {
+        "bucket_start": bucket,
+        "commune_code": finer.c.commune_code,
+        **{d: finer.c[d] for d in rollup.dims},
+        **{m: func.sum(finer.c[m]) for m in rollup.measures},
+    }
+    if rollup.latest:
+        newest_first = finer.c.latest_at.desc()
+        for col in rollup.latest:
+            ordered = aggregate_order_by(finer.c[col], newest_first)
+            values[col] = func.array_agg(ordered, type_=ARRAY(table.c[col].type))[1]
+        values["latest_at"] = func.max(finer.c.latest_at)
+    if keeps_hour_mask(table):
+        hour = cast(extract("hour", func.timezone(LOCAL_TZ, finer.c.bucket_start)), Integer)
+        values[HOUR_MASK] = func.bit_or(literal(1, Integer).op("<<")(hour))
+    names = [c.name for c in table.c if c.name in values]
+    rows = select(*(values[n].label(n) for n in names)).group_by(*keys).order_by(*keys)
+    return names, rows
+
+
+_ROLLUP_SQL: dict[str, str] = {}
+
+
+def _rollup_sql(rollup: Rollup, dialect: Dialect) -> str:
+    """One statement taking the staged finest-tier deltas into every tier of the roll-up:
+    the staging table emptied (``DELETE … RETURNING``), its rows upserted into the finest
+    tier as they are, and summed per coarser bucket (``GROUP BY``) into each coarser tier.
+    Built once per roll-up and kept as SQL text (it has no parameters)."""
+    name = rollup.table.name
+    if name not in _ROLLUP_SQL:
+        tiers = tiers_of(rollup.table).by_grain()
+        columns = _delta_columns(rollup)
+        finest = tiers[0][1]
+        staging = sql_table(staging_name(finest), *(column(n, finest.c[n].type) for n in columns))
+        moved = delete(staging).returning(*staging.c).cte("moved")
+        statements = []
+        for grain, table in tiers:
+            if grain is tiers[0][0]:
+                key = [moved.c[c.name] for c in table.primary_key]
+                names, rows = columns, select(*(moved.c[n] for n in columns)).order_by(*key)
+            else:
+                names, rows = _coarser_rows(rollup, grain, table, moved)
+            stmt = insert(table).from_select(names, rows)
+            statements.append(
+                stmt.on_conflict_do_update(
+                    index_elements=[c.name for c in table.primary_key],
+                    set_=_rollup_set(rollup, table, stmt.excluded),
+                )
+            )
+        *first, last = statements
+        for i, stmt in enumerate(first):
+            last = last.add_cte(stmt.cte(f"tier_{i}"))
+        _ROLLUP_SQL[name] = text_of(last.add_cte(moved), dialect)
+    return _ROLLUP_SQL[name]
+
+
+async def add_to_rollup(conn: AsyncConnection, rollup: Rollup, rows: Iterable[Row]) -> int:
+    """Add the rows' deltas to their buckets in every tier of the roll-up (hour, then day);
+    return how many hourly bucket rows were touched.
+
+    The measures are functions of an event row (declared once, in the stream's spec), so
+    the hourly deltas are summed here; they are copied into a staging table once, and one
+    statement takes them into the hourly tier and, summed per local day in SQL, into the
+    day tier (with its hour mask where it keeps one)."""
+    tiers = tiers_of(rollup.table).by_grain()
+    deltas = rollup_deltas(rollup, rows, tiers[0][0])
+    if not deltas:
+        return 0
+    finest = tiers[0][1]
+    columns = [finest.c[n] for n in _delta_columns(rollup)]
+    await copy_staged(conn, finest, columns, deltas)
+    await run(conn, _rollup_sql(rollup, conn.dialect))
+    return len(deltas)
