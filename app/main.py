@@ -27,6 +27,7 @@ from app.kit.security import SecurityHeaders
 from app.resources import Resources, attach
 from app.sources.endpoints import router as sources_router
 from app.stream.endpoints import router as stream_router
+from app.stream.evaluator import Evaluator
 from app.stream.service import Hub
 from app.units.endpoints import router as units_router
 from app.wall.endpoints import router as wall_router
@@ -67,6 +68,7 @@ def create_app(
             if kafka_bootstrap
             else None
         )
+        evaluator = Evaluator(engine, database_url, alert_interval=settings.alert_interval_seconds)
         per_minute = settings.auth_failures_per_minute
         per_second = settings.gateway_events_per_second
         resources = Resources(
@@ -76,7 +78,8 @@ def create_app(
             broker=BrokerHealth(kafka_bootstrap),
             publisher=publisher,
             validator=Validator.from_settings(settings),
-            hub=Hub(engine, database_url, alert_interval=settings.alert_interval_seconds),
+            evaluator=evaluator,
+            hub=Hub(engine, database_url, evaluator),
             metrics=metrics,
             auth_failures=TokenBuckets(rate=per_minute / 60, burst=per_minute),
             gateway_quota=TokenBuckets(rate=per_second, burst=max(2 * per_second, MAX_EVENTS)),

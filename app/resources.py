@@ -22,6 +22,7 @@ from ingest.validation import Validator
 from models.settings import Settings
 
 if TYPE_CHECKING:
+    from app.stream.evaluator import Evaluator
     from app.stream.service import Hub
 
 _SLOT = "resources"
@@ -40,8 +41,10 @@ class Resources:
     """Where the gateway publishes; None when no broker is configured (reads only)."""
     validator: Validator
     """The gateway's event checks, the same as the ingest workers'."""
+    evaluator: Evaluator
+    """The alert, value and source-status evaluator (the hub runs it beside the fan-out)."""
     hub: Hub
-    """The live-stream hub and, inside it, the alert and source-status evaluator."""
+    """The live-stream hub."""
     metrics: CollectorRegistry
     auth_failures: TokenBuckets
     """Failed API-key checks per client address (``IOC_AUTH_FAILURES_PER_MINUTE``)."""

@@ -8,7 +8,7 @@ import json
 import socket
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any, cast
@@ -24,8 +24,11 @@ from starlette.requests import Request
 from app.auth import Principal, Role
 from app.main import create_app
 from app.resources import Resources, resources_of
+from app.stream import repository
 from app.stream.endpoints import stream
-from app.stream.service import Hub
+from app.stream.evaluator import Evaluator
+from app.stream.repository import LoggedEvent, StreamDraft
+from app.stream.service import Hub, from_row
 from ingest.writer import RawMessage, Writer
 from models.events import dump_event
 from models.settings import Settings
@@ -33,6 +36,8 @@ from models.units import CITY_2025_CODE, PROVINCE_CODE, crosswalk_2025, legacy_u
 from tests import ingest_builders as b
 from tests.conftest import ADMIN_API_KEY
 from tests.helpers import HANG_GUARD, scalar, wait_for
+
+DRAFT_FIELDS = [f.name for f in fields(StreamDraft)]
 
 pytestmark = pytest.mark.integration
 
@@ -55,7 +60,7 @@ async def server(clean_db: AsyncEngine, database_url: str) -> AsyncIterator[Serv
     task = asyncio.create_task(uv.serve())
     await wait_for(lambda: uv.started, HANG_GUARD, "the server to start")
     await asyncio.wait_for(resources_of(app).hub.listening.wait(), HANG_GUARD)
-    await asyncio.wait_for(resources_of(app).hub.evaluator.leading.wait(), HANG_GUARD)
+    await asyncio.wait_for(resources_of(app).evaluator.leading.wait(), HANG_GUARD)
     try:
         yield Server(f"http://127.0.0.1:{port}", app)
     finally:
@@ -280,7 +285,8 @@ async def test_an_alert_opened_by_new_data_reaches_operators(
 
 
 async def test_a_client_gone_before_the_body_starts_leaves_no_subscription() -> None:
-    hub = Hub(cast(AsyncEngine, None), "postgresql://unused/ioc", alert_interval=0)
+    unused = cast(AsyncEngine, None), "postgresql://unused/ioc"
+    hub = Hub(*unused, Evaluator(*unused, alert_interval=0))
     resources = cast(Resources, SimpleNamespace(hub=hub))
     public = Principal(Role.PUBLIC, "public", authenticated=False)
     request = cast(Request, SimpleNamespace())
@@ -352,3 +358,17 @@ async def _until_indicator(body: AsyncIterator[ServerSentEvent]) -> AsyncIterato
         yield event
         if event.event == "indicator":
             return
+
+
+async def test_the_log_gives_back_what_was_appended_as_typed_rows(clean_db: AsyncEngine) -> None:
+    drafts = [
+        StreamDraft("alert", {"id": 7}, "health.encounters", ["20335"], True, False),
+        StreamDraft("source", {"source": "his/x"}, None, [], False, True),
+    ]
+    async with clean_db.begin() as conn:
+        ids = await repository.append(conn, drafts)
+        logged = await repository.after(conn, ids[0] - 1, 10)
+    assert [type(e) for e in logged] == [LoggedEvent, LoggedEvent]
+    assert [e.id for e in logged] == ids
+    assert [StreamDraft(**{f: getattr(e, f) for f in DRAFT_FIELDS}) for e in logged] == drafts
+    assert [from_row(e).units for e in logged] == [frozenset({"20335"}), frozenset()]

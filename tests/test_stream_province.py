@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.indicators import service as indicators
 from app.indicators.service import Question
 from app.stream.evaluator import Evaluator
+from app.stream.repository import StreamDraft
 from app.units import repository as units_repo
 from ingest.writer import RawMessage, Writer
 from models.events import dump_event
@@ -44,11 +45,11 @@ async def test_the_top_unit_is_computed_once_a_change_and_matches_its_own_questi
     assert (await Writer(clean_db).write(messages)).inserted == len(docs)
 
     evaluator = Evaluator(clean_db, database_url, alert_interval=0)
-    published: list[dict[str, Any]] = []
+    published: list[StreamDraft] = []
     asked: list[Question] = []
     values = indicators.values
 
-    async def publish(rows: list[dict[str, Any]]) -> list[int]:
+    async def publish(rows: list[StreamDraft]) -> list[int]:
         published.extend(rows)
         return []
 
@@ -68,9 +69,9 @@ async def test_the_top_unit_is_computed_once_a_change_and_matches_its_own_questi
     await evaluator.on_change(notice)
 
     tops = {
-        (row["data"]["indicator"], row["data"]["hierarchy"]): row["data"]
+        (row.data["indicator"], row.data["hierarchy"]): row.data
         for row in published
-        if row["data"]["level"] == "province" and not row["public_only"]
+        if row.data["level"] == "province" and not row.public_only
     }
     codes = {code for code, _ in tops}
     assert "health.encounters_per_10k" in codes  # a population denominator too

@@ -83,13 +83,11 @@ async def test_two_replicas_one_evaluator_shared_ids_and_resume_anywhere(
     params = {"indicator": "health.encounters"}
     async with _replica(database_url) as (one, base_one), _replica(database_url) as (two, base_two):
         apps = (one, two)
-        hubs = [resources_of(a).hub for a in apps]
-        await wait_for(lambda: any(h.evaluator.leading.is_set() for h in hubs), 10, "an evaluator")
-        assert [resources_of(a).hub.evaluator.leading.is_set() for a in apps].count(True) == 1
+        evaluators = [resources_of(a).evaluator for a in apps]
+        await wait_for(lambda: any(e.leading.is_set() for e in evaluators), 10, "an evaluator")
+        assert [resources_of(a).evaluator.leading.is_set() for a in apps].count(True) == 1
         assert await _leaders(clean_db) == 1
-        leader, other = (
-            (one, two) if resources_of(one).hub.evaluator.leading.is_set() else (two, one)
-        )
+        leader, other = (one, two) if resources_of(one).evaluator.leading.is_set() else (two, one)
 
         async with (
             httpx.AsyncClient(base_url=base_one, timeout=HANG_GUARD) as c1,
@@ -134,6 +132,6 @@ async def test_two_replicas_one_evaluator_shared_ids_and_resume_anywhere(
         # The evaluator goes away: the other replica takes over.
         await resources_of(leader).hub.stop()
         await wait_for(
-            lambda: resources_of(other).hub.evaluator.leading.is_set(), HANG_GUARD, "a takeover"
+            lambda: resources_of(other).evaluator.leading.is_set(), HANG_GUARD, "a takeover"
         )
         assert await _leaders(clean_db) == 1

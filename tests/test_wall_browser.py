@@ -119,7 +119,7 @@ async def site(engine: AsyncEngine, kafka_bootstrap: str, database_url: str) -> 
         await wait_for(lambda: seen.consumed >= len(events), 300, "the seeded events")
         serving = asyncio.create_task(server.serve())
         await wait_for(lambda: server.started, 60, "the API")
-        await resources_of(app).hub.evaluator.evaluate_alerts(pin)  # the alerts seen at that hour
+        await resources_of(app).evaluator.evaluate_alerts(pin)  # the alerts seen at that hour
         base = f"http://127.0.0.1:{port}"
         async with httpx.AsyncClient(base_url=base) as client:
             units = (await client.get("/api/v1/units")).json()

@@ -26,6 +26,8 @@ from app.indicators.service import Question
 from app.kit.buckets import Bucket
 from app.sources import service as sources
 from app.stream import repository
+from app.stream.repository import StreamDraft
+from app.stream.schemas import EventKind
 from app.units import repository as units_repo
 from models.alert_rules import RULES, AlertRule
 from models.catalogue import BY_CODE, CATALOGUE
@@ -86,12 +88,11 @@ def merge(notices: list[ChangeNotice]) -> ChangeNotice:
     )
 
 
-def row(kind: str, data: dict[str, Any], *, indicator: str | None = None,
+def row(kind: EventKind, data: dict[str, Any], *, indicator: str | None = None,
         units: frozenset[str] = frozenset(), open_data: bool = True,
-        public_only: bool = False) -> dict[str, Any]:  # fmt: skip
+        public_only: bool = False) -> StreamDraft:  # fmt: skip
     """A ``stream_event`` row."""
-    return {"kind": kind, "data": data, "indicator": indicator, "units": sorted(units),
-            "open_data": open_data, "public_only": public_only}  # fmt: skip
+    return StreamDraft(kind, data, indicator, sorted(units), open_data, public_only)
 
 
 class Evaluator:
@@ -188,7 +189,7 @@ class Evaluator:
 
     # --- work -----------------------------------------------------------------------------
 
-    async def publish(self, rows: list[dict[str, Any]]) -> list[int]:
+    async def publish(self, rows: list[StreamDraft]) -> list[int]:
         """Append to the stream log (every replica is notified at commit)."""
         if not rows:
             return []
@@ -215,7 +216,7 @@ class Evaluator:
     ) -> None:  # fmt: skip
         """Publish the changed day values of ``wanted`` for the ``touched`` units (None: all)
         of one hierarchy."""
-        out: list[dict[str, Any]] = []
+        out: list[StreamDraft] = []
         top = self._tops[hierarchy][0]
         async with self._engine.connect() as conn:
             for indicator in wanted:

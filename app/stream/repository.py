@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import asdict, dataclass, fields
 from datetime import timedelta
 from typing import Any
 
@@ -15,6 +16,7 @@ from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app.stream.schemas import EventKind
 from models.notify import CHANNEL
 
 __all__ = ["CHANNEL", "EVALUATOR_LOCK", "STREAM_CHANNEL"]
@@ -26,6 +28,31 @@ EVALUATOR_LOCK = 0x10C_E7A1
 """The advisory lock the one evaluator of a deployment holds for as long as it runs."""
 
 _EVENT = StreamEventRow.__table__
+
+
+@dataclass(frozen=True, slots=True)
+class StreamDraft:
+    """A stream event to append to the log (a row of ``stream_event`` before its id)."""
+
+    kind: EventKind
+    data: dict[str, Any]
+    indicator: str | None
+    units: list[str]
+    """The unit codes the event concerns, sorted."""
+    open_data: bool
+    public_only: bool
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedEvent(StreamDraft):
+    """A stream event as read back from the log."""
+
+    id: int
+
+
+_LOGGED_COLUMNS = [_EVENT.c[f.name] for f in fields(LoggedEvent)]
+"""The columns read, named by the row type (a column renamed in the table fails here, at
+import, rather than in a query)."""
 
 
 def conninfo(database_url: str) -> str:
@@ -66,13 +93,14 @@ async def try_lead(conn: psycopg.AsyncConnection[Any]) -> bool:
     return bool(row and row[0])
 
 
-async def append(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> list[int]:
+async def append(conn: AsyncConnection, rows: Sequence[StreamDraft]) -> list[int]:
     """Write stream events and notify every replica at commit; their ids, in order."""
     if not rows:
         return []
+    values = [asdict(r) for r in rows]
     ids = [
         int(i)
-        for i in (await conn.execute(insert(StreamEventRow).returning(_EVENT.c.id), list(rows)))
+        for i in (await conn.execute(insert(StreamEventRow).returning(_EVENT.c.id), values))
         .scalars()
         .all()
     ]
@@ -82,14 +110,12 @@ async def append(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> list[
     return sorted(ids)
 
 
-async def after(conn: AsyncConnection, last_id: int, limit: int) -> list[dict[str, Any]]:
+async def after(conn: AsyncConnection, last_id: int, limit: int) -> list[LoggedEvent]:
     """Stream events with an id above ``last_id``, oldest first, at most ``limit``."""
     rows = await conn.execute(
-        select(_EVENT.c.id, _EVENT.c.kind, _EVENT.c.data, _EVENT.c.indicator, _EVENT.c.units,
-               _EVENT.c.open_data, _EVENT.c.public_only)
-        .where(_EVENT.c.id > last_id).order_by(_EVENT.c.id).limit(limit)
-    )  # fmt: skip
-    return [dict(r._mapping) for r in rows]
+        select(*_LOGGED_COLUMNS).where(_EVENT.c.id > last_id).order_by(_EVENT.c.id).limit(limit)
+    )
+    return [LoggedEvent(**r._mapping) for r in rows]
 
 
 async def bounds(conn: AsyncConnection) -> tuple[int, int]:

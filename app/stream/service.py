@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.stream import repository
 from app.stream.evaluator import Evaluator
+from app.stream.repository import LoggedEvent
 from app.stream.schemas import StreamEvent, Subscription
 from models.units import HIERARCHY_2020
 
@@ -41,13 +42,17 @@ def reset(reason: str) -> StreamEvent:
     return StreamEvent(id=None, kind="reset", data={"reason": reason})
 
 
-def from_row(row: dict[str, Any]) -> StreamEvent:
+def from_row(row: LoggedEvent) -> StreamEvent:
     return StreamEvent(
-        id=int(row["id"]), kind=row["kind"], data=row["data"], indicator=row["indicator"],
-        units=frozenset(row["units"] or ()), open_data=bool(row["open_data"]),
-        public_only=bool(row["public_only"]),
-        hierarchy=str((row["data"] or {}).get("hierarchy", HIERARCHY_2020)),
-    )  # fmt: skip
+        id=row.id,
+        kind=row.kind,
+        data=row.data,
+        indicator=row.indicator,
+        units=frozenset(row.units or ()),
+        open_data=row.open_data,
+        public_only=row.public_only,
+        hierarchy=str((row.data or {}).get("hierarchy", HIERARCHY_2020)),
+    )
 
 
 class Mailbox:
@@ -79,7 +84,7 @@ class Mailbox:
 
 
 class Hub:
-    def __init__(self, engine: AsyncEngine, database_url: str, *, alert_interval: float) -> None:
+    def __init__(self, engine: AsyncEngine, database_url: str, evaluator: Evaluator) -> None:
         self._engine = engine
         self._url = database_url
         self._subscribers: dict[Mailbox, Subscription] = {}
@@ -88,7 +93,8 @@ class Hub:
         self._tasks: list[asyncio.Task[None]] = []
         self.listening = asyncio.Event()
         """The ``LISTEN ioc_stream`` of this replica is in place."""
-        self.evaluator = Evaluator(engine, database_url, alert_interval=alert_interval)
+        self.evaluator = evaluator
+        """The deployment's evaluator as this replica runs it (it leads or stands by)."""
 
     # --- subscribers ----------------------------------------------------------------------
 
@@ -202,7 +208,7 @@ class Hub:
                 self._last_id = await repository.newest(conn)
                 return
             while rows := await repository.after(conn, self._last_id, READ_BATCH):
-                self._last_id = int(rows[-1]["id"])
+                self._last_id = rows[-1].id
                 await self.fan_out([from_row(r) for r in rows])
                 if len(rows) < READ_BATCH:
                     break
