@@ -2,6 +2,9 @@
 const NS = "http://www.w3.org/2000/svg";
 export const COLOURS = { green: "#3fb950", amber: "#f0b429", red: "#ff6b61", none: "#4b5d70" };
 
+// An HTML element with its text (and class).
+export const text = (tag, content, cls) => { const n = document.createElement(tag); n.textContent = content; if (cls) n.className = cls; return n; };
+
 export function el(name, attrs = {}, parent = null) {
   const node = document.createElementNS(NS, name);
   for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);

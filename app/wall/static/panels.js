@@ -1,9 +1,9 @@
 // The side panels: Decision 766 index, alerts (with operator actions) and data quality.
 import { api, combine, monthStart, series } from "./data.js";
+import { text } from "./draw.js";
 import { groupShort, indicatorName, monthName, num, placeName, sectorName, sectorShort, shortName, t, time } from "./i18n.js";
 
 const $ = (id) => document.getElementById(id);
-const text = (tag, content, cls) => { const n = document.createElement(tag); n.textContent = content; if (cls) n.className = cls; return n; };
 
 // Decision 766: each group = weight × mean(rate ÷ 100) of its rates, for the last complete
 // month and the current (partial) one; the mapping is printed under the scores.
@@ -109,8 +109,10 @@ export async function dataQuality(ctx) {
   const sources = await api("/sources");
   const by = {};
   for (const s of sources) {
-    const g = (by[s.sector] ??= { n: 0, fresh: 0, late: 0, silent: 0, received: 0, expected: 0 });
-    g.n++; g[s.status]++; g.expected += s.expected; g.received += Math.min(s.received, s.expected);
+    // Completeness is the share of owed reporting slots in which something arrived (the
+    // catalogue's data.completeness), not events against a volume that follows the seasons.
+    const g = (by[s.sector] ??= { n: 0, fresh: 0, late: 0, silent: 0, closed: 0, received: 0, expected: 0 });
+    g.n++; g[s.status]++; g.expected += s.expected_slots; g.received += s.received_slots;
   }
   const body = $("dq").tBodies[0];
   body.replaceChildren();

@@ -2,7 +2,7 @@
 // alerts and data quality, for one scope (the province or a district), live from /stream.
 import { api, daily, dayStart, DAY, dropUrlKey, floorHour, HOUR, hourly, key, monthStart, operatorKey, signIn, signOut,
   statusOf, targetFor, thin, urlKey, view, viewUrl, windowed, windowOf } from "./data.js";
-import { COLOURS, bars, cellMap, el, sequential, sparkline } from "./draw.js";
+import { COLOURS, bars, cellMap, el, sequential, sparkline, text } from "./draw.js";
 import { clock, dayLabel, fmt, lang, monthName, num, placeName, shortName, t, time, unitName } from "./i18n.js";
 import { alerts, dataQuality, index766 } from "./panels.js";
 
@@ -59,7 +59,10 @@ async function loadTile([code, win]) {
   const ind = ctx.catalogue[code], tile = $("tile-" + code.replace(".", "-"));
   if (!tile) return;
   const [byUnit, days] = await Promise.all([windowed(ind, win, ctx.now, { unit: ctx.scope }), daily(ind, ctx.now, ctx.scope)]);
-  const r = byUnit.get(ctx.scope) ?? { value: null, n: 0, ratio: !!ind.denominator, from: ctx.now };
+  let r = byUnit.get(ctx.scope) ?? { value: null, n: 0, ratio: !!ind.denominator, from: ctx.now };
+  // A count with nothing in its window while its stream sent data this month counted zero
+  // (a quiet night at the hotline), not "no data": a dead feed shows in data quality.
+  if (r.value === null && !r.ratio && days.some((v) => v.value)) r = { ...r, value: 0 };
   const status = thin(r) ? "none" : statusOf(ind, r.value, unitLevel(ctx.scope), ctx.now);
   const flash = tile.dataset.shown !== undefined && tile.dataset.shown !== String(r.value);
   tile.className = `tile ${status}${thin(r) ? " thin" : ""}${flash ? " flash" : ""}`;
@@ -140,6 +143,11 @@ async function loadPick() {
   rows.sort(([, a], [, b]) => (thin(a) - thin(b)) || ((a.value === null) - (b.value === null)) || dir * ((a.value ?? 0) - (b.value ?? 0)));
   const body = $("ranking").tBodies[0];
   body.replaceChildren();
+  // Units too few to conclude (or without a figure) are listed under the ranked ones without
+  // a rank, and the title says what the dash means.
+  const unranked = (r) => thin(r) || r.value === null;
+  const title = $("ranking-title");
+  if (rows.some(([, r]) => unranked(r))) title.append(text("span", ` · – ${t("too_few")}`, "note"));
   rows.forEach(([code, r], i) => {
     const tr = body.insertRow();
     tr.className = (level === "district" ? "link" : "") + (thin(r) ? " thin" : "");
@@ -148,7 +156,7 @@ async function loadPick() {
     if (counts && !thin(r) && r.value !== null) dot.style.background = sequential(r.value / max);
     name.className = "name"; name.title = placeName(ctx.units[code].name);
     name.append(dot, name.title);
-    tr.insertCell().textContent = String(i + 1);
+    tr.insertCell().textContent = unranked(r) ? "–" : String(i + 1);
     tr.append(name);
     const v = tr.insertCell(); v.className = "num"; v.textContent = valueText(r, ind);
     if (level === "district") tr.addEventListener("click", () => { location.href = viewUrl({ unit: code }); });
