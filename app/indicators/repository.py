@@ -19,7 +19,7 @@ from sqlalchemy import (
     true,
 )  # fmt: skip
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.sql.selectable import NamedFromClause
+from sqlalchemy.sql.selectable import NamedFromClause, Select
 
 from app.kit.buckets import LOCAL_TZ, Bucket
 from app.kit.tiers import spans
@@ -132,8 +132,13 @@ async def _sums(conn: AsyncConnection, table: Table, metric: Metric, where: Slic
         )
         .group_by(at_level.c.ancestor_code, period)
     )
-    rows = (await conn.execute(stmt)).all()
-    return {(r.unit_code, r.period_start): (float(r.total), r.as_of) for r in rows}
+    return await _keyed_sums(conn, stmt)
+
+
+async def _keyed_sums(conn: AsyncConnection, stmt: Select[Any]) -> Sums:
+    """(unit_code, period_start, total, as_of) rows as sums keyed by (unit, period)."""
+    result = await conn.execute(stmt)
+    return {(unit, period): (float(total), as_of) for unit, period, total, as_of in result}
 
 
 async def populations(conn: AsyncConnection, where: UnitsAt) -> dict[str, float]:
@@ -232,8 +237,7 @@ async def lifecycle_entities(conn: AsyncConnection, metric: Metric, where: Slice
         .where(moment >= where.start, moment < where.end, _state_condition(table, metric))
         .group_by(at_level.c.ancestor_code, period)
     )
-    rows = (await conn.execute(stmt)).all()
-    return {(r.unit_code, r.period_start): (float(r.total), r.as_of) for r in rows}
+    return await _keyed_sums(conn, stmt)
 
 
 @dataclass
@@ -387,5 +391,4 @@ async def working_days_to_done(
         .where(done >= where.start, done < where.end)
         .group_by(at_level.c.ancestor_code, period)
     )
-    rows = (await conn.execute(stmt)).all()
-    return {(r.unit_code, r.period_start): (float(r.total), r.as_of) for r in rows}
+    return await _keyed_sums(conn, stmt)
