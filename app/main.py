@@ -34,7 +34,6 @@ from app.wall.endpoints import router as wall_router
 from ingest.validation import Validator
 from models.db import make_engine
 from models.settings import Settings, get_settings
-from models.sources import use_volume_scale
 from models.version import VERSION
 
 DESCRIPTION = """Indicators of a province's sectors, rolled up commune → district → province
@@ -53,7 +52,6 @@ def create_app(
     database_url: str, kafka_bootstrap: str | None = None, settings: Settings | None = None
 ) -> FastAPI:
     settings = settings or get_settings()
-    use_volume_scale(settings.volume_scale)  # the deployment's sources, at its volume
     redact.install()
 
     metrics = CollectorRegistry()
@@ -68,7 +66,12 @@ def create_app(
             if kafka_bootstrap
             else None
         )
-        evaluator = Evaluator(engine, database_url, alert_interval=settings.alert_interval_seconds)
+        evaluator = Evaluator(
+            engine,
+            database_url,
+            alert_interval=settings.alert_interval_seconds,
+            volume_scale=settings.volume_scale,  # the deployment's sources, at its volume
+        )
         per_minute = settings.auth_failures_per_minute
         per_second = settings.gateway_events_per_second
         resources = Resources(

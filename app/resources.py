@@ -83,3 +83,11 @@ def get_engine(resources: ResourcesDep) -> AsyncEngine:
 
 
 EngineDep = Annotated[AsyncEngine, Depends(get_engine)]
+
+
+def get_volume_scale(resources: ResourcesDep) -> float:
+    return resources.settings.volume_scale
+
+
+VolumeScaleDep = Annotated[float, Depends(get_volume_scale)]
+"""The volume the sources are expected at (``IOC_VOLUME_SCALE``; 1 = the province)."""

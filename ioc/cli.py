@@ -354,12 +354,9 @@ def _on_database(work: Callable[[AsyncEngine, str], Awaitable[None]]) -> None:
 
 def _scaled(settings: Settings, scale: float | None) -> Settings:
     """The settings with ``--scale`` as the volume scale when given: the simulator sends at
-    it, and the source registry of the process expects it (one declaration)."""
+    it, and an API made from these settings expects it (one declaration)."""
     if scale is not None:
         settings = settings.model_copy(update={"volume_scale": scale})
-    from models.sources import use_volume_scale
-
-    use_volume_scale(settings.volume_scale)
     return settings
 
 

@@ -463,27 +463,15 @@ register_sources(PUBLIC_SERVICE, public_service_sources)
 register_sources(CITIZEN, citizen_sources)
 
 
-_volume_scale = 1.0
-
-
-def use_volume_scale(factor: float) -> None:
-    """Declare the volume the sources send at, against the province's (1): what
-    ``IOC_VOLUME_SCALE`` says, and what a simulated feed run with ``--scale`` sends. The
-    registry's expectations follow it, so a scaled feed owes the slots it fills."""
-    global _volume_scale
-    if not factor > 0:
-        raise ValueError(f"a volume scale is positive, not {factor}")
-    _volume_scale = factor
-
-
-def volume_scale() -> float:
-    """The volume factor the registry expects the sources at (see :func:`use_volume_scale`)."""
-    return _volume_scale
-
-
-def source_registry() -> tuple[SourceSystem, ...]:
-    """Every source system of the province, all families, at the declared volume scale."""
-    return _listed(tuple(SOURCE_FAMILIES.values()), _volume_scale)
+def source_registry(volume_scale: float = 1.0) -> tuple[SourceSystem, ...]:
+    """Every source system of the province, all families, expecting the volume
+    ``volume_scale`` against the province's (1): a deployment's ``IOC_VOLUME_SCALE``
+    (``Settings.volume_scale``), what a simulated feed run with ``--scale`` sends, so a
+    scaled feed owes the slots it fills. Which sources there are, their codes, kinds and
+    places do not depend on it."""
+    if not volume_scale > 0:
+        raise ValueError(f"a volume scale is positive, not {volume_scale}")
+    return _listed(tuple(SOURCE_FAMILIES.values()), volume_scale)
 
 
 @cache
@@ -492,6 +480,7 @@ def _listed(families: tuple[SourceFamily, ...], scale: float) -> tuple[SourceSys
 
 
 def sources_by_code() -> dict[str, SourceSystem]:
+    """The sources by code, at the province's volume (their codes, kinds and places)."""
     return {s.code: s for s in source_registry()}
 
 

@@ -33,7 +33,7 @@ async def ingest(engine: AsyncEngine, docs: list[dict[str, Any]]) -> None:
 
 async def evaluate(engine: AsyncEngine, rule: str, as_of: datetime) -> Any:
     async with engine.begin() as conn:
-        return await service.evaluate(conn, as_of, rules=(BY_RULE[rule],))
+        return await service.evaluate(conn, as_of, rules=(BY_RULE[rule],), volume_scale=1.0)
 
 
 def test_robust_z_ignores_one_outlier_in_the_baseline() -> None:
@@ -170,7 +170,7 @@ async def test_no_alert_on_hours_still_arriving(clean_db: AsyncEngine) -> None:
     assert settled == front + timedelta(minutes=30)  # the encounters' newest event
     rule = BY_RULE["data.completeness_low"].model_copy(update={"min_denominator": 1})
     async with clean_db.begin() as conn:
-        result = await service.evaluate(conn, now, rules=(rule,))
+        result = await service.evaluate(conn, now, rules=(rule,), volume_scale=1.0)
     # Only the three hours before the stream's front are judged (the hospitals' slots in
     # the gap are missing: every district's, as only one hospital sent anything), not the
     # last three hours, which the worker has not reached.

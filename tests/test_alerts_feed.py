@@ -59,7 +59,7 @@ async def ingest_feed(engine: AsyncEngine) -> None:
 
 async def evaluate(engine: AsyncEngine, as_of: datetime) -> EvaluationResult:
     async with engine.begin() as conn:
-        return await service.evaluate(conn, as_of)
+        return await service.evaluate(conn, as_of, volume_scale=1.0)
 
 
 async def open_alerts(engine: AsyncEngine) -> list[tuple[str, str]]:
@@ -81,7 +81,11 @@ async def test_a_healthy_feed_raises_nothing_and_a_hospital_offline_raises_its_a
     assert await open_alerts(clean_db) == []
     async with clean_db.connect() as conn:
         statuses = await source_statuses(
-            conn, start=OFFLINE_FROM - timedelta(days=1), end=OFFLINE_FROM, now=OFFLINE_FROM
+            conn,
+            start=OFFLINE_FROM - timedelta(days=1),
+            end=OFFLINE_FROM,
+            now=OFFLINE_FROM,
+            volume_scale=1.0,
         )
     fresh = [s for s in statuses if s.status == "fresh"]
     assert len(fresh) >= 0.95 * len(statuses), [

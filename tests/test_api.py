@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from ingest.writer import RawMessage, Writer
 from models.events import dump_event
 from models.settings import Settings
+from models.sources import source_registry
 from models.units import communes
 from simulators.health import HealthEncounterStream
 from simulators.runner import collect
@@ -151,3 +152,30 @@ async def test_catalogue_by_sector(client: AsyncClient) -> None:
     legacy = (await client.get("/api/v1/indicators?sector=public_services")).json()
     assert legacy == public_services
     assert (await client.get("/api/v1/indicators?sector=weather")).status_code == 422
+
+
+async def test_each_app_expects_the_sources_at_its_own_volume_scale(
+    clean_db: AsyncEngine, database_url: str
+) -> None:
+    """``IOC_VOLUME_SCALE`` reaches the sources view through the app's settings: a second
+    app made at another scale in the same process leaves the first one's answers alone."""
+    his, scale = "his/TTYT-502", 0.25
+    params = {"from": "2025-06-02T00:00:00+07:00", "to": "2025-06-03T00:00:00+07:00"}
+    headers = {"X-API-Key": ADMIN_API_KEY}
+    expected = {}
+    full = Settings(admin_api_key=ADMIN_API_KEY, alert_interval_seconds=0)
+    scaled = full.model_copy(update={"volume_scale": scale})
+    async with (
+        app_client(database_url, settings=full) as one,
+        app_client(database_url, settings=scaled) as other,
+    ):
+        for name, client in (("one", one), ("other", other)):
+            answer = await client.get("/api/v1/sources", params=params, headers=headers)
+            assert answer.status_code == 200, answer.text
+            expected[name] = next(s["expected"] for s in answer.json() if s["source"] == his)
+    per_hour = {s: {x.code: x for x in source_registry(s)}[his].expected_per_hour
+                for s in (1.0, scale)}  # fmt: skip
+    assert per_hour[scale] < per_hour[1.0]
+    assert expected["other"] / expected["one"] == pytest.approx(
+        per_hour[scale] / per_hour[1.0], rel=1e-3
+    )

@@ -151,7 +151,7 @@ async def _play_and_judge(
                 sent += len(due)
                 await wait_for(lambda n=sent: seen.consumed >= n, 120, f"{sent} events")
                 async with engine.begin() as conn:
-                    result = await alerts.evaluate(conn, as_of)
+                    result = await alerts.evaluate(conn, as_of, volume_scale=1.0)
                 opened |= {(a.rule_code, a.unit_code) for a in result.opened}
                 resolved |= {(a.rule_code, a.unit_code) for a in result.resolved}
         assert sent == len(docs) and seen.inserted == len(docs) and seen.rejected == 0
@@ -187,6 +187,7 @@ async def test_scenario_raises_its_alerts_and_nothing_else(
             start=_midnight(DAY),
             end=_midnight(DAY + timedelta(days=1)),
             now=_midnight(DAY) + timedelta(hours=18),
+            volume_scale=1.0,
         )
     status = {s.source: s.status for s in statuses}
     if name == "hospital_silent":

@@ -2,14 +2,14 @@
 a smaller province read honestly: every owed report still arrives, so completeness is ~100 %
 and no source is late or silent, while the volumes are the scale's share of the province's.
 
-``IOC_VOLUME_SCALE`` (``models.sources.use_volume_scale``) is the one declaration: the
-simulator sends at it and the registry expects it, so owed slots follow what is sent.
+``IOC_VOLUME_SCALE`` (``Settings.volume_scale``) is the one declaration: the simulator
+sends at it and the registry is asked at it (``source_registry(volume_scale)``), so owed
+slots follow what is sent.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
@@ -26,7 +26,7 @@ from models.events import (
     TOURISM_ARRIVAL,
     TOURISM_FEEDBACK,
 )
-from models.sources import source_registry, use_volume_scale
+from models.sources import source_registry
 from simulators.base import EventDoc
 from simulators.runner import collect
 from simulators.streams import make_streams
@@ -44,15 +44,6 @@ SCALED_TYPES = (
 )  # fmt: skip
 
 
-@pytest.fixture
-def scaled() -> Iterator[float]:
-    use_volume_scale(SCALE)
-    try:
-        yield SCALE
-    finally:
-        use_volume_scale(1.0)
-
-
 def _events(scale: float) -> list[EventDoc]:
     return collect(make_streams(5, scale=scale), END - timedelta(days=DAYS), END)
 
@@ -66,9 +57,9 @@ def _masks(events: list[EventDoc]) -> Masks:
     return masks
 
 
-def test_a_fault_free_scaled_feed_is_complete_and_fresh(scaled: float) -> None:
-    events = _events(scaled)
-    masks, sources = _masks(events), source_registry()
+def test_a_fault_free_scaled_feed_is_complete_and_fresh() -> None:
+    events = _events(SCALE)
+    masks, sources = _masks(events), source_registry(SCALE)
     # The first day is the data's start (a day slot is owed from its reporting window on).
     judged = END - timedelta(days=DAYS - 1)
     counts = tally(sources, masks, Bucket.YEAR, judged, END, END)
@@ -89,15 +80,15 @@ def test_a_fault_free_scaled_feed_is_complete_and_fresh(scaled: float) -> None:
     assert sum(cadence_of(s).slot != "none" for s in sources) > 0.9 * len(sources)
 
 
-def test_volumes_are_the_scales_share_and_the_registry_expects_them(scaled: float) -> None:
+def test_volumes_are_the_scales_share_and_the_registry_expects_them() -> None:
     full = Counter(e["type"] for e in _events(1.0))
-    events = _events(scaled)
+    events = _events(SCALE)
     part = Counter(e["type"] for e in events)
     for event_type in SCALED_TYPES:
-        ratio = part[event_type.type] / (scaled * full[event_type.type])
+        ratio = part[event_type.type] / (SCALE * full[event_type.type])
         assert abs(ratio - 1) <= VOLUME_TOLERANCE, (event_type.type, ratio)
     # What the registry expects at the scale is what arrives (volume ratio ≈ 1).
-    sources = source_registry()
+    sources = source_registry(SCALE)
     start = END - timedelta(days=DAYS)
     hours = reporting_hours_by_period(sources, Bucket.YEAR, start, END)
     expected = sum(sum(hours[s.code].values()) * s.expected_per_hour for s in sources)
@@ -106,11 +97,7 @@ def test_volumes_are_the_scales_share_and_the_registry_expects_them(scaled: floa
 
 def test_the_full_province_is_unchanged_by_the_scale_declaration() -> None:
     full = {s.code: s for s in source_registry()}
-    use_volume_scale(SCALE)
-    try:
-        scaled = {s.code: s for s in source_registry()}
-    finally:
-        use_volume_scale(1.0)
+    scaled = {s.code: s for s in source_registry(SCALE)}
     assert scaled.keys() == full.keys()
     his, school = "his/TTYT-502", "school/THPT-502-1"
     # The hourly bed census and a school's attendance records come whatever the volume.

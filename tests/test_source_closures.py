@@ -66,7 +66,7 @@ async def _flood_day(engine: AsyncEngine) -> None:
 async def _statuses(engine: AsyncEngine) -> dict[str, SourceStatus]:
     async with engine.connect() as conn:
         found = await source_statuses(
-            conn, start=MIDNIGHT, end=MIDNIGHT + timedelta(days=1), now=JUDGED
+            conn, start=MIDNIGHT, end=MIDNIGHT + timedelta(days=1), now=JUDGED, volume_scale=1.0
         )
     return {s.source: s for s in found}
 

@@ -5,7 +5,6 @@ events: hour by hour, slot by slot, over a short range with partial edge days.""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
@@ -16,7 +15,7 @@ from app.sources.slots import GRACE, Masks, slots, standing
 from ingest.writer import RawMessage, Writer
 from models.clock import LOCAL
 from models.events import dump_event
-from models.sources import SourceSystem, source_registry, use_volume_scale
+from models.sources import SourceSystem, source_registry
 from simulators.base import EventDoc
 from simulators.runner import collect
 from simulators.streams import make_streams
@@ -31,15 +30,6 @@ END = datetime(2025, 10, 23, 9, 30, tzinfo=LOCAL)
 SILENT = "his/TTYT-514"
 """Goes silent on the Tuesday at 09:00 (a feed that fails)."""
 HOUR = timedelta(hours=1)
-
-
-@pytest.fixture
-def scaled() -> Iterator[None]:
-    use_volume_scale(SCALE)
-    try:
-        yield
-    finally:
-        use_volume_scale(1.0)
 
 
 def _feed() -> list[EventDoc]:
@@ -63,9 +53,7 @@ def _expected_events(source: SourceSystem) -> float:
     return total
 
 
-async def test_sources_answers_equal_an_independent_count(
-    clean_db: AsyncEngine, scaled: None
-) -> None:
+async def test_sources_answers_equal_an_independent_count(clean_db: AsyncEngine) -> None:
     docs = _feed()
     writer = Writer(clean_db)
     for i in range(0, len(docs), 2_000):
@@ -73,7 +61,8 @@ async def test_sources_answers_equal_an_independent_count(
         messages = [RawMessage("t", 0, i + j, None, dump_event(d)) for j, d in enumerate(chunk)]
         assert (await writer.write(messages)).inserted == len(chunk)
     async with clean_db.connect() as conn:
-        answers = {s.source: s for s in await source_statuses(conn, start=START, end=END, now=END)}
+        found = await source_statuses(conn, start=START, end=END, now=END, volume_scale=SCALE)
+    answers = {s.source: s for s in found}
 
     masks: Masks = {}
     received: Counter[str] = Counter()
@@ -85,7 +74,7 @@ async def test_sources_answers_equal_an_independent_count(
         received[d["source"]] += 1
         first_of_type[d["type"]] = min(first_of_type.get(d["type"], at), at)
     statuses: Counter[str] = Counter()
-    for source in source_registry():
+    for source in source_registry(SCALE):
         got = answers[source.code]
         owed = [s for s in slots(source, masks, START, END) if s.arrived or s.due_at + GRACE <= END]
         assert (got.expected_slots, got.received_slots) == (

@@ -286,7 +286,7 @@ async def test_an_alert_opened_by_new_data_reaches_operators(
 
 async def test_a_client_gone_before_the_body_starts_leaves_no_subscription() -> None:
     unused = cast(AsyncEngine, None), "postgresql://unused/ioc"
-    hub = Hub(*unused, Evaluator(*unused, alert_interval=0))
+    hub = Hub(*unused, Evaluator(*unused, alert_interval=0, volume_scale=1.0))
     resources = cast(Resources, SimpleNamespace(hub=hub))
     public = Principal(Role.PUBLIC, "public", authenticated=False)
     request = cast(Request, SimpleNamespace())

@@ -44,7 +44,7 @@ async def test_the_top_unit_is_computed_once_a_change_and_matches_its_own_questi
     messages = [RawMessage("t", 0, i, None, dump_event(d)) for i, d in enumerate(docs)]
     assert (await Writer(clean_db).write(messages)).inserted == len(docs)
 
-    evaluator = Evaluator(clean_db, database_url, alert_interval=0)
+    evaluator = Evaluator(clean_db, database_url, alert_interval=0, volume_scale=1.0)
     published: list[StreamDraft] = []
     asked: list[Question] = []
     values = indicators.values

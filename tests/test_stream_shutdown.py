@@ -69,7 +69,9 @@ async def test_stopping_the_evaluator_waits_for_its_tile_update_to_finish(
     the tile update still belongs to the evaluator: stopping it waits for the update's
     cleanup. An update left behind ran on past the app's shutdown and returned its
     connection to an engine already disposed, where nothing closed it."""
-    evaluator = Evaluator(cast(AsyncEngine, None), "postgresql://unused/ioc", alert_interval=0)
+    evaluator = Evaluator(
+        cast(AsyncEngine, None), "postgresql://unused/ioc", alert_interval=0, volume_scale=1.0
+    )
     started, ended = asyncio.Event(), asyncio.Event()
 
     async def tiles(notice: ChangeNotice) -> None:

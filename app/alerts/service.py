@@ -88,19 +88,20 @@ async def _window_sums(
     hierarchy: str,
     end: datetime,
     seen: Coverage,
+    volume_scale: float,
 ) -> dict[str, tuple[float, float]]:
     indicator = BY_CODE[rule.indicator]
     start = end - timedelta(hours=rule.window_hours)
     if indicator.numerator.kind == "received_slots":
-        return await _slot_sums(conn, rule, top, hierarchy, start, end, seen)
+        return await _slot_sums(conn, rule, top, hierarchy, start, end, seen, volume_scale)
     stocks = _AT_END | _AT_START
     if any(m.kind in stocks for f in (indicator.numerator, indicator.denominator) if f
            for m in (f, *f.plus)):  # fmt: skip
-        q = Question(indicator, top, rule.level, Bucket.HOUR, start, end, hierarchy)
+        q = Question(indicator, top, rule.level, Bucket.HOUR, start, end, hierarchy, volume_scale)
         num = await _window_total(conn, q, indicator.numerator)
         den = await _window_total(conn, q, indicator.denominator) if indicator.denominator else {}
         return {unit: (num.get(unit, 0.0), den.get(unit, 0.0)) for unit in set(num) | set(den)}
-    q = Question(indicator, top, rule.level, Bucket.HOUR, start, end, hierarchy)
+    q = Question(indicator, top, rule.level, Bucket.HOUR, start, end, hierarchy, volume_scale)
     sums: dict[str, list[float]] = {}
     for v in await indicators.values(conn, q, with_completeness=False):
         acc = sums.setdefault(v.unit_code, [0.0, 0.0])
@@ -120,12 +121,13 @@ async def _slot_sums(
     start: datetime,
     end: datetime,
     seen: Coverage,
+    volume_scale: float,
 ) -> dict[str, tuple[float, float]]:
     """(arrived, owed) reporting slots per unit in the window, each source's slots counted
     only from its stream's first event on (a slot before the data starts is not missing)."""
     mapping = await indicators_repo.commune_to_unit(conn, UnitsAt(top, rule.level, hierarchy))
     stream = BY_CODE[rule.indicator].numerator.stream  # a feed family (hospitals') or all
-    chosen = sources_for([stream] if stream else None)
+    chosen = sources_for([stream] if stream else None, volume_scale)
     sources = [s for s in chosen if s.commune_code in mapping]
     since = {s.code: seen.observed_from(s) for s in sources}
     tallied = await slot_tally(conn, sources, Bucket.HOUR, start, end, datetime.now(UTC), since)
@@ -154,7 +156,12 @@ def _data_start(rule: AlertRule, seen: Coverage) -> datetime | None:
 
 
 async def _threshold(
-    conn: AsyncConnection, rule: ThresholdRule, top: str, hierarchy: str, seen: Coverage
+    conn: AsyncConnection,
+    rule: ThresholdRule,
+    top: str,
+    hierarchy: str,
+    seen: Coverage,
+    volume_scale: float,
 ) -> dict[str, Judgement]:
     """Units judged over the window ending at the settled hour; a window (or a baseline
     window) that begins before the data does is not a window of data."""
@@ -163,14 +170,14 @@ async def _threshold(
     first = _data_start(rule, seen)
     if first is None or start < first:
         return {}
-    current = await _window_sums(conn, rule, top, hierarchy, end, seen)
+    current = await _window_sums(conn, rule, top, hierarchy, end, seen, volume_scale)
     usual: dict[str, list[float]] = {}
     pooled: dict[str, list[float]] = {}
     for weeks in range(1, rule.baseline_weeks + 1):
         earlier_end = end - timedelta(weeks=weeks)
         if earlier_end - timedelta(hours=rule.window_hours) < first:
             break
-        earlier = await _window_sums(conn, rule, top, hierarchy, earlier_end, seen)
+        earlier = await _window_sums(conn, rule, top, hierarchy, earlier_end, seen, volume_scale)
         for unit, (num, den) in earlier.items():
             value = _sized_value(rule, num, den)
             if value is not None:
@@ -217,7 +224,12 @@ def robust_z(value: float, baseline: list[float]) -> float | None:
 
 
 async def _anomaly(
-    conn: AsyncConnection, rule: AnomalyRule, top: str, hierarchy: str, seen: Coverage
+    conn: AsyncConnection,
+    rule: AnomalyRule,
+    top: str,
+    hierarchy: str,
+    seen: Coverage,
+    volume_scale: float,
 ) -> dict[str, Judgement]:
     """The last complete bucket against the same bucket of earlier periods, each only if
     the data covers it whole (an empty bucket before the data starts is not a zero)."""
@@ -233,7 +245,7 @@ async def _anomaly(
     covered = [s for s in starts[1:] if s >= first]
     if len(covered) < rule.baseline_periods // 2:
         return {}
-    q = Question(indicator, top, rule.level, bucket, min(starts), current, hierarchy)
+    q = Question(indicator, top, rule.level, bucket, min(starts), current, hierarchy, volume_scale)
     by_unit: dict[str, dict[datetime, float | None]] = {}
     sizes: dict[datetime, dict[str, float]] = {}
     for v in await indicators.values(conn, q, with_completeness=False):
@@ -269,13 +281,13 @@ async def _anomaly(
 
 
 async def evaluate(
-    conn: AsyncConnection, as_of: datetime, *, hierarchy: str = "2020",
+    conn: AsyncConnection, as_of: datetime, *, volume_scale: float, hierarchy: str = "2020",
     rules: tuple[AlertRule, ...] = RULES,
 ) -> EvaluationResult:  # fmt: skip
     """Open alerts for breaches, refresh the value of those still open, resolve the units
     back past the clear bound (``recovered``) and those the rule no longer judges
     (``not_judged``: too little volume, no usual level, no covered window); judged only
-    on data that has stopped arriving."""
+    on data that has stopped arriving. Sources are expected at ``volume_scale``."""
     tops = await units_repo.top_units(conn, hierarchy)
     opened: list[AlertOut] = []
     resolved: list[AlertOut] = []
@@ -285,9 +297,9 @@ async def evaluate(
     names = await _unit_names(conn)
     for rule in rules:
         if isinstance(rule, ThresholdRule):
-            judged = await _threshold(conn, rule, tops[0], hierarchy, seen)
+            judged = await _threshold(conn, rule, tops[0], hierarchy, seen, volume_scale)
         else:
-            judged = await _anomaly(conn, rule, tops[0], hierarchy, seen)
+            judged = await _anomaly(conn, rule, tops[0], hierarchy, seen, volume_scale)
         existing = await repository.unresolved(conn, rule.code)
         for unit, alert in existing.items():
             j = judged.get(unit)

@@ -14,6 +14,7 @@ from app.indicators.service import Question
 from app.kit.buckets import Bucket
 from app.kit.db import ConnDep
 from app.kit.ranges import RangeDep, aware, within_bounds
+from app.resources import VolumeScaleDep
 from models.indicators import Indicator
 
 router = APIRouter(prefix="/indicators", tags=["indicators"])
@@ -58,6 +59,7 @@ async def get_indicator(code: Code) -> Indicator:
 
 async def series_question(
     conn: ConnDep,
+    scale: VolumeScaleDep,
     principal: CurrentPrincipal,
     code: Code,
     period: RangeDep,
@@ -70,7 +72,7 @@ async def series_question(
     indicator = service.get_indicator(code, principal)
     return await service.ask(
         conn, indicator, unit=unit, level=level, bucket=bucket, start=period.start,
-        end=period.end, hierarchy=hierarchy,
+        end=period.end, hierarchy=hierarchy, volume_scale=scale,
     )  # fmt: skip
 
 
@@ -88,6 +90,7 @@ async def indicator_values(
 @router.get("/{code}/ranking")
 async def indicator_ranking(
     conn: ConnDep,
+    scale: VolumeScaleDep,
     principal: CurrentPrincipal,
     code: Code,
     period: Annotated[
@@ -110,10 +113,10 @@ async def indicator_ranking(
     start, end = service.bucket_bounds(bucket, moment)
     within = await service.ask(
         conn, indicator, unit=unit, level=None, bucket=bucket, start=start, end=end,
-        hierarchy=hierarchy,
+        hierarchy=hierarchy, volume_scale=scale,
     )  # fmt: skip
     ranked = await service.ask(
         conn, indicator, unit=within.unit, level=level, bucket=bucket, start=start, end=end,
-        hierarchy=hierarchy,
+        hierarchy=hierarchy, volume_scale=scale,
     )  # fmt: skip
     return await service.ranking(conn, ranked, within, principal)

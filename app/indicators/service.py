@@ -80,6 +80,8 @@ class Question:
     start: datetime
     end: datetime
     hierarchy: str
+    volume_scale: float
+    """The volume the sources are expected at (``IOC_VOLUME_SCALE``): source measures' own."""
 
     @property
     def slice(self) -> Slice:
@@ -96,6 +98,7 @@ async def ask(
     start: datetime,
     end: datetime,
     hierarchy: str,
+    volume_scale: float,
 ) -> Question:
     """Check a question against the catalogue and the unit tree; 404/422 name the choices."""
     if bucket.value not in indicator.buckets:
@@ -132,7 +135,7 @@ async def ask(
             f"more than {MAX_POINTS} in one answer; shorten the range, use a coarser bucket "
             "or a higher level."
         )
-    return Question(indicator, unit, level, bucket, start, end, hierarchy)
+    return Question(indicator, unit, level, bucket, start, end, hierarchy, volume_scale)
 
 
 SlotSums = tuple[dict[tuple[str, datetime], float], dict[tuple[str, datetime], float]]
@@ -196,7 +199,7 @@ async def _one_metric(
     mapping = await repository.commune_to_unit(conn, where)
     counts = await source_metric(
         conn, metric.kind, [metric.stream] if metric.stream else None, mapping,
-        bucket=q.bucket, start=q.start, end=q.end, now=now,
+        bucket=q.bucket, start=q.start, end=q.end, now=now, volume_scale=q.volume_scale,
     )  # fmt: skip
     return {key: (value, None) for key, value in counts.items()}
 
@@ -328,8 +331,9 @@ async def _slot_sums(
     if key not in memo.slots:
         mapping = await repository.commune_to_unit(conn, q.slice)
         memo.slots[key] = await slot_sums(
-            conn, event_types, mapping, bucket=q.bucket, start=q.start, end=q.end, now=now
-        )
+            conn, event_types, mapping, bucket=q.bucket, start=q.start, end=q.end, now=now,
+            volume_scale=q.volume_scale,
+        )  # fmt: skip
     return memo.slots[key]
 
 

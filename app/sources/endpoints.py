@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Path
 from app.auth import Principal, Role, require_role
 from app.kit.db import ConnDep
 from app.kit.ranges import RangeDep
+from app.resources import VolumeScaleDep
 from app.sources import closures, service
 from app.sources.schemas import ClosureIn, ClosureOut, SourceStatus
 
@@ -19,11 +20,13 @@ Operator = Annotated[Principal, Depends(require_role(Role.OPERATOR))]
 
 
 @router.get("")
-async def list_sources(conn: ConnDep, period: RangeDep, _: Reader) -> list[SourceStatus]:
+async def list_sources(
+    conn: ConnDep, period: RangeDep, scale: VolumeScaleDep, _: Reader
+) -> list[SourceStatus]:
     """Every registered source: expected vs received, timeliness, fresh / late / silent."""
     period.check(timedelta(days=366), "the sources view")
     return await service.source_statuses(
-        conn, start=period.start, end=period.end, now=datetime.now(UTC)
+        conn, start=period.start, end=period.end, now=datetime.now(UTC), volume_scale=scale
     )
 
 

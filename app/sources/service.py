@@ -153,9 +153,12 @@ def _as_it_stood(masks: Masks, sources: list[SourceSystem], as_of: datetime) -> 
     return out
 
 
-def sources_for(event_types: Iterable[str] | None) -> list[SourceSystem]:
+def sources_for(event_types: Iterable[str] | None, volume_scale: float) -> list[SourceSystem]:
+    """The sources sending any of ``event_types`` (None: all), expecting ``volume_scale``."""
     wanted = set(event_types) if event_types is not None else None
-    return [s for s in source_registry() if wanted is None or wanted & set(s.event_types)]
+    return [
+        s for s in source_registry(volume_scale) if wanted is None or wanted & set(s.event_types)
+    ]
 
 
 async def source_metric(
@@ -168,15 +171,18 @@ async def source_metric(
     start: datetime,
     end: datetime,
     now: datetime,
+    volume_scale: float,
 ) -> dict[tuple[str, datetime], float]:
     """``expected`` / ``received`` / ``on_time`` events per (unit, bucket) of sources located
     in the units (``commune_to_unit`` maps a source's commune to the unit it counts for)."""
-    sources = [s for s in sources_for(event_types) if s.commune_code in commune_to_unit]
+    registered = sources_for(event_types, volume_scale)
+    sources = [s for s in registered if s.commune_code in commune_to_unit]
     out: dict[tuple[str, datetime], float] = defaultdict(float)
     if kind in SLOT_KINDS:
         sums = await slot_sums(
-            conn, event_types, commune_to_unit, bucket=bucket, start=start, end=end, now=now
-        )
+            conn, event_types, commune_to_unit, bucket=bucket, start=start, end=end, now=now,
+            volume_scale=volume_scale,
+        )  # fmt: skip
         return sums[SLOT_KINDS.index(kind)]
     if kind == "expected_events":
         hours = reporting_hours_by_period(sources, bucket, start, min(end, now))
@@ -240,10 +246,12 @@ async def slot_sums(
     start: datetime,
     end: datetime,
     now: datetime,
+    volume_scale: float,
 ) -> tuple[dict[tuple[str, datetime], float], dict[tuple[str, datetime], float]]:
     """Owed slots due or arrived, and arrived, per (unit, bucket) of the sources located in
     the units: both from one tally."""
-    sources = [s for s in sources_for(event_types) if s.commune_code in commune_to_unit]
+    registered = sources_for(event_types, volume_scale)
+    sources = [s for s in registered if s.commune_code in commune_to_unit]
     expected: dict[tuple[str, datetime], float] = defaultdict(float)
     received: dict[tuple[str, datetime], float] = defaultdict(float)
     commune = {s.code: s.commune_code for s in sources}
@@ -263,10 +271,11 @@ def completeness_of(
 
 
 async def source_statuses(
-    conn: AsyncConnection, *, start: datetime, end: datetime, now: datetime
+    conn: AsyncConnection, *, start: datetime, end: datetime, now: datetime, volume_scale: float
 ) -> list[SourceStatus]:
-    """One status per registered source over ``[start, end)``, judged as of ``min(end, now)``."""
-    sources = sources_for(None)
+    """One status per registered source over ``[start, end)``, judged as of ``min(end, now)``,
+    each expecting its volume at ``volume_scale`` (``IOC_VOLUME_SCALE``)."""
+    sources = sources_for(None, volume_scale)
     as_of = min(end, now)
     totals: dict[str, list[float]] = defaultdict(lambda: [0, 0, 0.0])
     for row in await repository.counts(conn, None, bucket=Bucket.YEAR, start=start, end=end):

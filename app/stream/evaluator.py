@@ -96,10 +96,19 @@ def row(kind: EventKind, data: dict[str, Any], *, indicator: str | None = None,
 
 
 class Evaluator:
-    def __init__(self, engine: AsyncEngine, database_url: str, *, alert_interval: float) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        database_url: str,
+        *,
+        alert_interval: float,
+        volume_scale: float,
+    ) -> None:
         self._engine = engine
         self._url = database_url
         self._alert_interval = alert_interval
+        self._volume_scale = volume_scale
+        """The volume the sources are expected at (``IOC_VOLUME_SCALE``)."""
         self._notices: asyncio.Queue[ChangeNotice] = asyncio.Queue()
         self._ancestors: dict[str, dict[str, set[str]]] | None = None
         """Per loaded hierarchy: each event commune code → the units it counts in."""
@@ -222,7 +231,10 @@ class Evaluator:
             for indicator in wanted:
                 levels = [lv for lv in indicator.levels if lv in HIERARCHY_LEVELS[hierarchy]]
                 for level in reversed(levels):  # communes first: where data lands
-                    q = Question(indicator, top, level, Bucket.DAY, start, end, hierarchy)
+                    q = Question(
+                        indicator, top, level, Bucket.DAY, start, end, hierarchy,
+                        self._volume_scale,
+                    )  # fmt: skip
                     found, public = await self._day_values(conn, q, shared)
                     for value, seen in zip(found, public, strict=True):
                         if touched is not None and value.unit_code not in touched:
@@ -325,7 +337,9 @@ class Evaluator:
     async def evaluate_alerts(self, as_of: datetime, rules: tuple[AlertRule, ...] = RULES) -> None:
         self._alerts_at = time.monotonic()
         async with self._engine.begin() as conn:
-            result = await alerts.evaluate(conn, as_of, rules=rules)
+            result = await alerts.evaluate(
+                conn, as_of, rules=rules, volume_scale=self._volume_scale
+            )
         await self.publish([
             row("alert", alert.model_dump(mode="json"), indicator=alert.indicator_code,
                 units=frozenset({alert.unit_code}))
@@ -336,8 +350,9 @@ class Evaluator:
         """Publish each source whose status changed since the evaluator last looked."""
         async with self._engine.connect() as conn:
             statuses = await sources.source_statuses(
-                conn, start=now - timedelta(days=1), end=now, now=now
-            )
+                conn, start=now - timedelta(days=1), end=now, now=now,
+                volume_scale=self._volume_scale,
+            )  # fmt: skip
         out = []
         for status in statuses:
             before = self._source_status.get(status.source)
