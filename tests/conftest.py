@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
@@ -37,24 +38,31 @@ EVENT_TABLES = (
 """Every table ingest writes, from the registries: what ``clean_db`` empties."""
 
 
-@pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    configured = os.environ.get("IOC_DATABASE_URL")
+def _configured_or(
+    variable: str, embedded: Callable[[], AbstractContextManager[str]]
+) -> Iterator[str]:
+    """The service the environment variable points at, else an embedded one for the session."""
+    configured = os.environ.get(variable)
     if configured:
         yield configured
         return
-    with embedded_postgres(tmp_path_factory.mktemp("pg"), database="ioc_test") as url:
-        yield url
+    with embedded() as address:
+        yield address
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    yield from _configured_or(
+        "IOC_DATABASE_URL",
+        lambda: embedded_postgres(tmp_path_factory.mktemp("pg"), database="ioc_test"),
+    )
 
 
 @pytest.fixture(scope="session")
 def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    configured = os.environ.get("IOC_KAFKA_BOOTSTRAP")
-    if configured:
-        yield configured
-        return
-    with embedded_broker(Path(tmp_path_factory.mktemp("broker"))) as bootstrap:
-        yield bootstrap
+    yield from _configured_or(
+        "IOC_KAFKA_BOOTSTRAP", lambda: embedded_broker(Path(tmp_path_factory.mktemp("broker")))
+    )
 
 
 @pytest.fixture(scope="session")

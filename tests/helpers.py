@@ -17,7 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from ingest.consumer import consume
 from ingest.deadletter import RawMessage, dead_letter_topic
 from ingest.writer import BatchResult, Writer
+from models.events import dump_event
 from models.settings import Settings
+from simulators.base import EventDoc
 
 HANG_GUARD = 30.0
 """Seconds after which a wait gives up, so a broken stream fails instead of hanging the
@@ -180,6 +182,17 @@ async def wait_for(
         if loop.time() > deadline:
             raise AssertionError(f"timed out after {seconds} s waiting for {what}")
         await asyncio.sleep(interval)
+
+
+async def write_docs(engine: AsyncEngine, docs: Sequence[EventDoc], batch: int = 2_000) -> int:
+    """Store event documents through the ingest writer, ``batch`` at a time, as one
+    partition's consecutive offsets would arrive; how many were stored (not duplicates)."""
+    writer, inserted = Writer(engine), 0
+    for start in range(0, len(docs), batch):
+        chunk = docs[start : start + batch]
+        messages = [RawMessage("t", 0, start + i, None, dump_event(d)) for i, d in enumerate(chunk)]
+        inserted += (await writer.write(messages)).inserted
+    return inserted
 
 
 async def scalar(engine: AsyncEngine, sql: str) -> int:

@@ -20,12 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.alerts import service
 from app.alerts.schemas import EvaluationResult
 from app.sources.service import source_statuses
-from ingest.writer import RawMessage, Writer
-from models.events import HEALTH_ENCOUNTER, dump_event
+from models.events import HEALTH_ENCOUNTER
 from models.sources import source_registry
 from models.units import legacy_units
 from simulators.runner import collect
 from simulators.streams import make_streams
+from tests.helpers import write_docs
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults]
 
@@ -50,11 +50,7 @@ async def ingest_feed(engine: AsyncEngine) -> None:
             d["source"] in OFFLINE and OFFLINE_FROM <= datetime.fromisoformat(d["time"]) < BACK_AT
         )
     ]
-    writer = Writer(engine)
-    for i in range(0, len(docs), 5_000):
-        chunk = docs[i : i + 5_000]
-        messages = [RawMessage("feed", 0, i + n, None, dump_event(d)) for n, d in enumerate(chunk)]
-        assert (await writer.write(messages)).inserted == len(chunk)
+    assert await write_docs(engine, docs, batch=5_000) == len(docs)
 
 
 async def evaluate(engine: AsyncEngine, as_of: datetime) -> EvaluationResult:

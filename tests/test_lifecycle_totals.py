@@ -21,6 +21,7 @@ from models.events import dump_event
 from models.tables import LifecycleDaily
 from simulators.runner import collect
 from simulators.streams import make_streams
+from tests.helpers import write_docs
 
 pytestmark = pytest.mark.integration
 
@@ -61,12 +62,7 @@ async def test_running_totals_equal_a_count_of_the_state_rows(clean_db: AsyncEng
     rng.shuffle(on_time)
     repeats = rng.sample(docs, len(docs) // 10)
     stream = on_time + repeats + late
-    writer = Writer(clean_db)
-    for start in range(0, len(stream), 300):
-        batch = stream[start : start + 300]
-        await writer.write(
-            [RawMessage("t", 0, start + i, None, dump_event(d)) for i, d in enumerate(batch)]
-        )
+    await write_docs(clean_db, stream, batch=300)
     async with clean_db.connect() as conn:
         expected = await _recounted(conn)
         assert {r[1] for r in expected} == {"received", "done", "due", "due_or_done"}

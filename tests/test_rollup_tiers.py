@@ -20,6 +20,7 @@ from models.events import dump_event
 from models.tables import HOUR_MASK, TIERS, keeps_hour_mask
 from simulators.runner import collect
 from simulators.streams import make_streams
+from tests.helpers import write_docs
 
 pytestmark = pytest.mark.integration
 
@@ -74,12 +75,7 @@ async def test_day_tiers_equal_their_hours_after_late_shuffled_and_repeated_data
     rng.shuffle(on_time)  # out of order within and across batches
     repeats = rng.sample(docs, len(docs) // 10)  # sent again: must count once
     stream = on_time + repeats[: len(repeats) // 2] + late + repeats[len(repeats) // 2 :]
-    writer = Writer(clean_db)
-    for start in range(0, len(stream), 700):
-        batch = stream[start : start + 700]
-        await writer.write(
-            [RawMessage("t", 0, start + i, None, dump_event(d)) for i, d in enumerate(batch)]
-        )
+    await write_docs(clean_db, stream, batch=700)
 
     async with clean_db.connect() as conn:
         for hourly_name, tiers in TIERS.items():

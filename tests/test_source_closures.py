@@ -17,13 +17,12 @@ from app.auth.service import Role, issue_key
 from app.sources import closures
 from app.sources.schemas import SourceStatus
 from app.sources.service import source_statuses
-from ingest.writer import RawMessage, Writer
 from models.clock import LOCAL
-from models.events import dump_event
 from models.units import legacy_units
 from simulators.base import events_between
 from simulators.scenarios import BY_NAME, ScenarioRun, with_scenario
 from simulators.streams import make_streams
+from tests.helpers import write_docs
 
 pytestmark = pytest.mark.integration
 
@@ -56,11 +55,7 @@ async def _flood_day(engine: AsyncEngine) -> None:
         for d in events_between(with_scenario(streams, FLOOD.name, DAY, SEED), MIDNIGHT, JUDGED)
         if d["source"] != FAILING
     ]
-    writer = Writer(engine)
-    for i in range(0, len(docs), 2_000):
-        chunk = docs[i : i + 2_000]
-        messages = [RawMessage("t", 0, i + j, None, dump_event(d)) for j, d in enumerate(chunk)]
-        assert (await writer.write(messages)).inserted == len(chunk)
+    assert await write_docs(engine, docs) == len(docs)
 
 
 async def _statuses(engine: AsyncEngine) -> dict[str, SourceStatus]:

@@ -12,13 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.sources.service import source_statuses
 from app.sources.slots import GRACE, Masks, slots, standing
-from ingest.writer import RawMessage, Writer
 from models.clock import LOCAL
-from models.events import dump_event
 from models.sources import SourceSystem, source_registry
 from simulators.base import EventDoc
 from simulators.runner import collect
 from simulators.streams import make_streams
+from tests.helpers import write_docs
 
 pytestmark = pytest.mark.integration
 
@@ -55,11 +54,7 @@ def _expected_events(source: SourceSystem) -> float:
 
 async def test_sources_answers_equal_an_independent_count(clean_db: AsyncEngine) -> None:
     docs = _feed()
-    writer = Writer(clean_db)
-    for i in range(0, len(docs), 2_000):
-        chunk = docs[i : i + 2_000]
-        messages = [RawMessage("t", 0, i + j, None, dump_event(d)) for j, d in enumerate(chunk)]
-        assert (await writer.write(messages)).inserted == len(chunk)
+    assert await write_docs(clean_db, docs) == len(docs)
     async with clean_db.connect() as conn:
         found = await source_statuses(conn, start=START, end=END, now=END, volume_scale=SCALE)
     answers = {s.source: s for s in found}
