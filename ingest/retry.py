@@ -64,10 +64,12 @@ def wait_out(
     *,
     stop: asyncio.Event | None = None,
     sleep: Callable[[float], Awaitable[None]] | None = None,
+    retry_on: Callable[[BaseException], bool] = is_transient,
 ) -> AsyncRetrying:
-    """The one retry policy of ingest: retry transient failures for as long as they last,
-    waiting 0.5 s, 1 s, 2 s … up to 30 s between attempts; give up only once ``stop`` is
-    set (the last error is then raised). Anything not transient is raised at once.
+    """The one retry policy of ingest and the API: retry transient failures (``retry_on``)
+    for as long as they last, waiting 0.5 s, 1 s, 2 s … up to 30 s between attempts; give
+    up only once ``stop`` is set (the last error is then raised). Anything else is raised
+    at once.
 
     Usage: ``await wait_out(health.waiting, stop=stop)(fn, *args)``.
     """
@@ -88,7 +90,7 @@ def wait_out(
             on_wait(dependency_of(error), error, state.attempt_number, delay)
 
     return AsyncRetrying(
-        retry=retry_if_exception(is_transient),
+        retry=retry_if_exception(retry_on),
         wait=wait_exponential(multiplier=BACKOFF_FIRST_S, min=BACKOFF_FIRST_S, max=BACKOFF_MAX_S),
         stop=lambda _: stop is not None and stop.is_set(),
         sleep=sleep or interruptible_sleep,

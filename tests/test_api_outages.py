@@ -14,7 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.main import create_app
 from app.resources import resources_of
+from ingest.retry import BACKOFF_MAX_S
 from models.settings import Settings
+from tests.helpers import HANG_GUARD, wait_for
 from tests.serving import TcpProxy, serving
 
 pytestmark = pytest.mark.integration
@@ -69,8 +71,11 @@ async def test_a_database_outage_is_a_503_everywhere_and_the_connection_stays_op
     async with serving(app) as base, httpx.AsyncClient(base_url=base, timeout=30) as client:
         before = await client.get("/api/v1/units")
         assert before.status_code == 200, before.text
+        hub = resources_of(app).hub
+        await asyncio.wait_for(hub.listening.wait(), HANG_GUARD)
 
         await proxy.cut()
+        await wait_for(lambda: not hub.listening.is_set(), HANG_GUARD, "the hub to lose LISTEN")
         statuses = []
         for method, path, params, headers in NEEDS_DATABASE:
             response = await client.request(method, path, params=params, headers=headers)
@@ -86,6 +91,8 @@ async def test_a_database_outage_is_a_503_everywhere_and_the_connection_stays_op
         await proxy.restore()
         after = await client.get("/api/v1/units")
         assert after.status_code == 200, after.text
+        # The live stream's LISTEN is made again by itself (waits grow to 30 s at most).
+        await wait_for(hub.listening.is_set, 2 * BACKOFF_MAX_S, "the hub to LISTEN again")
 
 
 async def test_an_exhausted_pool_is_a_503_after_the_wait(api: httpx.AsyncClient) -> None:

@@ -76,11 +76,21 @@ async def connect(database_url: str) -> psycopg.AsyncConnection[Any]:
         raise
 
 
+async def listen(database_url: str, channel: str) -> psycopg.AsyncConnection[Any]:
+    """A dedicated connection (:func:`connect`) that LISTENs to ``channel``."""
+    conn = await connect(database_url)
+    try:
+        await conn.execute(f"LISTEN {channel}")
+    except BaseException:
+        await conn.close()
+        raise
+    return conn
+
+
 async def notices(database_url: str, listening: asyncio.Event) -> AsyncIterator[str]:
     """Payloads of ``NOTIFY ioc_changes`` as they arrive (delivered at the sender's commit);
     ``listening`` is set once the ``LISTEN`` is in place."""
-    async with await connect(database_url) as conn:
-        await conn.execute(f"LISTEN {CHANNEL}")
+    async with await listen(database_url, CHANNEL) as conn:
         listening.set()
         async for notify in conn.notifies():
             yield notify.payload

@@ -17,6 +17,7 @@ from collections import OrderedDict
 from datetime import timedelta
 from typing import Any
 
+import psycopg
 import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -24,6 +25,7 @@ from app.stream import repository
 from app.stream.evaluator import Evaluator
 from app.stream.repository import LoggedEvent
 from app.stream.schemas import StreamEvent, Subscription
+from ingest.retry import wait_out
 from models.units import HIERARCHY_2020
 
 log = structlog.get_logger("stream")
@@ -36,6 +38,11 @@ MAILBOX_KEYS = 20_000
 READ_BATCH = 2000
 CLIENTS_PER_SLICE = 50
 """Clients served between two yields to the event loop."""
+
+
+def _waiting(_dependency: str, error: BaseException, attempt: int, delay: float) -> None:
+    log.warning("stream listen failed; retrying", error=repr(error), attempt=attempt,
+                in_seconds=round(delay, 2))  # fmt: skip
 
 
 def reset(reason: str) -> StreamEvent:
@@ -170,24 +177,24 @@ class Hub:
                 await task
 
     async def _listen(self) -> None:
-        """LISTEN ``ioc_stream``; each notice (and each reconnect) wakes the delivery."""
-        backoff = 0.5
+        """LISTEN ``ioc_stream``; each notice (and each reconnect) wakes the delivery. When
+        the database goes away the clients stay connected, and the connection is made again
+        under the one retry policy (``ingest.retry.wait_out``: 0.5 s, 1 s … 30 s apart)."""
         while True:
+            reconnect = wait_out(_waiting, retry_on=lambda exc: isinstance(exc, Exception))
             try:
-                async with await repository.connect(self._url) as conn:
-                    await conn.execute(f"LISTEN {repository.STREAM_CHANNEL}")
+                conn: psycopg.AsyncConnection[Any] = await reconnect(
+                    repository.listen, self._url, repository.STREAM_CHANNEL
+                )
+                async with conn:
                     self.listening.set()
                     self._new.set()  # catch up on what was written while not listening
-                    backoff = 0.5
                     async for _ in conn.notifies():
                         self._new.set()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # the database went away: retry, clients stay connected
-                log.warning("stream listen failed; retrying", error=repr(exc), in_seconds=backoff)
-            self.listening.clear()
-            await asyncio.sleep(backoff)
-            backoff = min(backoff * 2, 30)
+            except Exception as exc:  # the connection was lost: make it again
+                log.warning("stream listen lost; reconnecting", error=repr(exc))
+            finally:
+                self.listening.clear()
 
     async def _deliver(self) -> None:
         while True:
