@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import socket
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, fields
@@ -14,7 +13,6 @@ from types import SimpleNamespace
 from typing import Any, cast
 
 import pytest
-import uvicorn
 from httpx import AsyncClient
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -36,6 +34,7 @@ from models.units import CITY_2025_CODE, PROVINCE_CODE, crosswalk_2025, legacy_u
 from tests import ingest_builders as b
 from tests.conftest import ADMIN_API_KEY
 from tests.helpers import HANG_GUARD, scalar, wait_for
+from tests.serving import serving
 
 DRAFT_FIELDS = [f.name for f in fields(StreamDraft)]
 
@@ -50,22 +49,13 @@ class Server:
 
 @pytest.fixture
 async def server(clean_db: AsyncEngine, database_url: str) -> AsyncIterator[Server]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
     # Alerts evaluate on change notices; the hourly timer never fires within a test.
     settings = Settings(admin_api_key=ADMIN_API_KEY, alert_interval_seconds=3600)
     app = create_app(database_url, settings=settings)
-    uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    task = asyncio.create_task(uv.serve())
-    await wait_for(lambda: uv.started, HANG_GUARD, "the server to start")
-    await asyncio.wait_for(resources_of(app).hub.listening.wait(), HANG_GUARD)
-    await asyncio.wait_for(resources_of(app).evaluator.leading.wait(), HANG_GUARD)
-    try:
-        yield Server(f"http://127.0.0.1:{port}", app)
-    finally:
-        uv.should_exit = True
-        await asyncio.wait_for(task, HANG_GUARD)
+    async with serving(app, log_level="warning") as base:
+        await asyncio.wait_for(resources_of(app).hub.listening.wait(), HANG_GUARD)
+        await asyncio.wait_for(resources_of(app).evaluator.leading.wait(), HANG_GUARD)
+        yield Server(base, app)
 
 
 async def events(lines: AsyncIterator[str]) -> AsyncIterator[dict[str, Any]]:
