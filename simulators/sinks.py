@@ -23,6 +23,7 @@ from typing import BinaryIO, NoReturn, Protocol
 import httpx
 import orjson
 from aiokafka import AIOKafkaProducer
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from models.events import REGISTRY, dump_event
 from simulators.base import EventDoc
@@ -271,19 +272,21 @@ class HttpSink:
     async def _post(self, values: list[bytes]) -> None:
         body = b"[" + b",".join(values) + b"]"
         headers = {"Content-Type": "application/cloudevents-batch+json"}
-        for attempt in range(self._retries + 1):
-            try:
-                response = await self._client.post("/api/v1/events", content=body, headers=headers)
-            except httpx.TransportError:
-                if attempt == self._retries:
-                    raise
-            else:
-                if response.status_code < 500:
-                    self._tally(response)
-                    return
-                if attempt == self._retries:
-                    response.raise_for_status()
-            await asyncio.sleep(0.2 * 2**attempt)
+        retrying = AsyncRetrying(
+            retry=retry_if_exception(_worth_retrying),
+            stop=stop_after_attempt(self._retries + 1),
+            wait=wait_exponential(multiplier=0.2),  # 0.2 s, 0.4 s, 0.8 s …
+            reraise=True,
+        )
+        response: httpx.Response = await retrying(self._post_once, body, headers)
+        self._tally(response)
+
+    async def _post_once(self, body: bytes, headers: dict[str, str]) -> httpx.Response:
+        """One request; a 5xx answer is raised (retried), a 4xx is the gateway's verdict."""
+        response = await self._client.post("/api/v1/events", content=body, headers=headers)
+        if response.status_code >= 500:
+            response.raise_for_status()
+        return response
 
     def _tally(self, response: httpx.Response) -> None:
         self.responses[response.status_code] += 1
@@ -301,6 +304,11 @@ class HttpSink:
 
     async def close(self) -> None:
         await self._client.aclose()
+
+
+def _worth_retrying(exc: BaseException) -> bool:
+    """A connection that failed or a server error: the same request may succeed again."""
+    return isinstance(exc, (httpx.TransportError, httpx.HTTPStatusError))
 
 
 def _is_json(value: bytes) -> bool:

@@ -11,13 +11,14 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer
 
 from ioc.embedded import embedded_broker
 from models.events import topics
 from simulators.runner import RunStats, backfill, collect
-from simulators.sinks import DeliveryFailed, KafkaSink, Outgoing, encode
+from simulators.sinks import DeliveryFailed, HttpSink, KafkaSink, Outgoing, encode
 from simulators.streams import make_streams
 
 START = datetime(2025, 3, 3, tzinfo=UTC)
@@ -127,3 +128,51 @@ async def _messages_on(bootstrap: str, prefix: str, expected: int) -> int:
         return count
     finally:
         await consumer.stop()
+
+
+@pytest.mark.parametrize(
+    ("failures", "retries", "delivered"), [(2, 3, True), (4, 3, False)], ids=["heals", "gives up"]
+)
+async def test_the_http_sink_retries_server_errors_then_raises(
+    failures: int, retries: int, delivered: bool
+) -> None:
+    """5xx answers and failed connections are retried (up to ``retries`` times) under the
+    one retry library; a 4xx is the gateway's verdict and is tallied, never retried."""
+    calls: list[int] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        calls.append(1)
+        if len(calls) == 1:
+            raise httpx.ConnectError("refused", request=request)
+        if len(calls) <= failures:
+            return httpx.Response(503)
+        return httpx.Response(200, json={"accepted": 1, "rejected": 0})
+
+    sink = HttpSink("http://gateway", "key", transport=httpx.MockTransport(answer), retries=retries)
+    doc = collect(make_streams(1, ("citizen",)), START, START + timedelta(hours=6))[0]
+    try:
+        if delivered:
+            await sink.send([doc])
+            assert sink.verdicts["accepted"] == 1 and len(calls) == failures + 1
+        else:
+            with pytest.raises(httpx.HTTPStatusError):
+                await sink.send([doc])
+            assert len(calls) == retries + 1 and not sink.verdicts
+    finally:
+        await sink.close()
+
+
+async def test_the_http_sink_tallies_a_refusal_without_retrying() -> None:
+    calls: list[int] = []
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        calls.append(1)
+        return httpx.Response(422, json={"detail": "no"})
+
+    sink = HttpSink("http://gateway", "key", transport=httpx.MockTransport(refuse))
+    doc = collect(make_streams(1, ("citizen",)), START, START + timedelta(hours=6))[0]
+    try:
+        await sink.send([doc])
+    finally:
+        await sink.close()
+    assert len(calls) == 1 and sink.rejected_requests == 1 and sink.responses[422] == 1
