@@ -71,6 +71,7 @@ def create_app(
             database_url,
             alert_interval=settings.alert_interval_seconds,
             volume_scale=settings.volume_scale,  # the deployment's sources, at its volume
+            clock=settings.now,
         )
         per_minute = settings.auth_failures_per_minute
         per_second = settings.gateway_events_per_second

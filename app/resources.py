@@ -9,6 +9,7 @@ and a test swaps one with ``app.dependency_overrides[get_resources]``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Request
@@ -51,6 +52,10 @@ class Resources:
     gateway_quota: TokenBuckets
     """Events posted per key (``IOC_GATEWAY_EVENTS_PER_SECOND``)."""
 
+    def now(self) -> datetime:
+        """The moment the API answers as of (``Settings.now``)."""
+        return self.settings.now()
+
 
 def attach(app: Starlette, resources: Resources | None) -> None:
     """Hand the lifespan's resources to the app (None when they are closed)."""
@@ -91,3 +96,11 @@ def get_volume_scale(resources: ResourcesDep) -> float:
 
 VolumeScaleDep = Annotated[float, Depends(get_volume_scale)]
 """The volume the sources are expected at (``IOC_VOLUME_SCALE``; 1 = the province)."""
+
+
+def get_now(resources: ResourcesDep) -> datetime:
+    return resources.now()
+
+
+NowDep = Annotated[datetime, Depends(get_now)]
+"""The moment a request is answered as of (``Resources.now``)."""

@@ -6,6 +6,7 @@ lets a newcomer run the whole pipeline with nothing installed by hand.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -63,6 +64,7 @@ class Settings(BaseSettings):
     """How often the API re-evaluates alert rules and source status; they are also evaluated
     after change notices. 0 turns automatic evaluation off (tests drive it themselves)."""
     cors_origins: list[str] = []
+    """Origins allowed to call the API from a browser (the wall), e.g. ``["https://wall.example"]``."""
     max_body_bytes: int = 4 * 1024 * 1024
     """Largest request body the API reads (``POST /api/v1/events``: room for 1,000 events of
     about 4 KB each); a larger one is refused with 413 while it arrives. Other routes take
@@ -81,7 +83,15 @@ class Settings(BaseSettings):
     volume_scale: float = Field(default=1.0, gt=0)
     """The volume the sources send at against the province's (1): a simulated feed run with
     ``--scale F`` sends F, and the source registry expects that (``models.sources``)."""
-    """Origins allowed to call the API from a browser (the wall), e.g. ``["https://wall.example"]``."""
+    pinned_now: datetime | None = None
+    """For drills, demos and tests (``IOC_PINNED_NOW``, ISO 8601 with its offset): the API
+    reads and judges as of this moment instead of the clock: default ranges end there, a
+    period is partial and a source late as of then, and the live values are computed for it.
+    Events are still checked against the real clock, and alerts evaluated by it."""
+
+    def now(self) -> datetime:
+        """The moment the API answers as of: the clock, or :attr:`pinned_now` when set."""
+        return self.pinned_now or datetime.now(UTC)
 
     @field_validator("admin_api_key")
     @classmethod

@@ -101,6 +101,7 @@ async def site(engine: AsyncEngine, kafka_bootstrap: str, database_url: str) -> 
         topic_prefix=prefix,
         alert_interval_seconds=0,
         volume_scale=SCALE,  # the sources are expected at the simulated volume
+        pinned_now=pin,  # the API answers as of the browser's hour, data ending there
     )
     app = create_app(database_url, kafka_bootstrap, settings=settings)
     port = _free_port()
@@ -354,6 +355,9 @@ async def test_operator_wall_with_a_read_only_key(browser: Any, site: Site) -> N
         )
         expected = [f"{100 * got / due:.1f} %".replace(".", ",") for got, due in slots.values()]
         assert shown == expected, (shown, slots)
+        # A clean seeded week read at its last hour: no source is late or silent.
+        chased = await page.eval_on_selector_all("#dq .count", "cs => cs.map(c => c.textContent)")
+        assert chased and set(chased) == {"0"}, chased
         assert await page.locator(".operator").first.is_visible()
         assert await page.locator("#alerts button").count() == 0  # a wall key cannot act
         assert not wall.problems, wall.problems

@@ -14,7 +14,7 @@ from app.indicators.service import Question
 from app.kit.buckets import Bucket
 from app.kit.db import ConnDep
 from app.kit.ranges import RangeDep, aware, within_bounds
-from app.resources import VolumeScaleDep
+from app.resources import NowDep, VolumeScaleDep
 from models.indicators import Indicator
 
 router = APIRouter(prefix="/indicators", tags=["indicators"])
@@ -60,6 +60,7 @@ async def get_indicator(code: Code) -> Indicator:
 async def series_question(
     conn: ConnDep,
     scale: VolumeScaleDep,
+    now: NowDep,
     principal: CurrentPrincipal,
     code: Code,
     period: RangeDep,
@@ -72,7 +73,7 @@ async def series_question(
     indicator = service.get_indicator(code, principal)
     return await service.ask(
         conn, indicator, unit=unit, level=level, bucket=bucket, start=period.start,
-        end=period.end, hierarchy=hierarchy, volume_scale=scale,
+        end=period.end, hierarchy=hierarchy, volume_scale=scale, now=now,
     )  # fmt: skip
 
 
@@ -91,6 +92,7 @@ async def indicator_values(
 async def indicator_ranking(
     conn: ConnDep,
     scale: VolumeScaleDep,
+    now: NowDep,
     principal: CurrentPrincipal,
     code: Code,
     period: Annotated[
@@ -109,14 +111,14 @@ async def indicator_ranking(
 ) -> Ranking:
     """Units at a level ranked best to worst for one bucket, with the province's value."""
     indicator = service.get_indicator(code, principal)
-    moment = within_bounds("period", aware(period)) if period else None
+    moment = within_bounds("period", aware(period)) if period else now
     start, end = service.bucket_bounds(bucket, moment)
     within = await service.ask(
         conn, indicator, unit=unit, level=None, bucket=bucket, start=start, end=end,
-        hierarchy=hierarchy, volume_scale=scale,
+        hierarchy=hierarchy, volume_scale=scale, now=now,
     )  # fmt: skip
     ranked = await service.ask(
         conn, indicator, unit=within.unit, level=level, bucket=bucket, start=start, end=end,
-        hierarchy=hierarchy, volume_scale=scale,
+        hierarchy=hierarchy, volume_scale=scale, now=now,
     )  # fmt: skip
     return await service.ranking(conn, ranked, within, principal)

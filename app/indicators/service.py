@@ -82,6 +82,11 @@ class Question:
     hierarchy: str
     volume_scale: float
     """The volume the sources are expected at (``IOC_VOLUME_SCALE``): source measures' own."""
+    now: datetime | None = None
+    """The moment it is answered as of (``IOC_PINNED_NOW``); None: the clock at answer time."""
+
+    def as_of(self) -> datetime:
+        return self.now or datetime.now(UTC)
 
     @property
     def slice(self) -> Slice:
@@ -99,6 +104,7 @@ async def ask(
     end: datetime,
     hierarchy: str,
     volume_scale: float,
+    now: datetime | None = None,
 ) -> Question:
     """Check a question against the catalogue and the unit tree; 404/422 name the choices."""
     if bucket.value not in indicator.buckets:
@@ -135,7 +141,7 @@ async def ask(
             f"more than {MAX_POINTS} in one answer; shorten the range, use a coarser bucket "
             "or a higher level."
         )
-    return Question(indicator, unit, level, bucket, start, end, hierarchy, volume_scale)
+    return Question(indicator, unit, level, bucket, start, end, hierarchy, volume_scale, now)
 
 
 SlotSums = tuple[dict[tuple[str, datetime], float], dict[tuple[str, datetime], float]]
@@ -153,7 +159,7 @@ class _Memo:
 
 async def metric_sums(conn: AsyncConnection, q: Question, metric: Metric) -> Sums:
     """One metric's sums per (unit, bucket) for the question's units and buckets, as of now."""
-    return await _metric(conn, q, metric, datetime.now(UTC))
+    return await _metric(conn, q, metric, q.as_of())
 
 
 async def _metric(
@@ -250,7 +256,7 @@ def judged(
 async def values(
     conn: AsyncConnection, q: Question, *, with_completeness: bool = True
 ) -> list[IndicatorValue]:
-    now = datetime.now(UTC)
+    now = q.as_of()
     ind = q.indicator
     memo = _Memo()
     num = await _metric(conn, q, ind.numerator, now, memo)
@@ -402,7 +408,7 @@ async def ranking(
     )
 
 
-def bucket_bounds(bucket: Bucket, moment: datetime | None) -> tuple[datetime, datetime]:
-    """``[start, end)`` of the bucket holding ``moment`` (default: now), in local time."""
-    start = bucket.floor(moment or datetime.now(UTC))
+def bucket_bounds(bucket: Bucket, moment: datetime) -> tuple[datetime, datetime]:
+    """``[start, end)`` of the bucket holding ``moment``, in local time."""
+    start = bucket.floor(moment)
     return start, bucket.next_start(start)

@@ -10,6 +10,7 @@ from fastapi import Depends, Query
 
 from app.kit.buckets import LOCAL
 from app.kit.errors import InvalidRequest
+from app.resources import NowDep
 
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
@@ -42,6 +43,7 @@ def within_bounds(name: str, moment: datetime) -> datetime:
 
 
 def time_range(
+    now: NowDep,
     from_: Annotated[
         datetime | None,
         Query(
@@ -55,7 +57,7 @@ def time_range(
         Query(description="End (exclusive); default: now.", examples=["2025-06-08T00:00:00+07:00"]),
     ] = None,
 ) -> TimeRange:
-    end = aware(to) if to else datetime.now(UTC)
+    end = aware(to) if to else now
     start = aware(from_) if from_ else end - timedelta(days=7)
     for name, moment in (("from", start), ("to", end)):
         within_bounds(name, moment)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Path
 from app.auth import Principal, Role, require_role
 from app.kit.db import ConnDep
 from app.kit.ranges import RangeDep
-from app.resources import VolumeScaleDep
+from app.resources import NowDep, VolumeScaleDep
 from app.sources import closures, service
 from app.sources.schemas import ClosureIn, ClosureOut, SourceStatus
 
@@ -21,12 +21,12 @@ Operator = Annotated[Principal, Depends(require_role(Role.OPERATOR))]
 
 @router.get("")
 async def list_sources(
-    conn: ConnDep, period: RangeDep, scale: VolumeScaleDep, _: Reader
+    conn: ConnDep, period: RangeDep, scale: VolumeScaleDep, now: NowDep, _: Reader
 ) -> list[SourceStatus]:
     """Every registered source: expected vs received, timeliness, fresh / late / silent."""
     period.check(timedelta(days=366), "the sources view")
     return await service.source_statuses(
-        conn, start=period.start, end=period.end, now=datetime.now(UTC), volume_scale=scale
+        conn, start=period.start, end=period.end, now=now, volume_scale=scale
     )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -103,8 +104,11 @@ class Evaluator:
         *,
         alert_interval: float,
         volume_scale: float,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._engine = engine
+        self._clock = clock
+        """The moment values and source status are computed as of (``Settings.now``)."""
         self._url = database_url
         self._alert_interval = alert_interval
         self._volume_scale = volume_scale
@@ -188,7 +192,7 @@ class Evaluator:
             await asyncio.sleep(self._alert_interval)
             try:
                 await self.evaluate_alerts(datetime.now(UTC))
-                await self.check_sources(datetime.now(UTC))
+                await self.check_sources(self._clock())
                 async with self._engine.begin() as conn:
                     await repository.prune(conn, KEEP)
             except asyncio.CancelledError:
@@ -233,7 +237,7 @@ class Evaluator:
                 for level in reversed(levels):  # communes first: where data lands
                     q = Question(
                         indicator, top, level, Bucket.DAY, start, end, hierarchy,
-                        self._volume_scale,
+                        self._volume_scale, self._clock(),
                     )  # fmt: skip
                     found, public = await self._day_values(conn, q, shared)
                     for value, seen in zip(found, public, strict=True):
