@@ -37,7 +37,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ingest.spec import Rollup, Row
 from ingest.staging import copy_staged, run, staging_name, text_of
 from models.clock import LOCAL_TZ
-from models.tables import HOUR_MASK, Grain, keeps_hour_mask, tiers_of
+from models.tables import (
+    HOUR_MASK,
+    AdminUnitClosure,
+    Grain,
+    additive_measures,
+    keeps_hour_mask,
+    tiers_of,
+    unit_dims,
+)
+
+_CLOSURE = AdminUnitClosure.__table__
 
 
 def rollup_deltas(rollup: Rollup, rows: Iterable[Row], grain: Grain = Grain.HOUR) -> list[Row]:
@@ -122,13 +132,38 @@ def _coarser_rows(
     return names, rows
 
 
+def _unit_day_rows(rollup: Rollup, table: Table, finer: Any) -> tuple[list[str], Select[Any]]:
+    """The finest-tier deltas in ``finer`` summed per (hierarchy, unit holding the commune,
+    local day, dims) for the unit day tier ``table``: each delta counted once for every
+    ancestor the closure table gives its commune. Ordered by the tier's key."""
+    day = _bucket_of(Grain.DAY, finer.c.bucket_start)
+    dims = [finer.c[d] for d in unit_dims(rollup.table)]
+    keys = [_CLOSURE.c.hierarchy, _CLOSURE.c.ancestor_code, day, *dims]
+    values: dict[str, ColumnElement[Any]] = {
+        "hierarchy": _CLOSURE.c.hierarchy,
+        "unit_code": _CLOSURE.c.ancestor_code,
+        "bucket_start": day,
+        **{d.name: d for d in dims},
+        **{m: func.sum(finer.c[m]) for m in additive_measures(table)},
+    }
+    names = [c.name for c in table.c if c.name in values]
+    rows = (
+        select(*(values[n].label(n) for n in names))
+        .select_from(finer.join(_CLOSURE, _CLOSURE.c.descendant_code == finer.c.commune_code))
+        .group_by(*keys)
+        .order_by(*keys)
+    )
+    return names, rows
+
+
 _ROLLUP_SQL: dict[str, str] = {}
 
 
 def _rollup_sql(rollup: Rollup, dialect: Dialect) -> str:
     """One statement taking the staged finest-tier deltas into every tier of the roll-up:
     the staging table emptied (``DELETE … RETURNING``), its rows upserted into the finest
-    tier as they are, and summed per coarser bucket (``GROUP BY``) into each coarser tier.
+    tier as they are, summed per coarser bucket (``GROUP BY``) into each coarser tier, and
+    per unit and local day into the unit day tier where the roll-up keeps one.
     Built once per roll-up and kept as SQL text (it has no parameters)."""
     name = rollup.table.name
     if name not in _ROLLUP_SQL:
@@ -149,6 +184,17 @@ def _rollup_sql(rollup: Rollup, dialect: Dialect) -> str:
                 stmt.on_conflict_do_update(
                     index_elements=[c.name for c in table.primary_key],
                     set_=_rollup_set(rollup, table, stmt.excluded),
+                )
+            )
+        unit_day = tiers_of(rollup.table).unit_day
+        if unit_day is not None:
+            names, rows = _unit_day_rows(rollup, unit_day, moved)
+            stmt = insert(unit_day).from_select(names, rows)
+            added = {m: unit_day.c[m] + stmt.excluded[m] for m in additive_measures(unit_day)}
+            statements.append(
+                stmt.on_conflict_do_update(
+                    index_elements=[c.name for c in unit_day.primary_key],
+                    set_={**added, "updated_at": func.now()},
                 )
             )
         *first, last = statements

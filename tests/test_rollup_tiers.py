@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from ingest.writer import RawMessage, Writer
 from models.clock import LOCAL_TZ
 from models.events import dump_event
-from models.tables import HOUR_MASK, TIERS, keeps_hour_mask
+from models.tables import HOUR_MASK, TIERS, AdminUnitClosure, additive_measures, keeps_hour_mask
 from simulators.runner import collect
 from simulators.streams import make_streams
 from tests.helpers import write_docs
@@ -91,6 +91,61 @@ async def test_day_tiers_equal_their_hours_after_late_shuffled_and_repeated_data
                 assert _same(row, found), (hourly_name, row, found)
 
 
+def _summed_by_unit(day: Table, unit_day: Table) -> Select[tuple[object, ...]]:
+    """The day tier summed per (hierarchy, ancestor of the commune, day, dims), as the unit
+    day tier must hold it."""
+    closure = AdminUnitClosure.__table__
+    dims = [day.c[c.name] for c in unit_day.primary_key if c.name in day.c]
+    measures = [func.sum(day.c[m]).label(m) for m in additive_measures(unit_day)]
+    keys = [closure.c.hierarchy, closure.c.ancestor_code.label("unit_code"), *dims]
+    return (
+        select(*keys, *measures)
+        .select_from(day.join(closure, closure.c.descendant_code == day.c.commune_code))
+        .group_by(*keys)
+    )
+
+
+async def _unit_tiers_match(conn: Any) -> None:
+    checked = 0
+    for hourly_name, tiers in TIERS.items():
+        if tiers.unit_day is None:
+            continue
+        expected = [
+            dict(r._mapping) for r in await conn.execute(_summed_by_unit(tiers.day, tiers.unit_day))
+        ]
+        got = [dict(r._mapping) for r in await conn.execute(select(tiers.unit_day))]
+        key = [c.name for c in tiers.unit_day.primary_key]
+        by_key = {tuple(r[k] for k in key): r for r in got}
+        assert len(got) == len(expected), hourly_name
+        for row in expected:
+            found = by_key[tuple(row[k] for k in key)]
+            assert _same(row, found), (hourly_name, row, found)
+        levels = {r["unit_code"] for r in got}
+        assert "49" in levels or len(levels) > 1, hourly_name
+        checked += len(expected) > 0
+    assert checked >= 8, "the stream should have fed most unit day tiers"
+
+
+async def test_unit_day_tiers_equal_their_communes_days_summed_through_the_closure(
+    clean_db: AsyncEngine,
+) -> None:
+    docs = collect(make_streams(seed=12, scale=0.05), START, END)
+    rng = random.Random(6)
+    late = rng.sample(docs, len(docs) // 10)
+    on_time = [d for d in docs if d not in late]
+    rng.shuffle(on_time)
+    repeats = rng.sample(docs, len(docs) // 10)
+    stream = on_time + repeats + late
+    writer = Writer(clean_db)
+    for start in range(0, len(stream), 900):
+        batch = stream[start : start + 900]
+        await writer.write(
+            [RawMessage("t", 0, start + i, None, dump_event(d)) for i, d in enumerate(batch)]
+        )
+    async with clean_db.connect() as conn:
+        await _unit_tiers_match(conn)
+
+
 def _migration(name: str) -> object:
     path = Path(__file__).parents[1] / "alembic" / "versions" / name
     spec = importlib.util.spec_from_file_location(path.stem, path)
@@ -123,3 +178,35 @@ async def test_the_migration_fills_day_tiers_as_ingest_keeps_them(clean_db: Asyn
         for name, tiers in TIERS.items():
             filled = (await conn.execute(select(tiers.day))).all()
             assert sorted(filled) == sorted(kept[name]), name
+
+
+async def test_the_migration_fills_unit_day_tiers_as_ingest_keeps_them(
+    clean_db: AsyncEngine,
+) -> None:
+    docs = collect(make_streams(seed=3, scale=0.03), START, END)
+    await Writer(clean_db).write(
+        [RawMessage("t", 0, i, None, dump_event(d)) for i, d in enumerate(docs)]
+    )
+    migration: Any = _migration("0013_unit_day_tiers.py")
+    declared = {t.day.name: t.unit_day.name for t in TIERS.values() if t.unit_day is not None}
+    assert declared == migration.UNIT_DAY_TIERS
+    measured = lambda t: [c for c in t.c if c.name != "updated_at"]  # noqa: E731
+    async with clean_db.begin() as conn:
+        units = {t.unit_day.name: t.unit_day for t in TIERS.values() if t.unit_day is not None}
+        kept = {n: (await conn.execute(select(*measured(t)))).all() for n, t in units.items()}
+        assert any(kept.values())
+        for daily, unit_daily in migration.UNIT_DAY_TIERS.items():
+            columns, key = await conn.run_sync(
+                lambda sync, d=daily: (
+                    [c["name"] for c in inspect(sync).get_columns(d)],
+                    inspect(sync).get_pk_constraint(d)["constrained_columns"],
+                )
+            )
+            await conn.execute(text(f'TRUNCATE "{unit_daily}"'))
+            await conn.execute(
+                text(migration.backfill(daily, unit_daily, *migration.split(columns, key)))
+            )
+        for name, table in units.items():  # the same rows (sums of floats to 1e-9)
+            filled = (await conn.execute(select(*measured(table)))).all()
+            assert len(filled) == len(kept[name]), name
+        await _unit_tiers_match(conn)

@@ -99,9 +99,53 @@ async def rollup_sums(
     tiers = tiers_of(str(metric.rollup))
     out: Sums = {}
     for grain, start, end in spans(where.bucket, where.start, where.end):
-        table = tiers.day if grain is Grain.DAY else tiers.hour
-        _add(out, await _sums(conn, table, metric, replace(where, start=start, end=end)))
+        part = replace(where, start=start, end=end)
+        if grain is Grain.DAY and tiers.unit_day is not None:
+            _add(out, await _unit_sums(conn, tiers.unit_day, metric, part))
+        else:
+            table = tiers.day if grain is Grain.DAY else tiers.hour
+            _add(out, await _sums(conn, table, metric, part))
     return out
+
+
+def _units_of(where: Slice | UnitsAt) -> Select[Any]:
+    """Codes of the units at ``level`` holding a commune within ``unit``: the units
+    :func:`_units_at_level` maps communes to, as a list to look rows up by."""
+    at_level, within = _CLOSURE.alias("at_level"), _CLOSURE.alias("within")
+    return (
+        select(at_level.c.ancestor_code)
+        .join(within, within.c.descendant_code == at_level.c.descendant_code)
+        .where(
+            at_level.c.hierarchy == where.hierarchy,
+            at_level.c.ancestor_level == where.level,
+            within.c.hierarchy == where.hierarchy,
+            within.c.ancestor_code == where.unit,
+        )
+        .distinct()
+    )
+
+
+async def _unit_sums(conn: AsyncConnection, table: Table, metric: Metric, where: Slice) -> Sums:
+    """``_sums`` from a unit day tier: each unit's own day rows, found by key (no commune
+    rows, no closure join); ``where`` must be whole local days."""
+    period = where.bucket.start_of(table.c.bucket_start).label("period_start")
+    stmt = (
+        select(
+            table.c.unit_code,
+            period,
+            func.coalesce(func.sum(table.c[str(metric.measure)]), 0).label("total"),
+            func.max(table.c.updated_at).label("as_of"),
+        )
+        .where(
+            table.c.hierarchy == where.hierarchy,
+            table.c.unit_code.in_(_units_of(where)),
+            table.c.bucket_start >= where.start,
+            table.c.bucket_start < where.end,
+            _condition(table, metric),
+        )
+        .group_by(table.c.unit_code, period)
+    )
+    return await _keyed_sums(conn, stmt)
 
 
 def _add(into: Sums, more: Sums) -> None:

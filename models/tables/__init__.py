@@ -58,7 +58,16 @@ from models.tables.health import (
 )
 from models.tables.lifecycle_totals import LifecycleDaily
 from models.tables.public_service import Dossier, DossierEventRow, DossierHourly
-from models.tables.tiers import HOUR_MASK, TIERS, Grain, Tiers, keeps_hour_mask, tiers_of
+from models.tables.tiers import (
+    HOUR_MASK,
+    TIERS,
+    Grain,
+    Tiers,
+    additive_measures,
+    keeps_hour_mask,
+    tiers_of,
+    unit_dims,
+)
 from models.tables.tourism import (
     TourismArrivalHourly,
     TourismArrivalRow,
@@ -102,6 +111,8 @@ __all__ = [
     "TourismArrivalRow",
     "TourismFeedbackHourly",
     "TourismFeedbackRow",
+    "additive_measures",
     "keeps_hour_mask",
     "tiers_of",
+    "unit_dims",
 ]

@@ -7,6 +7,14 @@ day row always equals its hours summed (and holds the day's newest reading where
 roll-up keeps one). Queries with a bucket of a day or longer read the day tier: a year is
 365 rows per commune and dimension instead of 8,760.
 
+A unit day tier sums the same day rows once more, per administrative unit: each commune's
+day adds to every unit holding it in both hierarchies (the commune itself, its district and
+the province in 2020; its 2025 commune and the province in 2025, as the closure table
+``admin_unit_closure`` says), keyed by (``hierarchy``, ``unit_code``, local day, dims). It
+keeps the additive measures only (no gauge readings: a unit has no one newest reading). A
+province's year is then 365 rows per dimension, read by key, not every commune's day
+through the closure; ingest keeps it in the same statement as the other tiers.
+
 This registry is the one place that says which tiers exist; ingest, the queries and the
 tests all read it.
 """
@@ -19,7 +27,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Column, Index, Integer, Table
+from sqlalchemy import Column, Index, Integer, String, Table
 
 from models.clock import floor_hour, floor_local_day
 from models.registry import Registry
@@ -56,10 +64,11 @@ reporting slots a source filled over a year are read from 365 day rows, not 8,76
 
 @dataclass(frozen=True, slots=True)
 class Tiers:
-    """The tables of one roll-up, finest first."""
+    """The tables of one roll-up, finest first; ``unit_day`` its per-unit day sums, if kept."""
 
     hour: Table
     day: Table
+    unit_day: Table | None = None
 
     def by_grain(self) -> tuple[tuple[Grain, Table], ...]:
         return ((Grain.HOUR, self.hour), (Grain.DAY, self.day))
@@ -91,19 +100,61 @@ def _day_copy(source: Table, name: str, *, hour_mask: bool = False) -> Table:
     )
 
 
+def additive_measures(table: Table) -> list[str]:
+    """The columns of a tier that add up (not key, gauge reading or bookkeeping)."""
+    return [
+        c.name
+        for c in table.c
+        if not c.primary_key
+        and not c.name.startswith("latest_")
+        and c.name not in ("updated_at", HOUR_MASK)
+    ]
+
+
+def unit_dims(table: Table) -> list[str]:
+    """The key columns of an hourly or day tier other than its bucket and commune."""
+    return [c.name for c in table.primary_key if c.name not in ("bucket_start", "commune_code")]
+
+
+def _unit_day_copy(source: Table, name: str) -> Table:
+    """Per (hierarchy, unit, local day, dims): the day tier's additive measures summed over
+    the unit's communes."""
+    dims = unit_dims(source)
+    columns = {c.name: c for c in source.columns}
+    return Table(
+        name,
+        source.metadata,
+        Column("hierarchy", String(4), primary_key=True),
+        Column("unit_code", String(8), primary_key=True),
+        columns["bucket_start"]._copy(),
+        *(columns[d]._copy() for d in dims),
+        *(columns[m]._copy() for m in additive_measures(source)),
+        columns["updated_at"]._copy(),
+        comment=f"{source.name} summed by administrative unit (every level, both "
+        "hierarchies) and local (Asia/Ho_Chi_Minh) calendar day",
+    )
+
+
 TIERS: Registry[Tiers] = Registry("roll-up")
 """Hourly table name → its tiers, for every roll-up."""
 
 
-def declare_tiers(hourly: type[Any] | Table, day_name: str, *, hour_mask: bool = False) -> Tiers:
+def declare_tiers(
+    hourly: type[Any] | Table,
+    day_name: str,
+    *,
+    hour_mask: bool = False,
+    unit_day_name: str | None = None,
+) -> Tiers:
     """Declare a roll-up by its hourly table (a mapped class or a table): its day tier
     ``day_name`` is derived here, with the same columns (plus a :data:`HOUR_MASK` with
-    ``hour_mask``), and ingest, the indicator queries and the tests find both through
-    :data:`TIERS`."""
+    ``hour_mask``), and with ``unit_day_name`` its unit day tier; ingest, the indicator
+    queries and the tests find them through :data:`TIERS`."""
     table = hourly if isinstance(hourly, Table) else hourly.__table__
     assert isinstance(table, Table)
     day = _day_copy(table, day_name, hour_mask=hour_mask)
-    return TIERS.add(table.name, Tiers(hour=table, day=day))
+    unit_day = _unit_day_copy(table, unit_day_name) if unit_day_name else None
+    return TIERS.add(table.name, Tiers(hour=table, day=day, unit_day=unit_day))
 
 
 for _hourly, _day_name in (
@@ -117,9 +168,10 @@ for _hourly, _day_name in (
     (TourismFeedbackHourly, "tourism_feedback_daily"),
     (DossierHourly, "public_service_dossier_daily"),
     (CitizenReportHourly, "citizen_report_daily"),
-    (SourceHourly, "source_daily"),
 ):
-    declare_tiers(_hourly, _day_name, hour_mask=_hourly is SourceHourly)
+    declare_tiers(_hourly, _day_name, unit_day_name=_day_name.replace("_daily", "_unit_daily"))
+# Sources are counted per source, never summed per unit: no unit day tier.
+declare_tiers(SourceHourly, "source_daily", hour_mask=True)
 
 
 def tiers_of(hourly: Table | str) -> Tiers:
@@ -129,4 +181,9 @@ def tiers_of(hourly: Table | str) -> Tiers:
 
 def tier_tables() -> list[str]:
     """Every tier table's name, hourly and coarser (what a test empties between cases)."""
-    return [t.name for tiers in TIERS.values() for _, t in tiers.by_grain()]
+    return [
+        t.name
+        for tiers in TIERS.values()
+        for t in (*(t for _, t in tiers.by_grain()), tiers.unit_day)
+        if t is not None
+    ]

@@ -1,0 +1,115 @@
+"""Unit day tiers: every roll-up summed by administrative unit and local day.
+
+Each ``<stream>_unit_daily`` table holds a roll-up's additive measures per (``hierarchy``,
+``unit_code``, local day, dims): a commune's day counted once in every unit the closure
+table says holds it (the commune, its district and the province in 2020; its 2025 commune
+and the province in 2025). Ingest keeps it in the statement that keeps the other tiers;
+here it is filled from the day rows already stored, through the closure table as loaded
+now. Province and district answers then read their own rows, not every commune's.
+
+Revision ID: 0013
+Revises: 0012
+Create Date: 2026-12-01
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0013"
+down_revision: str | Sequence[str] | None = "0012"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+UNIT_DAY_TIERS = {
+    "health_encounter_daily": "health_encounter_unit_daily",
+    "health_encounter_diagnosis_daily": "health_encounter_diagnosis_unit_daily",
+    "health_bed_census_daily": "health_bed_census_unit_daily",
+    "health_claim_daily": "health_claim_unit_daily",
+    "education_attendance_daily": "education_attendance_unit_daily",
+    "education_report_daily": "education_report_unit_daily",
+    "tourism_arrival_daily": "tourism_arrival_unit_daily",
+    "tourism_feedback_daily": "tourism_feedback_unit_daily",
+    "public_service_dossier_daily": "public_service_dossier_unit_daily",
+    "citizen_report_daily": "citizen_report_unit_daily",
+}
+SOURCE_HOURLY = {
+    "health_encounter_daily": "health_encounter_hourly",
+    "health_encounter_diagnosis_daily": "health_encounter_diagnosis_hourly",
+    "health_bed_census_daily": "health_bed_census_hourly",
+    "health_claim_daily": "health_claim_hourly",
+    "education_attendance_daily": "education_attendance_hourly",
+    "education_report_daily": "education_report_hourly",
+    "tourism_arrival_daily": "tourism_arrival_hourly",
+    "tourism_feedback_daily": "tourism_feedback_hourly",
+    "public_service_dossier_daily": "public_service_dossier_hourly",
+    "citizen_report_daily": "citizen_report_hourly",
+}
+
+
+def _q(name: str) -> str:
+    return f'"{name}"'
+
+
+def split(columns: list[str], key: list[str]) -> tuple[list[str], list[str]]:
+    """(dims, additive measures) of a day tier from its columns and primary key."""
+    dims = [c for c in key if c not in ("bucket_start", "commune_code")]
+    measures = [
+        c
+        for c in columns
+        if c not in key and not c.startswith("latest_") and c not in ("updated_at", "hour_mask")
+    ]
+    return dims, measures
+
+
+def backfill(daily: str, unit_daily: str, dims: list[str], measures: list[str]) -> str:
+    names = ["hierarchy", "unit_code", "bucket_start", *dims, *measures, "updated_at"]
+    values = [
+        "c.hierarchy",
+        "c.ancestor_code",
+        "d.bucket_start",
+        *(f"d.{_q(c)}" for c in dims),
+        *(f"sum(d.{_q(c)})" for c in measures),
+        "max(d.updated_at)",
+    ]
+    keys = ["c.hierarchy", "c.ancestor_code", "d.bucket_start", *(f"d.{_q(c)}" for c in dims)]
+    return (
+        f"INSERT INTO {_q(unit_daily)} ({', '.join(map(_q, names))}) "
+        f"SELECT {', '.join(values)} FROM {_q(daily)} AS d "
+        "JOIN admin_unit_closure AS c ON c.descendant_code = d.commune_code "
+        f"GROUP BY {', '.join(keys)}"
+    )
+
+
+def upgrade() -> None:
+    inspector = sa.inspect(op.get_bind())
+    for daily, unit_daily in UNIT_DAY_TIERS.items():
+        found = {c["name"]: c for c in inspector.get_columns(daily)}
+        key = inspector.get_pk_constraint(daily)["constrained_columns"]
+        dims, measures = split(list(found), key)
+        op.create_table(
+            unit_daily,
+            sa.Column("hierarchy", sa.String(length=4), nullable=False),
+            sa.Column("unit_code", sa.String(length=8), nullable=False),
+            sa.Column("bucket_start", sa.DateTime(timezone=True), nullable=False),
+            *(sa.Column(c, found[c]["type"], nullable=False) for c in dims),
+            *(sa.Column(c, found[c]["type"], nullable=False) for c in measures),
+            sa.Column(
+                "updated_at",
+                sa.DateTime(timezone=True),
+                server_default=sa.func.now(),
+                nullable=False,
+            ),
+            sa.PrimaryKeyConstraint(
+                "hierarchy", "unit_code", "bucket_start", *dims, name=f"pk_{unit_daily}"
+            ),
+            comment=f"{SOURCE_HOURLY[daily]} summed by administrative unit (every level, "
+            "both hierarchies) and local (Asia/Ho_Chi_Minh) calendar day",
+        )
+        op.execute(backfill(daily, unit_daily, dims, measures))
+
+
+def downgrade() -> None:
+    for unit_daily in UNIT_DAY_TIERS.values():
+        op.drop_table(unit_daily)
