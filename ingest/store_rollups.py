@@ -125,8 +125,7 @@ def _coarser_rows(
             values[col] = func.array_agg(ordered, type_=ARRAY(table.c[col].type))[1]
         values["latest_at"] = func.max(finer.c.latest_at)
     if keeps_hour_mask(table):
-        hour = cast(extract("hour", func.timezone(LOCAL_TZ, finer.c.bucket_start)), Integer)
-        values[HOUR_MASK] = func.bit_or(literal(1, Integer).op("<<")(hour))
+        values[HOUR_MASK] = func.bit_or(_hour_bit(finer.c.bucket_start))
     names = [c.name for c in table.c if c.name in values]
     rows = select(*(values[n].label(n) for n in names)).group_by(*keys).order_by(*keys)
     return names, rows
@@ -154,6 +153,29 @@ def _unit_day_rows(rollup: Rollup, table: Table, finer: Any) -> tuple[list[str],
         .order_by(*keys)
     )
     return names, rows
+
+
+def _hour_bit(moment: ColumnElement[Any]) -> ColumnElement[Any]:
+    """``1 << h`` for the local hour ``h`` (0–23) of an hour's ``bucket_start``."""
+    hour = cast(extract("hour", func.timezone(LOCAL_TZ, moment)), Integer)
+    return literal(1, Integer).op("<<")(hour)
+
+
+def _source_day_mask_rows(finer: Any) -> tuple[list[str], Select[Any]]:
+    """The finest-tier deltas in ``finer`` as (source, local day, mask of their hours),
+    ordered by the mask table's key."""
+    day = _bucket_of(Grain.DAY, finer.c.bucket_start)
+    keys = [finer.c.source, day]
+    rows = (
+        select(
+            finer.c.source,
+            day.label("bucket_start"),
+            func.bit_or(_hour_bit(finer.c.bucket_start)).label(HOUR_MASK),
+        )
+        .group_by(*keys)
+        .order_by(*keys)
+    )
+    return ["source", "bucket_start", HOUR_MASK], rows
 
 
 _ROLLUP_SQL: dict[str, str] = {}
@@ -195,6 +217,19 @@ def _rollup_sql(rollup: Rollup, dialect: Dialect) -> str:
                 stmt.on_conflict_do_update(
                     index_elements=[c.name for c in unit_day.primary_key],
                     set_={**added, "updated_at": func.now()},
+                )
+            )
+        masks = tiers_of(rollup.table).source_day_mask
+        if masks is not None:
+            names, rows = _source_day_mask_rows(moved)
+            stmt = insert(masks).from_select(names, rows)
+            statements.append(
+                stmt.on_conflict_do_update(
+                    index_elements=[c.name for c in masks.primary_key],
+                    set_={
+                        HOUR_MASK: masks.c[HOUR_MASK].op("|")(stmt.excluded[HOUR_MASK]),
+                        "updated_at": func.now(),
+                    },
                 )
             )
         *first, last = statements

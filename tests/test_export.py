@@ -59,3 +59,35 @@ async def test_exports_share_the_values_routes_checks(api: AsyncClient) -> None:
     bad_format = await api.get("/api/v1/export/health.encounters.xlsx")
     assert bad_format.status_code == 422 and "csv" in bad_format.text
     assert (await api.get("/api/v1/export/data.completeness.csv")).status_code == 401
+
+
+@pytest.mark.parametrize("n", [0, 1, 999, 1000, 1001, 2500])
+def test_a_streamed_export_is_the_whole_document_in_pieces(n: int) -> None:
+    """Streamed in pieces of CHUNK values, the body is the document's JSON byte for byte
+    and its CSV a header and one line per value, whatever the count."""
+    from app.export.schemas import ExportDocument
+    from app.export.service import CHUNK, csv_chunks, json_chunks
+    from app.indicators.schemas import IndicatorValue
+    from models.catalogue import BY_CODE
+
+    values = [
+        IndicatorValue(
+            unit_code=str(i),
+            period_start=T0 + timedelta(days=i),
+            value=i / 3,
+            numerator=i,
+            denominator=None,
+            as_of=None,
+            suppressed=i % 7 == 0,
+        )
+        for i in range(n)
+    ]
+    doc = ExportDocument(
+        indicator=BY_CODE["health.encounters"], generated_at=T0, hierarchy="2020",
+        bucket="day", values=values,
+    )  # fmt: skip
+    pieces = list(json_chunks(doc))
+    assert b"".join(pieces) == doc.model_dump_json().encode()
+    assert len(pieces) == 2 + -(-n // CHUNK)
+    rows = list(csv.reader(io.StringIO("".join(csv_chunks(doc)))))
+    assert len(rows) == n + 1 and [r[4] for r in rows[1:]] == [str(i) for i in range(n)]

@@ -105,7 +105,24 @@ def _summed_by_unit(day: Table, unit_day: Table) -> Select[tuple[object, ...]]:
     )
 
 
+async def _source_masks_match(conn: Any) -> None:
+    """Each source's day mask is the OR of its day tier's masks (all event types and
+    communes) that day."""
+    tiers = TIERS["source_hourly"]
+    assert tiers.source_day_mask is not None
+    day = tiers.day
+    expected = select(day.c.source, day.c.bucket_start, func.bit_or(day.c[HOUR_MASK])).group_by(
+        day.c.source, day.c.bucket_start
+    )
+    masks = tiers.source_day_mask
+    got = select(masks.c.source, masks.c.bucket_start, masks.c[HOUR_MASK])
+    want = sorted((await conn.execute(expected)).all())
+    assert want, "the stream should have fed the source masks"
+    assert sorted((await conn.execute(got)).all()) == want
+
+
 async def _unit_tiers_match(conn: Any) -> None:
+    await _source_masks_match(conn)
     checked = 0
     for hourly_name, tiers in TIERS.items():
         if tiers.unit_day is None:
@@ -209,4 +226,6 @@ async def test_the_migration_fills_unit_day_tiers_as_ingest_keeps_them(
         for name, table in units.items():  # the same rows (sums of floats to 1e-9)
             filled = (await conn.execute(select(*measured(table)))).all()
             assert len(filled) == len(kept[name]), name
+        await conn.execute(text("TRUNCATE source_day_mask"))
+        await conn.execute(text(migration.SOURCE_MASKS))
         await _unit_tiers_match(conn)

@@ -7,6 +7,10 @@ and the province in 2025). Ingest keeps it in the statement that keeps the other
 here it is filled from the day rows already stored, through the closure table as loaded
 now. Province and district answers then read their own rows, not every commune's.
 
+``source_day_mask`` keeps, per source and local day, the mask of the local hours any of the
+source's rows fell in (``source_daily.hour_mask`` of all its event types and communes
+together): what the reporting-slot tally reads, one row per source-day.
+
 Revision ID: 0013
 Revises: 0012
 Create Date: 2026-12-01
@@ -82,7 +86,26 @@ def backfill(daily: str, unit_daily: str, dims: list[str], measures: list[str]) 
     )
 
 
+SOURCE_MASKS = (
+    "INSERT INTO source_day_mask (source, bucket_start, hour_mask, updated_at) "
+    "SELECT source, bucket_start, bit_or(hour_mask), max(updated_at) FROM source_daily "
+    "GROUP BY source, bucket_start"
+)
+
+
 def upgrade() -> None:
+    op.create_table(
+        "source_day_mask",
+        sa.Column("source", sa.String(length=120), nullable=False),
+        sa.Column("bucket_start", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("hour_mask", sa.Integer(), server_default="0", nullable=False),
+        sa.Column(
+            "updated_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
+        ),
+        sa.PrimaryKeyConstraint("source", "bucket_start", name="pk_source_day_mask"),
+        comment="source_hourly: local (Asia/Ho_Chi_Minh) hours with rows, per source and day",
+    )
+    op.execute(SOURCE_MASKS)
     inspector = sa.inspect(op.get_bind())
     for daily, unit_daily in UNIT_DAY_TIERS.items():
         found = {c["name"]: c for c in inspector.get_columns(daily)}
@@ -113,3 +136,4 @@ def upgrade() -> None:
 def downgrade() -> None:
     for unit_daily in UNIT_DAY_TIERS.values():
         op.drop_table(unit_daily)
+    op.drop_table("source_day_mask")

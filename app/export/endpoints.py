@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
 
 from app.auth import CurrentPrincipal
 from app.export import service
@@ -28,17 +28,18 @@ async def export_series(
     code: Annotated[str, Path(max_length=64, examples=["health.encounters"])],
     fmt: Annotated[Literal["csv", "json"], Path(description="File format.")],
 ) -> Response:
-    """An indicator series as open data; health counts under 5 are withheld from the public."""
+    """An indicator series as open data; health counts under 5 are withheld from the public.
+    The body is streamed as it is written."""
     doc = await service.document(conn, question, principal)
     name = f"{code}_{question.unit}_{question.level}_{question.bucket}"
     if fmt == "csv":
-        return Response(
-            service.to_csv(doc),
+        return StreamingResponse(
+            service.csv_chunks(doc),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
         )
-    return Response(
-        doc.model_dump_json(),
+    return StreamingResponse(
+        service.json_chunks(doc),
         media_type="application/json",
         headers={"Content-Disposition": f'inline; filename="{name}.json"'},
     )

@@ -1,15 +1,21 @@
-"""Build exports: the indicator series, small counts withheld from the public (health)."""
+"""Build exports: the indicator series, small counts withheld from the public (health).
+
+The body is written in chunks of :data:`CHUNK` values as the client reads it (a year of
+communes by day is tens of megabytes of text), never built whole in memory; the values
+themselves are the answer's, as the values route gives them."""
 
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
+from pydantic import TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.auth import Principal
-from app.export.schemas import ExportDocument
+from app.export.schemas import ExportDocument, ExportedValue
 from app.indicators import service as indicators
 from app.indicators.service import Question
 
@@ -31,20 +37,42 @@ async def document(conn: AsyncConnection, q: Question, principal: Principal) -> 
     )
 
 
-def to_csv(doc: ExportDocument) -> str:
+CHUNK = 1000
+"""Values written per piece of a streamed body."""
+_VALUES = TypeAdapter(list[ExportedValue])
+
+
+def csv_chunks(doc: ExportDocument) -> Iterator[str]:
+    """The document as CSV text, a header then :data:`CHUNK` rows at a time."""
+    ind = doc.indicator
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
-    ind = doc.indicator
-    for v in doc.values:
-        writer.writerow(
-            [ind.code, ind.name_vi, ind.name_en, ind.unit, v.unit_code,
-             v.period_start.isoformat(), _cell(v.value), _cell(v.numerator),
-             _cell(v.denominator), _cell(v.target), _cell(v.gap), v.status,
-             _cell(v.completeness), v.as_of.isoformat() if v.as_of else "",
-             "true" if v.suppressed else "false"]
-        )  # fmt: skip
-    return out.getvalue()
+    for i in range(0, len(doc.values), CHUNK):
+        for v in doc.values[i : i + CHUNK]:
+            writer.writerow(
+                [ind.code, ind.name_vi, ind.name_en, ind.unit, v.unit_code,
+                 v.period_start.isoformat(), _cell(v.value), _cell(v.numerator),
+                 _cell(v.denominator), _cell(v.target), _cell(v.gap), v.status,
+                 _cell(v.completeness), v.as_of.isoformat() if v.as_of else "",
+                 "true" if v.suppressed else "false"]
+            )  # fmt: skip
+        yield out.getvalue()
+        out.seek(0)
+        out.truncate()
+    if out.tell():  # the header of an empty series
+        yield out.getvalue()
+
+
+def json_chunks(doc: ExportDocument) -> Iterator[bytes]:
+    """The document as JSON, byte for byte ``doc.model_dump_json()``, its values
+    :data:`CHUNK` at a time."""
+    head = doc.model_dump_json(exclude={"values"})
+    yield head[:-1].encode() + b',"values":['
+    for i in range(0, len(doc.values), CHUNK):
+        part = _VALUES.dump_json(doc.values[i : i + CHUNK])[1:-1]
+        yield (b"," if i else b"") + part
+    yield b"]}"
 
 
 def _cell(number: float | None) -> str:

@@ -6,7 +6,19 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Date, Integer, cast, func, insert, literal, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Integer,
+    Select,
+    Table,
+    cast,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.kit.buckets import Bucket
@@ -98,27 +110,19 @@ async def hour_masks(
 ) -> dict[tuple[str, date], int]:
     """Per (source, local day) in ``[start, end)``, a bit mask of the local hours in which
     events arrived: what the slot counts of ``app.sources.slots`` are made of. Whole local
-    days come from the day tier's ``hour_mask`` (a source-year is 365 rows per event type,
-    not 8,760), the partial days at the edges from the hourly rows. Each source's days and
+    days come from the source day masks (a source-year is 365 rows, not 8,760 hours, nor a
+    day row per event type and patient commune), the partial days at the edges from the
+    hourly rows. Each source's days and
     masks come back as two arrays in one row (a thousand rows for a province's year, not
     the 400,000 source-days, whose row-by-row reading was most of the time)."""
     masks: dict[tuple[str, date], int] = {}
     for grain, span_start, span_end in spans(Bucket.DAY, start, end):
-        table = _TIERS.day if grain is Grain.DAY else _HOURLY
-        local = func.timezone(LOCAL_TZ, table.c.bucket_start)
-        day = cast(local, Date).label("day")
-        bits: ColumnElement[int] = (
-            table.c[HOUR_MASK]
-            if grain is Grain.DAY
-            else literal(1).op("<<")(cast(func.extract("hour", local), Integer))
-        )
-        per_day = (
-            select(table.c.source, day, func.bit_or(bits).label("mask"))
-            .where(table.c.bucket_start >= span_start, table.c.bucket_start < span_end)
-            .group_by(table.c.source, day)
-        )
+        if grain is Grain.DAY and _TIERS.source_day_mask is not None:
+            per_day = _day_masks(_TIERS.source_day_mask, span_start, span_end)
+        else:
+            per_day = _masks_by_day(grain, span_start, span_end)
         if sources is not None:
-            per_day = per_day.where(table.c.source.in_(sources))
+            per_day = per_day.where(per_day.selected_columns.source.in_(sources))
         rows = per_day.subquery()
         stmt = select(
             rows.c.source,
@@ -129,6 +133,33 @@ async def hour_masks(
             for key, mask in zip(((r.source, d) for d in r.days), r.masks, strict=True):
                 masks[key] = masks.get(key, 0) | mask
     return masks
+
+
+def _day_masks(table: Table, start: datetime, end: datetime) -> Select[Any]:
+    """(source, local day, mask) for whole local days from the source day masks: one row
+    per source and day already."""
+    day = cast(func.timezone(LOCAL_TZ, table.c.bucket_start), Date).label("day")
+    return select(table.c.source, day, table.c[HOUR_MASK].label("mask")).where(
+        table.c.bucket_start >= start, table.c.bucket_start < end
+    )
+
+
+def _masks_by_day(grain: Grain, start: datetime, end: datetime) -> Select[Any]:
+    """(source, local day, mask) from the day tier's rows (whole days) or the hourly rows
+    (partial days), per event type and commune, summed per source and day."""
+    table = _TIERS.day if grain is Grain.DAY else _HOURLY
+    local = func.timezone(LOCAL_TZ, table.c.bucket_start)
+    day = cast(local, Date).label("day")
+    bits: ColumnElement[int] = (
+        table.c[HOUR_MASK]
+        if grain is Grain.DAY
+        else literal(1).op("<<")(cast(func.extract("hour", local), Integer))
+    )
+    return (
+        select(table.c.source, day, func.bit_or(bits).label("mask"))
+        .where(table.c.bucket_start >= start, table.c.bucket_start < end)
+        .group_by(table.c.source, day)
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,11 @@ keeps the additive measures only (no gauge readings: a unit has no one newest re
 province's year is then 365 rows per dimension, read by key, not every commune's day
 through the closure; ingest keeps it in the same statement as the other tiers.
 
+The source roll-up keeps, beside its day tier, a source day mask: one row per source and
+local day with the :data:`HOUR_MASK` of the hours any of its rows fell in (all its event
+types and communes together), which is what the reporting-slot tally reads; a hospital's
+year is 365 rows, not one per patient commune and event type and day.
+
 This registry is the one place that says which tiers exist; ingest, the queries and the
 tests all read it.
 """
@@ -64,11 +69,13 @@ reporting slots a source filled over a year are read from 365 day rows, not 8,76
 
 @dataclass(frozen=True, slots=True)
 class Tiers:
-    """The tables of one roll-up, finest first; ``unit_day`` its per-unit day sums, if kept."""
+    """The tables of one roll-up, finest first; ``unit_day`` its per-unit day sums and
+    ``source_day_mask`` its per-source day masks, where kept."""
 
     hour: Table
     day: Table
     unit_day: Table | None = None
+    source_day_mask: Table | None = None
 
     def by_grain(self) -> tuple[tuple[Grain, Table], ...]:
         return ((Grain.HOUR, self.hour), (Grain.DAY, self.day))
@@ -135,6 +142,20 @@ def _unit_day_copy(source: Table, name: str) -> Table:
     )
 
 
+def _source_day_mask(source: Table, name: str) -> Table:
+    """Per (source, local day): the :data:`HOUR_MASK` of the hours the source's rows fell in."""
+    columns = {c.name: c for c in source.columns}
+    return Table(
+        name,
+        source.metadata,
+        Column("source", columns["source"].type, primary_key=True),
+        columns["bucket_start"]._copy(),
+        Column(HOUR_MASK, Integer, nullable=False, server_default="0"),
+        columns["updated_at"]._copy(),
+        comment=f"{source.name}: local (Asia/Ho_Chi_Minh) hours with rows, per source and day",
+    )
+
+
 TIERS: Registry[Tiers] = Registry("roll-up")
 """Hourly table name → its tiers, for every roll-up."""
 
@@ -145,6 +166,7 @@ def declare_tiers(
     *,
     hour_mask: bool = False,
     unit_day_name: str | None = None,
+    source_day_mask_name: str | None = None,
 ) -> Tiers:
     """Declare a roll-up by its hourly table (a mapped class or a table): its day tier
     ``day_name`` is derived here, with the same columns (plus a :data:`HOUR_MASK` with
@@ -154,7 +176,10 @@ def declare_tiers(
     assert isinstance(table, Table)
     day = _day_copy(table, day_name, hour_mask=hour_mask)
     unit_day = _unit_day_copy(table, unit_day_name) if unit_day_name else None
-    return TIERS.add(table.name, Tiers(hour=table, day=day, unit_day=unit_day))
+    masks = _source_day_mask(table, source_day_mask_name) if source_day_mask_name else None
+    return TIERS.add(
+        table.name, Tiers(hour=table, day=day, unit_day=unit_day, source_day_mask=masks)
+    )
 
 
 for _hourly, _day_name in (
@@ -171,7 +196,7 @@ for _hourly, _day_name in (
 ):
     declare_tiers(_hourly, _day_name, unit_day_name=_day_name.replace("_daily", "_unit_daily"))
 # Sources are counted per source, never summed per unit: no unit day tier.
-declare_tiers(SourceHourly, "source_daily", hour_mask=True)
+declare_tiers(SourceHourly, "source_daily", hour_mask=True, source_day_mask_name="source_day_mask")
 
 
 def tiers_of(hourly: Table | str) -> Tiers:
@@ -184,6 +209,6 @@ def tier_tables() -> list[str]:
     return [
         t.name
         for tiers in TIERS.values()
-        for t in (*(t for _, t in tiers.by_grain()), tiers.unit_day)
+        for t in (*(t for _, t in tiers.by_grain()), tiers.unit_day, tiers.source_day_mask)
         if t is not None
     ]
