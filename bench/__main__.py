@@ -68,7 +68,7 @@ def day_messages(seed: int, scale: float, day: datetime) -> tuple[list[RawMessag
 
 def questions(start: date, end: date) -> list[str]:
     """Year-scale questions: province and district, day/week/month, a ranking, a month of
-    communes by day, a lifecycle rate."""
+    communes by day, a lifecycle rate, and the span's district/day export (streamed CSV)."""
     span = f"from={start.isoformat()}&to={end.isoformat()}"
     month = f"from={max(start, end - timedelta(days=30)).isoformat()}&to={end.isoformat()}"
     v = "/api/v1/indicators/{}/values?level={}&bucket={}&{}"
@@ -81,6 +81,7 @@ def questions(start: date, end: date) -> list[str]:
         v.format("health.encounters", "commune", "day", month),
         f"/api/v1/indicators/health.encounters/ranking?level=district&bucket=month"
         f"&period={start.isoformat()}",
+        f"/api/v1/export/health.encounters.csv?level=district&bucket=day&{span}",
     ]
 
 

@@ -19,7 +19,7 @@ from app.indicators.schemas import (
     Status,
 )
 from app.kit.buckets import LOCAL, Bucket
-from app.kit.disclosure import Cell, withheld
+from app.kit.disclosure import withheld_of
 from app.kit.errors import InvalidRequest, NotFound
 from app.sources.service import SLOT_KINDS, completeness_of, slot_sums, source_metric
 from app.units import repository as units_repo
@@ -366,15 +366,14 @@ async def disclosed(
         for u in await units_repo.units_at_level(conn, q.hierarchy, q.level, scope)
     }
     counted = q.indicator.denominator is not None and q.indicator.denominator.kind != "population"
-    cells = [
-        Cell(
-            key=(v.unit_code, v.period_start),
-            group=(parents.get(v.unit_code), v.period_start),
-            counts=(v.numerator or 0.0, *((v.denominator or 0.0,) if counted else ())),
+    hidden = withheld_of(
+        (
+            (v.unit_code, v.period_start),
+            (parents.get(v.unit_code), v.period_start),
+            (v.numerator or 0.0, v.denominator or 0.0) if counted else (v.numerator or 0.0,),
         )
         for v in siblings
-    ]
-    hidden = withheld(cells)
+    )
     return [
         v.model_copy(
             update={"numerator": None, "denominator": None, "value": None, "gap": None,

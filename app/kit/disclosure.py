@@ -37,15 +37,25 @@ class Cell:
 
 def withheld(cells: Iterable[Cell]) -> set[Hashable]:
     """Keys of the cells to withhold: the small ones, and one complement per lone one."""
-    groups: dict[Hashable, list[Cell]] = defaultdict(list)
-    for cell in cells:
-        groups[cell.group].append(cell)
+    return withheld_of((c.key, c.group, c.counts) for c in cells)
+
+
+def withheld_of(cells: Iterable[tuple[Hashable, Hashable, Sequence[float]]]) -> set[Hashable]:
+    """:func:`withheld` of (key, group, counts) triples, as many as an answer has values
+    (no :class:`Cell` made per value)."""
+    groups: dict[Hashable, list[tuple[Hashable, bool, float]]] = defaultdict(list)
+    for key, group, counts in cells:
+        small = any(0 < n < SMALL_COUNT for n in counts)
+        size = min((n for n in counts if n > 0), default=0.0)
+        groups[group].append((key, small, size))
     hidden: set[Hashable] = set()
     for members in groups.values():
-        primary = [c for c in members if c.small]
-        hidden.update(c.key for c in primary)
+        primary = [key for key, small, _ in members if small]
+        hidden.update(primary)
         if len(primary) == 1:
-            others = [c for c in members if not c.small and c.size > 0]
+            others = [
+                (size, str(key), key) for key, small, size in members if not small and size > 0
+            ]
             if others:
-                hidden.add(min(others, key=lambda c: (c.size, str(c.key))).key)
+                hidden.add(min(others, key=lambda o: (o[0], o[1]))[2])
     return hidden
