@@ -1,19 +1,43 @@
 """Bench: end-to-end throughput of one ingest worker's database side (validate, COPY, roll-ups,
-lifecycle merges, freshness, notice) on a mix of every stream, new and replayed.
+lifecycle merges, freshness, notice), and of two workers side by side.
 
     ./run python bench/ingest_writer.py [--batches 10] [--size 2000]
+    ./run python bench/ingest_writer.py --scale 0.5 [--days 2] [--workers 2]
+
+Without ``--scale``: a mix of every stream (``tests.ingest_builders``), new then replayed.
+With ``--scale``: simulated days of every stream (as ``python -m bench`` ingests them),
+after the machine's ceilings measured in the same run (``bench/limits.py``); the first day
+warms the caches and the last days give ``events_per_s`` and ``ratio_to_ceiling``. With
+``--workers 2`` the same days are then written again, into a fresh database, by two
+processes at once, each given the sources one Kafka partition of two would carry (messages
+are keyed by source): ``scaling`` is their combined rate over the one worker's.
 """
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+import json
+import multiprocessing
+import os
 import time
+import zlib
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
-from bench.ingest_support import bench_database, run
+from sqlalchemy import text
+
+from bench import limits
+from bench.ingest_support import bench_database
 from ingest.deadletter import RawMessage
 from ingest.writer import Writer
+from models.db import make_engine
 from models.events import dump_event
 from tests import ingest_builders as b
+
+FIRST_DAY = datetime(2025, 3, 3, tzinfo=UTC) - timedelta(hours=7)
 
 
 def mixed(batch: int, size: int) -> list[RawMessage]:
@@ -39,7 +63,7 @@ def mixed(batch: int, size: int) -> list[RawMessage]:
     return [RawMessage("bench", 0, i, None, dump_event(d)) for i, d in enumerate(docs)]
 
 
-async def main(n: int, size: int) -> None:
+async def builders(n: int, size: int) -> None:
     work = [mixed(k, size) for k in range(n)]
     total = n * size
     async with bench_database() as engine:
@@ -56,5 +80,163 @@ async def main(n: int, size: int) -> None:
             )
 
 
+def simulated(scale: float, days: int) -> list[list[RawMessage]]:
+    """Each day of every stream, simulated, as raw messages keyed by source (as sent)."""
+    from simulators.runner import collect
+    from simulators.streams import make_streams
+
+    out = []
+    for n in range(days):
+        day = FIRST_DAY + timedelta(days=n)
+        docs = collect(make_streams(7, scale=scale), day, day + timedelta(days=1))
+        out.append(
+            [
+                RawMessage("bench", 0, i, str(d["source"]).encode(), dump_event(d))
+                for i, d in enumerate(docs)
+            ]
+        )
+    return out
+
+
+async def write_days(url: str, days: list[list[RawMessage]], size: int) -> list[Spent]:
+    """What each day took one writer, in batches of ``size``."""
+    engine = make_engine(url)
+    try:
+        writer = Writer(engine)
+        async with engine.connect() as conn:
+            server = _parent(int(await conn.scalar(text("SELECT pg_backend_pid()"))))
+        spent = []
+        for messages in days:
+            started = time.perf_counter(), time.process_time(), _server_cpu(server)
+            for i in range(0, len(messages), size):
+                await writer.write(messages[i : i + size])
+            spent.append(
+                Spent(
+                    time.perf_counter() - started[0],
+                    time.process_time() - started[1],
+                    _server_cpu(server) - started[2],
+                )
+            )
+        return spent
+    finally:
+        await engine.dispose()
+
+
+@dataclass
+class Spent:
+    """Wall seconds, this process's CPU seconds, the database server's CPU seconds (every
+    process of the cluster: on a shared machine the CPU figures vary less than the wall)."""
+
+    wall: float
+    cpu: float
+    server_cpu: float
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _stat(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def _parent(pid: int) -> int:
+    return int(_stat(pid)[1])
+
+
+def _server_cpu(postmaster: int) -> float:
+    """CPU seconds (user + system) of the postmaster and its children so far."""
+    ticks = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = _stat(int(entry.name))
+        except (OSError, IndexError):
+            continue  # gone meanwhile
+        if int(entry.name) == postmaster or int(fields[1]) == postmaster:
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / _TICK
+
+
+def _worker(url: str, days: list[list[RawMessage]], size: int, go: Any, out: Any) -> None:
+    go.wait()
+    out.put(asyncio.run(write_days(url, days, size)))
+
+
+def partition_of(msg: RawMessage, partitions: int) -> int:
+    """A stable partition per key, as a keyed producer spreads messages (not Kafka's hash)."""
+    return zlib.crc32(msg.key or b"") % partitions
+
+
+async def by_simulation(scale: float, n_days: int, size: int, workers: int) -> dict[str, Any]:
+    days = simulated(scale, n_days)
+    measured = slice(1, None) if n_days > 1 else slice(None)
+    events = sum(len(d) for d in days[measured])
+    out: dict[str, Any] = {"scale": scale, "days": n_days, "batch": size}
+    async with bench_database() as engine:
+        sample = [m for d in days for m in d][:100_000]
+        decode = limits.decode_ceiling(sample)
+        copy = await limits.copy_ceiling(engine, sample, size)
+        out["limits"] = {"decode_per_s": round(decode), "copy_rows_per_s": round(copy)}
+        url = engine.url.render_as_string(hide_password=False)
+        spent = (await write_days(url, days, size))[measured]
+        rate = events / sum(s.wall for s in spent)
+        out["ingest"] = {
+            "events": events,
+            "events_per_s": round(rate),
+            "ratio_to_ceiling": round(rate / min(decode, copy), 3),
+            "ratio_to_copy": round(rate / copy, 4),
+            "writer_cpu_us_per_event": round(sum(s.cpu for s in spent) / events * 1e6, 1),
+            "server_cpu_us_per_event": round(sum(s.server_cpu for s in spent) / events * 1e6, 1),
+        }
+    if workers > 1:
+        async with bench_database() as engine:
+            url = engine.url.render_as_string(hide_password=False)
+            ctx = multiprocessing.get_context("spawn")
+            go, results = ctx.Event(), ctx.Queue()
+            procs = [
+                ctx.Process(
+                    target=_worker,
+                    args=(
+                        url,
+                        [[m for m in d if partition_of(m, workers) == w] for d in days],
+                        size,
+                        go,
+                        results,
+                    ),
+                )
+                for w in range(workers)
+            ]
+            for p in procs:
+                p.start()
+            await asyncio.sleep(3)  # each child imports and connects before the start
+            go.set()
+            per_worker = [results.get() for _ in procs]
+            for p in procs:
+                p.join()
+        wall = max(sum(s.wall for s in spent[measured]) for spent in per_worker)
+        out["workers"] = {
+            "workers": workers,
+            "events_per_s": round(events / wall),
+            "scaling": round(events / wall / rate, 2),
+        }
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--batches", type=int, default=10)
+    parser.add_argument("--size", type=int, default=2000)
+    parser.add_argument("--scale", type=float, help="simulated days at this scale")
+    parser.add_argument("--days", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=1)
+    args = parser.parse_args()
+    if args.scale is None:
+        asyncio.run(builders(args.batches, args.size))
+    else:
+        found = asyncio.run(by_simulation(args.scale, args.days, args.size, args.workers))
+        print(json.dumps(found))
+
+
 if __name__ == "__main__":
-    run(__doc__ or "", main)
+    main()

@@ -8,6 +8,7 @@ live here, shared by :mod:`ingest.store` and :mod:`ingest.store_rollups`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import Column, Dialect, Table
@@ -45,11 +46,23 @@ async def copy_staged(
     conn: AsyncConnection, table: Table, columns: list[Column[Any]], rows: list[Row]
 ) -> None:
     """``rows`` copied (binary ``COPY``) into the session's staging table for ``table``."""
+    names = [c.name for c in columns]
+    await copy_values(conn, table, columns, [[row[n] for n in names] for row in rows])
+
+
+async def copy_values(
+    conn: AsyncConnection,
+    table: Table,
+    columns: list[Column[Any]],
+    rows: Iterable[Sequence[Any]],
+) -> None:
+    """Rows given as values in the order of ``columns``, copied (binary ``COPY``) into the
+    session's staging table for ``table``."""
     name = staging_name(table)
     types = [pg_type(c, conn.dialect) for c in columns]
     # Measures may come as floats (or bools) into integer columns: round them as
     # PostgreSQL's assignment cast would.
-    whole = [t in _INTEGER_TYPES for t in types]
+    whole = [i for i, t in enumerate(types) if t in _INTEGER_TYPES]
     raw = await conn.get_raw_connection()
     pg: Any = raw.driver_connection
     async with pg.cursor() as cur:
@@ -60,19 +73,15 @@ async def copy_staged(
         names = ", ".join(f'"{c.name}"' for c in columns)
         async with cur.copy(f'COPY "{name}" ({names}) FROM STDIN (FORMAT BINARY)') as copy:
             copy.set_types(types)
-            for row in rows:
-                await copy.write_row(
-                    [
-                        _whole(row[c.name]) if w else row[c.name]
-                        for c, w in zip(columns, whole, strict=True)
-                    ]
-                )
+            for values in rows:
+                if whole:
+                    values = list(values)
+                    for i in whole:
+                        if isinstance(values[i], float):
+                            values[i] = round(values[i])
+                await copy.write_row(values)
 
 
 def staging_name(table: Table) -> str:
     """The session's staging table for deltas bound for ``table``."""
     return f"staging_{table.name}"
-
-
-def _whole(value: Any) -> Any:
-    return round(value) if isinstance(value, float) else value

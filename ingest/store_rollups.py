@@ -11,6 +11,7 @@ the query side's needs, the rest of the batch's writes do not.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -35,7 +36,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ingest.spec import Rollup, Row
-from ingest.staging import copy_staged, run, staging_name, text_of
+from ingest.staging import copy_values, run, staging_name, text_of
 from models.clock import LOCAL_TZ
 from models.tables import (
     HOUR_MASK,
@@ -50,30 +51,56 @@ from models.tables import (
 _CLOSURE = AdminUnitClosure.__table__
 
 
-def rollup_deltas(rollup: Rollup, rows: Iterable[Row], grain: Grain = Grain.HOUR) -> list[Row]:
+def rollup_deltas(
+    rollup: Rollup, rows: Iterable[Row], grain: Grain = Grain.HOUR
+) -> list[tuple[Any, ...]]:
     """Sum measures per (bucket of ``grain``, commune, dims), plus the bucket's newest reading
-    for gauges."""
+    for gauges: one tuple per bucket, in the order of :func:`_delta_columns`.
+
+    Hour buckets are keyed by whole hours since the epoch (exact integer arithmetic, the
+    same instant as :func:`~models.clock.floor_hour`) and each bucket's sums kept in a list:
+    per event, no datetime is built and no dict is made."""
+    dims, fns = rollup.dims, tuple(rollup.measures.values())
+    latest = tuple(rollup.latest.values())
+    n = len(fns)
+    hourly = grain is Grain.HOUR
     floor = grain.floor
-    sums: dict[tuple[Any, ...], Row] = {}
+    sums: dict[tuple[Any, ...], list[Any]] = {}
     for row in rows:
-        key = (floor(row["occurred_at"]), row["commune_code"], *(row[d] for d in rollup.dims))
+        at = row["occurred_at"]
+        bucket = (at - _EPOCH) // _HOUR if hourly else floor(at)
+        key = (bucket, row["commune_code"], *[row[d] for d in dims])
         acc = sums.get(key)
         if acc is None:
-            acc = sums[key] = dict.fromkeys(rollup.measures, 0)
-        for name, measure in rollup.measures.items():
-            acc[name] += measure(row)
-        if rollup.latest and ("latest_at" not in acc or row["occurred_at"] >= acc["latest_at"]):
-            acc["latest_at"] = row["occurred_at"]
-            acc.update({col: row[src] for col, src in rollup.latest.items()})
-    return [
-        {
-            "bucket_start": k[0],
-            "commune_code": k[1],
-            **dict(zip(rollup.dims, k[2:], strict=True)),
-            **m,
-        }
-        for k, m in sums.items()
-    ]
+            acc = sums[key] = [0 + f(row) for f in fns]
+            if latest:
+                acc.append(at)
+                acc.extend(row[src] for src in latest)
+            continue
+        for j, f in enumerate(fns):
+            acc[j] += f(row)
+        if latest and at >= acc[n]:
+            acc[n] = at
+            acc[n + 1 :] = [row[src] for src in latest]
+    order = _delta_order(rollup)
+    out = []
+    for key, acc in sums.items():
+        start = _EPOCH + key[0] * _HOUR if hourly else key[0]
+        values = (start, *key[1:], *acc)
+        out.append(tuple(values[k] for k in order))
+    return out
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_HOUR = timedelta(hours=1)
+
+
+def _delta_order(rollup: Rollup) -> list[int]:
+    """Where each of :func:`_delta_columns` is in (bucket, commune, dims, measures, latest)."""
+    made = ["bucket_start", "commune_code", *rollup.dims, *rollup.measures]
+    if rollup.latest:
+        made += ["latest_at", *rollup.latest]
+    return [made.index(name) for name in _delta_columns(rollup)]
 
 
 def _rollup_set(rollup: Rollup, table: Table, ex: Any) -> dict[str, Any]:
@@ -253,6 +280,6 @@ async def add_to_rollup(conn: AsyncConnection, rollup: Rollup, rows: Iterable[Ro
         return 0
     finest = tiers[0][1]
     columns = [finest.c[n] for n in _delta_columns(rollup)]
-    await copy_staged(conn, finest, columns, deltas)
+    await copy_values(conn, finest, columns, deltas)
     await run(conn, _rollup_sql(rollup, conn.dialect))
     return len(deltas)
