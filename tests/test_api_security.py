@@ -6,31 +6,20 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 import pytest
-from fastapi import FastAPI
 
 from app.auth.service import Role, issue_key
-from app.main import create_app
 from models.settings import Settings
 from tests import ingest_builders as b
 from tests.conftest import ADMIN_API_KEY
+from tests.helpers import app_client
 
 pytestmark = pytest.mark.integration
 ADMIN = {"X-API-Key": ADMIN_API_KEY}
 WRONG = {"X-API-Key": "ioc_guessed-key-0000000000"}
-
-
-async def _client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client,
-    ):
-        yield client
 
 
 def _sha256(text: str) -> str:
@@ -75,7 +64,7 @@ async def test_metrics_need_an_operator_key(api: Any, clean_db: Any) -> None:
 async def test_failed_key_checks_are_limited_per_address(database_url: str, api: Any) -> None:
     settings = Settings(admin_api_key=ADMIN_API_KEY, alert_interval_seconds=0,
                         auth_failures_per_minute=3)  # fmt: skip
-    async for client in _client(create_app(database_url, settings=settings)):
+    async with app_client(database_url, settings=settings) as client:
         statuses = [(await client.get("/api/v1/units", headers=WRONG)).status_code
                     for _ in range(3)]  # fmt: skip
         assert statuses == [401, 401, 401]
@@ -93,9 +82,8 @@ async def test_failed_key_checks_are_limited_per_address(database_url: str, api:
 async def test_gateway_events_are_limited_per_key(database_url: str, api: Any) -> None:
     settings = Settings(admin_api_key=ADMIN_API_KEY, alert_interval_seconds=0,
                         gateway_events_per_second=1)  # fmt: skip
-    app = create_app(database_url, None, settings)  # no broker: tokens are spent all the same
     at = datetime.now(UTC)
-    async for client in _client(app):
+    async with app_client(database_url, None, settings) as client:  # no broker: tokens spent
         full = await client.post("/api/v1/events", json=[b.encounter(at)] * 1000, headers=ADMIN)
         assert full.status_code == 503  # the quota let the batch through; no broker here
         over = await client.post("/api/v1/events", json=[b.encounter(at)], headers=ADMIN)
