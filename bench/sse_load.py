@@ -35,6 +35,19 @@ GIVE_UP_SECONDS = 60.0
 """How long a batch's push is awaited before the clients still without it count as missed."""
 
 
+class AllOpen(asyncio.Event):
+    """Set once every one of ``clients`` streams has opened (each calls :meth:`opened`)."""
+
+    def __init__(self, clients: int) -> None:
+        super().__init__()
+        self._left = clients
+
+    def opened(self) -> None:
+        self._left -= 1
+        if self._left == 0:
+            self.set()
+
+
 async def messages(
     client: httpx.AsyncClient, opened: Callable[[], None]
 ) -> AsyncIterator[tuple[int, str, str]]:
@@ -96,20 +109,13 @@ async def sse_latency(
     ``clients`` streams."""
     received: list[list[float]] = [[] for _ in range(clients)]
     resets = 0
-    ready = asyncio.Event()
+    ready = AllOpen(clients)
     arrived = asyncio.Event()
-    connected = 0
     floor = 0  # the newest stream id logged before the current batch's write
-
-    def opened() -> None:
-        nonlocal connected
-        connected += 1
-        if connected == clients:
-            ready.set()
 
     async def listen(k: int, client: httpx.AsyncClient) -> None:
         nonlocal resets
-        async for event_id, kind, _ in messages(client, opened):
+        async for event_id, kind, _ in messages(client, ready.opened):
             if kind == "indicator" and event_id > floor:
                 received[k].append(time.time())
                 if all(received):
@@ -181,17 +187,10 @@ async def sse_live_latency(
     communes = sorted(commune_codes())[:batches]
     seen: list[dict[str, float]] = [{} for _ in range(clients)]
     committed: dict[str, float] = {}
-    ready = asyncio.Event()
-    connected = 0
-
-    def opened() -> None:
-        nonlocal connected
-        connected += 1
-        if connected == clients:
-            ready.set()
+    ready = AllOpen(clients)
 
     async def listen(k: int, client: httpx.AsyncClient) -> None:
-        async for _, kind, data in messages(client, opened):
+        async for _, kind, data in messages(client, ready.opened):
             if kind == "indicator":
                 value = orjson.loads(data)
                 if value.get("level") == "commune":

@@ -66,10 +66,7 @@ async def copy_values(
     raw = await conn.get_raw_connection()
     pg: Any = raw.driver_connection
     async with pg.cursor() as cur:
-        await cur.execute(
-            f'CREATE TEMP TABLE IF NOT EXISTS "{name}" '
-            f'(LIKE "{table.name}" INCLUDING DEFAULTS) ON COMMIT DELETE ROWS'
-        )
+        await create_staging(cur, table)
         names = ", ".join(f'"{c.name}"' for c in columns)
         async with cur.copy(f'COPY "{name}" ({names}) FROM STDIN (FORMAT BINARY)') as copy:
             copy.set_types(types)
@@ -80,6 +77,14 @@ async def copy_values(
                         if isinstance(values[i], float):
                             values[i] = round(values[i])
                 await copy.write_row(values)
+
+
+async def create_staging(cur: Any, table: Table) -> None:
+    """The session's staging table for ``table`` (emptied at each commit), made if missing."""
+    await cur.execute(
+        f'CREATE TEMP TABLE IF NOT EXISTS "{staging_name(table)}" '
+        f'(LIKE "{table.name}" INCLUDING DEFAULTS) ON COMMIT DELETE ROWS'
+    )
 
 
 def staging_name(table: Table) -> str:

@@ -37,7 +37,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ingest.spec import EventTable, Lifecycle, Row, table_of
-from ingest.staging import copy_staged, pg_type, run, staging_name, text_of
+from ingest.staging import copy_staged, create_staging, pg_type, run, staging_name, text_of
 from ingest.store_lifecycle import KEYS, put_back, take_off_sql
 from models.events import KEPT_ATTRIBUTES, Event
 from models.notify import CHANNEL, ChangeNotice
@@ -69,14 +69,11 @@ async def insert_events(conn: AsyncConnection, spec: EventTable, rows: list[Row]
         raise LookupError(f"{table.name} has no column for {sorted(unknown)}")
     columns = [c for c in table.c if c.name in rows[0]]
     names = ", ".join(f'"{c.name}"' for c in columns)
-    staging = f"staging_{table.name}"
+    staging = staging_name(table)
     raw = await conn.get_raw_connection()
     pg: Any = raw.driver_connection
     async with pg.cursor() as cur:
-        await cur.execute(
-            f'CREATE TEMP TABLE IF NOT EXISTS "{staging}" '
-            f'(LIKE "{table.name}" INCLUDING DEFAULTS) ON COMMIT DELETE ROWS'
-        )
+        await create_staging(cur, table)
         async with cur.copy(f'COPY "{staging}" ({names}) FROM STDIN (FORMAT BINARY)') as copy:
             copy.set_types([pg_type(c, conn.dialect) for c in columns])
             for row in rows:
