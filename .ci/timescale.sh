@@ -67,6 +67,7 @@ installed_version() {  # the default_version of the installed extension, or empt
 }
 
 source_dir() {  # the unpacked source tree (Debian names it timescaledb-VERSION+dfsg), or empty
+  [[ -d "$BUILD_DIR" ]] || return 0  # a new machine: nothing built yet (find would fail)
   find "$BUILD_DIR" -mindepth 1 -maxdepth 1 -type d -name "timescaledb-$TSDB_VERSION*" 2>/dev/null | head -n 1
 }
 
