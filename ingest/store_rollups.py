@@ -160,10 +160,10 @@ def _coarser_rows(
 
 def _unit_day_rows(rollup: Rollup, table: Table, finer: Any) -> tuple[list[str], Select[Any]]:
     """The finest-tier deltas in ``finer`` summed per (hierarchy, unit holding the commune,
-    local day, dims) for the unit day tier ``table``: each delta counted once for every
-    ancestor the closure table gives its commune. Ordered by the tier's key."""
+    local day, the dims it keeps) for the unit day tier ``table``: each delta counted once
+    for every ancestor the closure table gives its commune. Ordered by the tier's key."""
     day = _bucket_of(Grain.DAY, finer.c.bucket_start)
-    dims = [finer.c[d] for d in unit_dims(rollup.table)]
+    dims = [finer.c[d] for d in unit_dims(table)]
     keys = [_CLOSURE.c.hierarchy, _CLOSURE.c.ancestor_code, day, *dims]
     values: dict[str, ColumnElement[Any]] = {
         "hierarchy": _CLOSURE.c.hierarchy,

@@ -15,9 +15,17 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ingest.writer import RawMessage, Writer
+from models.catalogue import CATALOGUE
 from models.clock import LOCAL_TZ
 from models.events import dump_event
-from models.tables import HOUR_MASK, TIERS, AdminUnitClosure, additive_measures, keeps_hour_mask
+from models.tables import (
+    HOUR_MASK,
+    TIERS,
+    AdminUnitClosure,
+    additive_measures,
+    keeps_hour_mask,
+    unit_dims,
+)
 from simulators.runner import collect
 from simulators.streams import make_streams
 from tests.helpers import write_docs
@@ -207,6 +215,9 @@ async def test_the_migration_fills_unit_day_tiers_as_ingest_keeps_them(
     migration: Any = _migration("0013_unit_day_tiers.py")
     declared = {t.day.name: t.unit_day.name for t in TIERS.values() if t.unit_day is not None}
     assert declared == migration.UNIT_DAY_TIERS
+    units = [t for t in TIERS.values() if t.unit_day is not None]
+    kept_dims = {t.day.name: tuple(unit_dims(t.unit_day)) for t in units if t.unit_day is not None}
+    assert kept_dims == migration.UNIT_DAY_DIMS
     measured = lambda t: [c for c in t.c if c.name != "updated_at"]  # noqa: E731
     async with clean_db.begin() as conn:
         units = {t.unit_day.name: t.unit_day for t in TIERS.values() if t.unit_day is not None}
@@ -220,12 +231,30 @@ async def test_the_migration_fills_unit_day_tiers_as_ingest_keeps_them(
                 )
             )
             await conn.execute(text(f'TRUNCATE "{unit_daily}"'))
-            await conn.execute(
-                text(migration.backfill(daily, unit_daily, *migration.split(columns, key)))
-            )
+            dims, measures = migration.UNIT_DAY_DIMS[daily], migration.measures_of(columns, key)
+            await conn.execute(text(migration.backfill(daily, unit_daily, dims, measures)))
         for name, table in units.items():  # the same rows (sums of floats to 1e-9)
             filled = (await conn.execute(select(*measured(table)))).all()
             assert len(filled) == len(kept[name]), name
         await conn.execute(text("TRUNCATE source_day_mask"))
         await conn.execute(text(migration.SOURCE_MASKS))
         await _unit_tiers_match(conn)
+
+
+def test_unit_day_tiers_keep_every_column_indicators_sum_and_filter_on() -> None:
+    """An indicator summing a roll-up finds its measure and filters in the unit day tier
+    (else its answers fall back to the commune day tier through the closure)."""
+    parts = [
+        part
+        for indicator in CATALOGUE
+        for metric in (indicator.numerator, indicator.denominator)
+        if metric is not None
+        for part in (metric, *metric.plus)
+        if part.kind == "sum"
+    ]
+    assert parts
+    for part in parts:
+        unit_day = TIERS[str(part.rollup)].unit_day
+        assert unit_day is not None, part.rollup
+        assert str(part.measure) in unit_day.c, (part.rollup, part.measure)
+        assert set(part.filters) <= set(unit_day.c.keys()), (part.rollup, part.filters)

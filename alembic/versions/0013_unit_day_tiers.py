@@ -1,7 +1,7 @@
 """Unit day tiers: every roll-up summed by administrative unit and local day.
 
 Each ``<stream>_unit_daily`` table holds a roll-up's additive measures per (``hierarchy``,
-``unit_code``, local day, dims): a commune's day counted once in every unit the closure
+``unit_code``, local day, the dims indicators filter on): a commune's day counted once in every unit the closure
 table says holds it (the commune, its district and the province in 2020; its 2025 commune
 and the province in 2025). Ingest keeps it in the statement that keeps the other tiers;
 here it is filled from the day rows already stored, through the closure table as loaded
@@ -38,6 +38,19 @@ UNIT_DAY_TIERS = {
     "public_service_dossier_daily": "public_service_dossier_unit_daily",
     "citizen_report_daily": "citizen_report_unit_daily",
 }
+# The dimensions each unit day tier keeps: those indicators filter on.
+UNIT_DAY_DIMS = {
+    "health_encounter_daily": ("encounter_class", "insured"),
+    "health_encounter_diagnosis_daily": (),
+    "health_bed_census_daily": (),
+    "health_claim_daily": (),
+    "education_attendance_daily": (),
+    "education_report_daily": (),
+    "tourism_arrival_daily": ("kind", "international"),
+    "tourism_feedback_daily": ("channel", "international"),
+    "public_service_dossier_daily": ("stage", "online_level", "channel"),
+    "citizen_report_daily": ("stage", "category", "channel"),
+}
 SOURCE_HOURLY = {
     "health_encounter_daily": "health_encounter_hourly",
     "health_encounter_diagnosis_daily": "health_encounter_diagnosis_hourly",
@@ -56,18 +69,16 @@ def _q(name: str) -> str:
     return f'"{name}"'
 
 
-def split(columns: list[str], key: list[str]) -> tuple[list[str], list[str]]:
-    """(dims, additive measures) of a day tier from its columns and primary key."""
-    dims = [c for c in key if c not in ("bucket_start", "commune_code")]
-    measures = [
+def measures_of(columns: list[str], key: list[str]) -> list[str]:
+    """The additive measures of a day tier, from its columns and primary key."""
+    return [
         c
         for c in columns
         if c not in key and not c.startswith("latest_") and c not in ("updated_at", "hour_mask")
     ]
-    return dims, measures
 
 
-def backfill(daily: str, unit_daily: str, dims: list[str], measures: list[str]) -> str:
+def backfill(daily: str, unit_daily: str, dims: Sequence[str], measures: list[str]) -> str:
     names = ["hierarchy", "unit_code", "bucket_start", *dims, *measures, "updated_at"]
     values = [
         "c.hierarchy",
@@ -110,7 +121,7 @@ def upgrade() -> None:
     for daily, unit_daily in UNIT_DAY_TIERS.items():
         found = {c["name"]: c for c in inspector.get_columns(daily)}
         key = inspector.get_pk_constraint(daily)["constrained_columns"]
-        dims, measures = split(list(found), key)
+        dims, measures = UNIT_DAY_DIMS[daily], measures_of(list(found), key)
         op.create_table(
             unit_daily,
             sa.Column("hierarchy", sa.String(length=4), nullable=False),

@@ -100,12 +100,17 @@ async def rollup_sums(
     out: Sums = {}
     for grain, start, end in spans(where.bucket, where.start, where.end):
         part = replace(where, start=start, end=end)
-        if grain is Grain.DAY and tiers.unit_day is not None:
+        if grain is Grain.DAY and tiers.unit_day is not None and _answers(tiers.unit_day, metric):
             _add(out, await _unit_sums(conn, tiers.unit_day, metric, part))
         else:
             table = tiers.day if grain is Grain.DAY else tiers.hour
             _add(out, await _sums(conn, table, metric, part))
     return out
+
+
+def _answers(table: Table, metric: Metric) -> bool:
+    """Does the tier keep the measure and every column the metric filters on?"""
+    return str(metric.measure) in table.c and all(col in table.c for col in metric.filters)
 
 
 def _units_of(where: Slice | UnitsAt) -> Select[Any]:

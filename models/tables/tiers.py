@@ -119,14 +119,14 @@ def additive_measures(table: Table) -> list[str]:
 
 
 def unit_dims(table: Table) -> list[str]:
-    """The key columns of an hourly or day tier other than its bucket and commune."""
-    return [c.name for c in table.primary_key if c.name not in ("bucket_start", "commune_code")]
+    """The dimensions of a tier: its key columns other than bucket, commune or unit."""
+    place = ("bucket_start", "commune_code", "hierarchy", "unit_code")
+    return [c.name for c in table.primary_key if c.name not in place]
 
 
-def _unit_day_copy(source: Table, name: str) -> Table:
-    """Per (hierarchy, unit, local day, dims): the day tier's additive measures summed over
-    the unit's communes."""
-    dims = unit_dims(source)
+def _unit_day_copy(source: Table, name: str, dims: tuple[str, ...]) -> Table:
+    """Per (hierarchy, unit, local day, ``dims``): the day tier's additive measures summed
+    over the unit's communes (and over the dimensions not kept)."""
     columns = {c.name: c for c in source.columns}
     return Table(
         name,
@@ -166,35 +166,47 @@ def declare_tiers(
     *,
     hour_mask: bool = False,
     unit_day_name: str | None = None,
+    unit_day_dims: tuple[str, ...] | None = None,
     source_day_mask_name: str | None = None,
 ) -> Tiers:
     """Declare a roll-up by its hourly table (a mapped class or a table): its day tier
     ``day_name`` is derived here, with the same columns (plus a :data:`HOUR_MASK` with
-    ``hour_mask``), and with ``unit_day_name`` its unit day tier; ingest, the indicator
-    queries and the tests find them through :data:`TIERS`."""
+    ``hour_mask``), and with ``unit_day_name`` its unit day tier, keeping the dimensions
+    ``unit_day_dims`` (default: all); ingest, the indicator queries and the tests find them
+    through :data:`TIERS`."""
     table = hourly if isinstance(hourly, Table) else hourly.__table__
     assert isinstance(table, Table)
     day = _day_copy(table, day_name, hour_mask=hour_mask)
-    unit_day = _unit_day_copy(table, unit_day_name) if unit_day_name else None
+    dims = tuple(unit_dims(table)) if unit_day_dims is None else unit_day_dims
+    unit_day = _unit_day_copy(table, unit_day_name, dims) if unit_day_name else None
     masks = _source_day_mask(table, source_day_mask_name) if source_day_mask_name else None
     return TIERS.add(
         table.name, Tiers(hour=table, day=day, unit_day=unit_day, source_day_mask=masks)
     )
 
 
-for _hourly, _day_name in (
-    (HealthEncounterHourly, "health_encounter_daily"),
-    (HealthEncounterDiagnosisHourly, "health_encounter_diagnosis_daily"),
-    (HealthBedCensusHourly, "health_bed_census_daily"),
-    (HealthClaimHourly, "health_claim_daily"),
-    (EducationAttendanceHourly, "education_attendance_daily"),
-    (EducationReportHourly, "education_report_daily"),
-    (TourismArrivalHourly, "tourism_arrival_daily"),
-    (TourismFeedbackHourly, "tourism_feedback_daily"),
-    (DossierHourly, "public_service_dossier_daily"),
-    (CitizenReportHourly, "citizen_report_daily"),
+# A unit day tier keeps only the dimensions indicators filter on (a test checks the
+# catalogue against them; a metric filtering on another one is summed from the day tier):
+# per-source and breakdown dimensions sum nothing up the tree and would repeat each row
+# once per unit holding its commune.
+for _hourly, _day_name, _dims in (
+    (HealthEncounterHourly, "health_encounter_daily", ("encounter_class", "insured")),
+    (HealthEncounterDiagnosisHourly, "health_encounter_diagnosis_daily", ()),
+    (HealthBedCensusHourly, "health_bed_census_daily", ()),
+    (HealthClaimHourly, "health_claim_daily", ()),
+    (EducationAttendanceHourly, "education_attendance_daily", ()),
+    (EducationReportHourly, "education_report_daily", ()),
+    (TourismArrivalHourly, "tourism_arrival_daily", ("kind", "international")),
+    (TourismFeedbackHourly, "tourism_feedback_daily", ("channel", "international")),
+    (DossierHourly, "public_service_dossier_daily", ("stage", "online_level", "channel")),
+    (CitizenReportHourly, "citizen_report_daily", ("stage", "category", "channel")),
 ):
-    declare_tiers(_hourly, _day_name, unit_day_name=_day_name.replace("_daily", "_unit_daily"))
+    declare_tiers(
+        _hourly,
+        _day_name,
+        unit_day_name=_day_name.replace("_daily", "_unit_daily"),
+        unit_day_dims=_dims,
+    )
 # Sources are counted per source, never summed per unit: no unit day tier.
 declare_tiers(SourceHourly, "source_daily", hour_mask=True, source_day_mask_name="source_day_mask")
 
