@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Integer, Select, Table, cast, func, inspect, literal, select, text
 from sqlalchemy.dialects.postgresql import aggregate_order_by
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ingest.writer import RawMessage, Writer
 from models.catalogue import CATALOGUE
@@ -180,6 +180,16 @@ def _migration(name: str) -> object:
     return module
 
 
+async def columns_and_key(conn: AsyncConnection, table: str) -> tuple[list[str], list[str]]:
+    """A table's column names and primary key, as the database has them."""
+    return await conn.run_sync(
+        lambda sync: (
+            [c["name"] for c in inspect(sync).get_columns(table)],
+            inspect(sync).get_pk_constraint(table)["constrained_columns"],
+        )
+    )
+
+
 async def test_the_migration_fills_day_tiers_as_ingest_keeps_them(clean_db: AsyncEngine) -> None:
     docs = collect(make_streams(seed=3, scale=0.03), START, END)
     await Writer(clean_db).write(
@@ -191,12 +201,7 @@ async def test_the_migration_fills_day_tiers_as_ingest_keeps_them(clean_db: Asyn
     async with clean_db.begin() as conn:
         kept = {n: (await conn.execute(select(t.day))).all() for n, t in TIERS.items()}
         for hourly, daily in migration.DAY_TIERS.items():
-            columns, key = await conn.run_sync(
-                lambda sync, h=hourly: (
-                    [c["name"] for c in inspect(sync).get_columns(h)],
-                    inspect(sync).get_pk_constraint(h)["constrained_columns"],
-                )
-            )
+            columns, key = await columns_and_key(conn, hourly)
             await conn.execute(text(f'TRUNCATE "{daily}"'))
             await conn.execute(text(migration._backfill(hourly, daily, columns, key)))
         await conn.execute(text(masks.BACKFILL))
@@ -224,12 +229,7 @@ async def test_the_migration_fills_unit_day_tiers_as_ingest_keeps_them(
         kept = {n: (await conn.execute(select(*measured(t)))).all() for n, t in units.items()}
         assert any(kept.values())
         for daily, unit_daily in migration.UNIT_DAY_TIERS.items():
-            columns, key = await conn.run_sync(
-                lambda sync, d=daily: (
-                    [c["name"] for c in inspect(sync).get_columns(d)],
-                    inspect(sync).get_pk_constraint(d)["constrained_columns"],
-                )
-            )
+            columns, key = await columns_and_key(conn, daily)
             await conn.execute(text(f'TRUNCATE "{unit_daily}"'))
             dims, measures = migration.UNIT_DAY_DIMS[daily], migration.measures_of(columns, key)
             await conn.execute(text(migration.backfill(daily, unit_daily, dims, measures)))
