@@ -2,32 +2,25 @@
 
 from __future__ import annotations
 
-from bisect import bisect_left
-from dataclasses import dataclass, field, replace
-from datetime import date, datetime
-from itertools import accumulate
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Table,
     and_,
-    case,
     func,
-    literal_column,
     select,
     true,
 )  # fmt: skip
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.selectable import NamedFromClause, Select
 
-from app.kit.buckets import LOCAL_TZ, Bucket
+from app.kit.buckets import Bucket
 from app.kit.tiers import spans
-from ingest import store_lifecycle as moments
-from ingest.spec import table_of
-from models.clock import floor_local_day
 from models.indicators import Metric
-from models.tables import AdminUnit, AdminUnitClosure, Base, Grain, LifecycleDaily, tiers_of
+from models.tables import AdminUnit, AdminUnitClosure, Grain, tiers_of
 
 Sums = dict[tuple[str, datetime], tuple[float, datetime | None]]
 _CLOSURE = AdminUnitClosure.__table__
@@ -54,7 +47,7 @@ class Slice(UnitsAt):
     end: datetime
 
 
-def _condition(table: Table, metric: Metric) -> ColumnElement[bool]:
+def metric_condition(table: Table, metric: Metric) -> ColumnElement[bool]:
     parts = [
         table.c[col].in_(value) if isinstance(value, tuple) else table.c[col] == value
         for col, value in metric.filters.items()
@@ -62,7 +55,7 @@ def _condition(table: Table, metric: Metric) -> ColumnElement[bool]:
     return and_(true(), *parts)
 
 
-def _units_at_level(
+def units_at_level(
     where: Slice | UnitsAt, commune_column: ColumnElement[Any]
 ) -> tuple[NamedFromClause, NamedFromClause, ColumnElement[bool], ColumnElement[bool]]:
     """Closure aliases and join conditions: ``at_level`` maps a commune to its ancestor at
@@ -115,7 +108,7 @@ def _answers(table: Table, metric: Metric) -> bool:
 
 def _units_of(where: Slice | UnitsAt) -> Select[Any]:
     """Codes of the units at ``level`` holding a commune within ``unit``: the units
-    :func:`_units_at_level` maps communes to, as a list to look rows up by."""
+    :func:`units_at_level` maps communes to, as a list to look rows up by."""
     at_level, within = _CLOSURE.alias("at_level"), _CLOSURE.alias("within")
     return (
         select(at_level.c.ancestor_code)
@@ -146,11 +139,11 @@ async def _unit_sums(conn: AsyncConnection, table: Table, metric: Metric, where:
             table.c.unit_code.in_(_units_of(where)),
             table.c.bucket_start >= where.start,
             table.c.bucket_start < where.end,
-            _condition(table, metric),
+            metric_condition(table, metric),
         )
         .group_by(table.c.unit_code, period)
     )
-    return await _keyed_sums(conn, stmt)
+    return await keyed_sums(conn, stmt)
 
 
 def _add(into: Sums, more: Sums) -> None:
@@ -162,7 +155,7 @@ def _add(into: Sums, more: Sums) -> None:
 
 
 async def _sums(conn: AsyncConnection, table: Table, metric: Metric, where: Slice) -> Sums:
-    at_level, within, on_level, on_within = _units_at_level(where, table.c.commune_code)
+    at_level, within, on_level, on_within = units_at_level(where, table.c.commune_code)
     period = where.bucket.start_of(table.c.bucket_start).label("period_start")
     stmt = (
         select(
@@ -177,14 +170,14 @@ async def _sums(conn: AsyncConnection, table: Table, metric: Metric, where: Slic
         .where(
             table.c.bucket_start >= where.start,
             table.c.bucket_start < where.end,
-            _condition(table, metric),
+            metric_condition(table, metric),
         )
         .group_by(at_level.c.ancestor_code, period)
     )
-    return await _keyed_sums(conn, stmt)
+    return await keyed_sums(conn, stmt)
 
 
-async def _keyed_sums(conn: AsyncConnection, stmt: Select[Any]) -> Sums:
+async def keyed_sums(conn: AsyncConnection, stmt: Select[Any]) -> Sums:
     """(unit_code, period_start, total, as_of) rows as sums keyed by (unit, period)."""
     result = await conn.execute(stmt)
     return {(unit, period): (float(total), as_of) for unit, period, total, as_of in result}
@@ -192,7 +185,7 @@ async def _keyed_sums(conn: AsyncConnection, stmt: Select[Any]) -> Sums:
 
 async def populations(conn: AsyncConnection, where: UnitsAt) -> dict[str, float]:
     """Population per unit at ``level`` within ``unit``: the sum of its communes'."""
-    at_level, within, on_level, on_within = _units_at_level(where, _UNIT.c.code)
+    at_level, within, on_level, on_within = units_at_level(where, _UNIT.c.code)
     stmt = (
         select(at_level.c.ancestor_code, func.sum(_UNIT.c.population))
         .select_from(_UNIT)
@@ -206,7 +199,7 @@ async def populations(conn: AsyncConnection, where: UnitsAt) -> dict[str, float]
 
 async def commune_to_unit(conn: AsyncConnection, where: UnitsAt) -> dict[str, str]:
     """Each commune code within ``unit`` → its ancestor at ``level``."""
-    at_level, within, on_level, on_within = _units_at_level(where, _CLOSURE.c.descendant_code)
+    at_level, within, on_level, on_within = units_at_level(where, _CLOSURE.c.descendant_code)
     stmt = (
         select(_CLOSURE.c.descendant_code, at_level.c.ancestor_code)
         .select_from(_CLOSURE)
@@ -216,228 +209,3 @@ async def commune_to_unit(conn: AsyncConnection, where: UnitsAt) -> dict[str, st
         .distinct()
     )
     return {commune: ancestor for commune, ancestor in await conn.execute(stmt)}
-
-
-async def lifecycle_counts(
-    conn: AsyncConnection, metric: Metric, where: Slice, now: datetime | None = None
-) -> Sums:
-    """Entities of a lifecycle state table open at each bucket's start (carried over) or
-    end, or open and past their deadline at its end, per unit at ``level``.
-
-    Counted as differences of running totals, never by pairing entities with buckets:
-    open at t = #(received < t) − #(done < t), and overdue-open at t =
-    #(deadline < t) − #(max(deadline, done) < t), since every entity is received before its
-    deadline and its completion. Each running total is one GROUP BY over the state table.
-    A bucket not over at ``now`` is counted as of ``now``: a deadline later today is not
-    past yet.
-    """
-    table = Base.metadata.tables[str(metric.rollup)]
-    periods = where.bucket.periods(where.start, where.end)
-    if not periods:
-        return {}
-    at_end = metric.kind in ("open_at_end", "open_overdue_at_end")
-    plus, minus = (
-        ("due", "due_or_done") if metric.kind == "open_overdue_at_end" else ("received", "done")
-    )
-    end = periods[-1][1] if now is None else min(periods[-1][1], now)
-    scope = replace(where, start=periods[0][0], end=end)
-    added = await _moment_totals(conn, table, plus, scope)
-    removed = await _moment_totals(conn, table, minus, scope)
-    out: Sums = {}
-    for unit_code in added:
-        ups, downs = added[unit_code], removed.get(unit_code)
-        for p_start, p_end in periods:
-            moment = p_end if at_end else p_start
-            total = ups.before(moment) - (downs.before(moment) if downs else 0)
-            if total > 0:
-                stamps = [t.as_of for t in (ups, downs) if t is not None and t.as_of is not None]
-                out[unit_code, p_start] = (float(total), max(stamps) if stamps else None)
-    return out
-
-
-def _completed(table: Table) -> ColumnElement[Any]:
-    """When the entity was completed, if that step is known."""
-    return moments.completed(table.c)
-
-
-def _state_condition(table: Table, metric: Metric) -> ColumnElement[bool]:
-    """``filters`` hold and no ``unless`` does (a NULL column matches neither)."""
-    excluded = [func.coalesce(table.c[col] == value, False) for col, value in metric.unless.items()]
-    return and_(_condition(table, metric), *(~e for e in excluded))
-
-
-async def lifecycle_entities(conn: AsyncConnection, metric: Metric, where: Slice) -> Sums:
-    """Entities of a state table received, or completed, in each bucket, per unit at
-    ``level``: one row per entity, whatever the number of its events."""
-    table = Base.metadata.tables[str(metric.rollup)]
-    moment = table.c.received_at if metric.kind == "received_in_period" else _completed(table)
-    at_level, within, on_level, on_within = _units_at_level(where, table.c.commune_code)
-    period = where.bucket.start_of(moment).label("period_start")
-    stmt = (
-        select(
-            at_level.c.ancestor_code.label("unit_code"),
-            period,
-            func.count().label("total"),
-            func.max(table.c.updated_at).label("as_of"),
-        )
-        .select_from(table)
-        .join(at_level, on_level)
-        .join(within, on_within)
-        .where(moment >= where.start, moment < where.end, _state_condition(table, metric))
-        .group_by(at_level.c.ancestor_code, period)
-    )
-    return await _keyed_sums(conn, stmt)
-
-
-@dataclass
-class _Totals:
-    """Entities per unit whose timestamp is before the range, then per bucket inside it."""
-
-    base: int = 0
-    by_bucket: dict[datetime, int] = field(default_factory=dict)
-    as_of: datetime | None = None
-    _starts: list[datetime] = field(default_factory=list)
-    _running: list[int] = field(default_factory=list)
-
-    def before(self, moment: datetime) -> int:
-        """Entities whose timestamp falls in a bucket starting before ``moment``: a running
-        total, so a year of day buckets costs a binary search per bucket, not a pass."""
-        if len(self._running) != len(self.by_bucket) + 1:  # not summed since the last bucket
-            self._starts = sorted(self.by_bucket)
-            self._running = list(accumulate((self.by_bucket[b] for b in self._starts), initial=0))
-        return self.base + self._running[bisect_left(self._starts, moment)]
-
-
-async def _moment_totals(
-    conn: AsyncConnection, table: Table, moment: str, scope: Slice
-) -> dict[str, _Totals]:
-    """Running totals of entities whose ``moment`` (``ingest.store_lifecycle.moments``) is
-    before each bucket: whole local days from the per-day counts ingest keeps, the part of
-    a day not over yet (``scope.end`` before midnight) from the state table. Hour buckets
-    read the state table."""
-    at = moments.moments(table.c)[moment]
-    if scope.bucket is Bucket.HOUR:
-        return await _running_totals(conn, table, at, scope)
-    cut = floor_local_day(scope.end)
-    out = await _day_totals(conn, table, moment, replace(scope, end=cut))
-    if cut < scope.end:
-        partial = await _running_totals(conn, table, at, scope, since=cut)
-        for unit_code, more in partial.items():
-            totals = out.setdefault(unit_code, _Totals())
-            totals.base += more.base
-            for bucket, n in more.by_bucket.items():
-                totals.by_bucket[bucket] = totals.by_bucket.get(bucket, 0) + n
-            stamps = [s for s in (totals.as_of, more.as_of) if s is not None]
-            totals.as_of = max(stamps) if stamps else None
-    return out
-
-
-async def _day_totals(
-    conn: AsyncConnection, table: Table, moment: str, scope: Slice
-) -> dict[str, _Totals]:
-    """Entities per unit whose ``moment`` fell on a local day before ``scope.end`` (a
-    midnight): before ``scope.start`` as the base, then per bucket."""
-    days = table_of(LifecycleDaily)
-    at_level, within, on_level, on_within = _units_at_level(scope, days.c.commune_code)
-    day = days.c.bucket_start
-    period = case((day < scope.start, None), else_=scope.bucket.start_of(day)).label("period")
-    stmt = (
-        select(
-            at_level.c.ancestor_code.label("unit_code"),
-            period,
-            func.sum(days.c.entities).label("n"),
-            func.max(days.c.updated_at).label("as_of"),
-        )
-        .select_from(days)
-        .join(at_level, on_level)
-        .join(within, on_within)
-        .where(days.c.state_table == table.name, days.c.moment == moment, day < scope.end)
-        .group_by(at_level.c.ancestor_code, period)
-    )
-    return _totals_of(await conn.execute(stmt))
-
-
-async def _running_totals(
-    conn: AsyncConnection,
-    table: Table,
-    moment: ColumnElement[Any],
-    scope: Slice,
-    since: datetime | None = None,
-) -> dict[str, _Totals]:
-    """Entities per unit whose ``moment`` is before ``scope.end`` (and not before
-    ``since``, when given), counted from the state table."""
-    at_level, within, on_level, on_within = _units_at_level(scope, table.c.commune_code)
-    period = case((moment < scope.start, None), else_=scope.bucket.start_of(moment)).label("period")
-    stmt = (
-        select(
-            at_level.c.ancestor_code.label("unit_code"),
-            period,
-            func.count().label("n"),
-            func.max(table.c.updated_at).label("as_of"),
-        )
-        .select_from(table)
-        .join(at_level, on_level)
-        .join(within, on_within)
-        # a NULL moment (never done) is never before anything
-        .where(moment < scope.end, moment >= since if since is not None else true())
-        .group_by(at_level.c.ancestor_code, period)
-    )
-    return _totals_of(await conn.execute(stmt))
-
-
-def _totals_of(rows: Any) -> dict[str, _Totals]:
-    out: dict[str, _Totals] = {}
-    for row in rows:
-        totals = out.setdefault(row.unit_code, _Totals())
-        if row.period is None:
-            totals.base += row.n
-        else:
-            totals.by_bucket[row.period] = row.n
-        if totals.as_of is None or row.as_of > totals.as_of:
-            totals.as_of = row.as_of
-    return out
-
-
-async def working_days_to_done(
-    conn: AsyncConnection, metric: Metric, where: Slice, holidays: list[date]
-) -> Sums:
-    """Sum, per unit and bucket of completion, of the working days each entity took.
-
-    Working days in ``(received, done]`` by local date, Monday–Friday and not in
-    ``holidays`` (``models.calendar``: the same rule deadlines are set by), less the
-    citizen's supplement days where the table keeps them, never below zero.
-    """
-    table = Base.metadata.tables[str(metric.rollup)]
-    done = _completed(table)
-    day = func.generate_series(
-        func.date(func.timezone(LOCAL_TZ, table.c.received_at)) + 1,
-        func.date(func.timezone(LOCAL_TZ, done)),
-        literal_column("interval '1 day'"),
-    ).column_valued("day")
-    working = (
-        select(func.count())
-        .where(
-            func.extract("isodow", day) < 6,
-            func.date(day).not_in(holidays) if holidays else true(),
-        )
-        .scalar_subquery()
-    )
-    taken: ColumnElement[Any] = working
-    if "supplement_days" in table.c:
-        taken = func.greatest(working - table.c.supplement_days, 0)
-    at_level, within, on_level, on_within = _units_at_level(where, table.c.commune_code)
-    period = where.bucket.start_of(done).label("period_start")
-    stmt = (
-        select(
-            at_level.c.ancestor_code.label("unit_code"),
-            period,
-            func.sum(taken).label("total"),
-            func.max(table.c.updated_at).label("as_of"),
-        )
-        .select_from(table)
-        .join(at_level, on_level)
-        .join(within, on_within)
-        .where(done >= where.start, done < where.end)
-        .group_by(at_level.c.ancestor_code, period)
-    )
-    return await _keyed_sums(conn, stmt)

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.auth import Principal, Role, demand
-from app.indicators import repository
+from app.indicators import lifecycles, repository
 from app.indicators.repository import Slice, Sums
 from app.indicators.schemas import (
     IndicatorSeries,
@@ -192,11 +192,11 @@ async def _one_metric(
         return await repository.rollup_sums(conn, metric, where)
     if metric.kind == "working_days_to_done":
         holidays = holidays_between(q.start, q.end)
-        return await repository.working_days_to_done(conn, metric, where, holidays)
+        return await lifecycles.working_days_to_done(conn, metric, where, holidays)
     if metric.kind in ("received_in_period", "completed_in_period"):
-        return await repository.lifecycle_entities(conn, metric, where)
+        return await lifecycles.lifecycle_entities(conn, metric, where)
     if metric.kind in LIFECYCLE_KINDS:
-        return await repository.lifecycle_counts(conn, metric, where, now)
+        return await lifecycles.lifecycle_counts(conn, metric, where, now)
     if metric.kind == "population":
         return {}  # per unit, not per period: see values()
     if metric.kind in SLOT_KINDS:
