@@ -10,10 +10,9 @@ so an event is refused for the same reason, with the same detail, alone or in a 
 
 from __future__ import annotations
 
-import dataclasses
 from collections import defaultdict
 from collections.abc import Callable, Collection, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, TypeVar
 
 import orjson
@@ -138,18 +137,11 @@ class Validator:
 
     def _checker(self, now: datetime) -> Callable[[Event], Event]:
         """The checks after the schema, against the window as of ``now``."""
-        earliest, latest = self.window.bounds(now)
-        communes, sources = self._communes, self._sources
+        window, communes, sources = self.window, self._communes, self._sources
 
         def check(event: Event) -> Event:
             env = event.envelope
-            try:
-                # in UTC: one offset look-up, then plain comparisons
-                inside = earliest <= env.time.astimezone(UTC) <= latest
-            except OverflowError:  # an offset pushing the time past year 1 or 9999
-                inside = False
-            if not inside:  # refused with the window's own words
-                dataclasses.replace(self.window, clock=lambda: now).check(env.time)
+            window.check(env.time, now)
             if env.subject not in communes:
                 raise EventRejected(
                     RejectReason.UNKNOWN_UNIT, f"subject {env.subject!r} is not a commune"

@@ -33,7 +33,7 @@ from ingest.validation import Validator
 from models.clock import floor_hour
 from models.events import Event, EventRejected, RejectReason, structured_from_kafka
 from models.notify import MAX_COMMUNES, ChangeNotice
-from models.partitions import ensure_month_partitions, is_partitioned
+from models.partitions import ensure_month_partitions, is_partitioned, month_start
 from models.tables import SourceFreshness
 
 __all__ = ["BatchResult", "RawMessage", "Writer"]
@@ -215,8 +215,7 @@ class Writer:
         that should not be held for the whole batch). Validation keeps event times inside
         the accepted window, so partitions are only ever made inside it."""
         name = spec.table.name
-        utc_months = {(r["occurred_at"].year, r["occurred_at"].month) for r in rows}
-        months = {datetime(y, m, 1, tzinfo=UTC) for y, m in utc_months} - self._months[name]
+        months = {month_start(r["occurred_at"]) for r in rows} - self._months[name]
         if not months:
             return
         async with self._engine.begin() as conn:

@@ -172,11 +172,13 @@ class TimeWindow:
         now = now or self.clock()
         return now - self.max_age, now + self.max_ahead
 
-    def check(self, moment: datetime) -> None:
-        """Raise :class:`EventRejected` (``time_out_of_range``) unless ``moment`` is inside."""
-        earliest, latest = self.bounds()
+    def check(self, moment: datetime, now: datetime | None = None) -> None:
+        """Raise :class:`EventRejected` (``time_out_of_range``) unless ``moment`` is inside
+        the window as of ``now`` (default: the clock; a batch passes the one it read)."""
+        earliest, latest = self.bounds(now)
         try:
-            inside = earliest <= moment <= latest
+            # in UTC: one offset look-up, then plain comparisons
+            inside = earliest <= moment.astimezone(UTC) <= latest
         except OverflowError:  # an offset pushing the time past year 1 or 9999
             inside = False
         if not inside:
