@@ -52,10 +52,6 @@ class Resources:
     gateway_quota: TokenBuckets
     """Events posted per key (``IOC_GATEWAY_EVENTS_PER_SECOND``)."""
 
-    def now(self) -> datetime:
-        """The moment the API answers as of (``Settings.now``)."""
-        return self.settings.now()
-
 
 def attach(app: Starlette, resources: Resources | None) -> None:
     """Hand the lifespan's resources to the app (None when they are closed)."""
@@ -99,8 +95,8 @@ VolumeScaleDep = Annotated[float, Depends(get_volume_scale)]
 
 
 def get_now(resources: ResourcesDep) -> datetime:
-    return resources.now()
+    return resources.settings.now()
 
 
 NowDep = Annotated[datetime, Depends(get_now)]
-"""The moment a request is answered as of (``Resources.now``)."""
+"""The moment a request is answered as of (``Settings.now``: ``IOC_PINNED_NOW`` or the clock)."""
