@@ -6,6 +6,7 @@ in a child process and drives it with ``wrk`` over loopback; writes
     ./run python -m bench            # a month at scale 1 (about 20 minutes on 2 cores)
     ./run python -m bench --quick    # a day at scale 0.1: proves the harness (CI)
     ./run python -m bench --days 365 --scale 0.25
+    ./run python -m bench --loaded --days 365 --database-url URL   # queries on data loaded
 """
 
 from __future__ import annotations
@@ -100,7 +101,6 @@ def machine() -> dict[str, Any]:
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
-    first_day = datetime.combine(args.start, datetime.min.time(), tzinfo=UTC) - timedelta(hours=7)
     out: dict[str, Any] = {
         "machine": machine(),
         "settings": vars(args) | {"start": str(args.start)},
@@ -108,57 +108,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     async with database(args.database_url) as (engine, url):
         async with engine.connect() as conn:
             out["machine"]["postgresql"] = await conn.scalar(text("SHOW server_version"))
-        messages, sim_seconds = day_messages(args.seed, args.scale, first_day)
-        out["simulate"] = {"events": len(messages), "seconds": round(sim_seconds, 2),
-                           "events_per_s": round(len(messages) / sim_seconds)}  # fmt: skip
-        sample = messages[: args.ceiling_rows]
-        decode = limits.decode_ceiling(sample)
-        copy = await limits.copy_ceiling(engine, sample, BATCH)
-        out["limits"] = {
-            "decode_per_s": round(decode), "copy_rows_per_s": round(copy),
-            "ceiling_per_s": round(min(decode, copy)), "rows": len(sample),
-        }  # fmt: skip
-
-        writer = Writer(engine)
-        consumed = inserted = 0
-        write_seconds = 0.0
-        growth: list[dict[str, Any]] = []
-        span_end = args.start
         with api_server(url, args.scale) as base:
-            for n in range(args.days):
-                day = first_day + timedelta(days=n)
-                if n:
-                    messages, _ = day_messages(args.seed, args.scale, day)
-                started = time.perf_counter()
-                for i in range(0, len(messages), BATCH):
-                    result = await writer.write(messages[i : i + BATCH])
-                    inserted += result.inserted
-                day_seconds = time.perf_counter() - started
-                write_seconds += day_seconds
-                consumed += len(messages)
-                span_end = args.start + timedelta(days=n + 1)
-                if n + 1 in GROWTH_DAYS or n + 1 == args.days:
-                    paths = questions(args.start, span_end)
-                    check_all_answer(base, paths)
-                    probe = wrk(base, paths, clients=1, seconds=args.probe_seconds)
-                    growth.append({
-                        "days": n + 1, "events": consumed,
-                        "ingest_events_per_s": round(len(messages) / day_seconds),
-                        "query_p95_ms": probe["p95_ms"],
-                    })  # fmt: skip
-                    print(f"day {n + 1}: {consumed:,} events, {growth[-1]}", flush=True)
-            out["ingest"] = {
-                "events": consumed, "stored": inserted, "seconds": round(write_seconds, 1),
-                "events_per_s": round(consumed / write_seconds),
-                "ratio_to_ceiling": round(consumed / write_seconds / min(decode, copy), 3),
-            }  # fmt: skip
-            out["year"] = {
-                "seconds": round(write_seconds, 1), "events": consumed, "days": args.days,
-                "scale": args.scale,
-                "extrapolated_province_year_seconds": round(
-                    write_seconds * 365 / args.days / args.scale
-                ),
-            }  # fmt: skip
+            if args.loaded:
+                span_end = args.start + timedelta(days=args.days)
+            else:
+                span_end = await load(engine, base, args, out)
             paths = questions(args.start, span_end)
             alone = check_all_answer(base, paths)
             one = wrk(base, paths, clients=1, seconds=args.query_seconds)
@@ -175,9 +129,66 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         async with engine.connect() as conn:
             size = await conn.scalar(text("SELECT pg_database_size(current_database())"))
         out["database_mb"] = round(size / 2**20, 1)
-        out["growth"] = growth
         out["machine"]["load_average_at_end"] = os.getloadavg()
     return out
+
+
+async def load(
+    engine: AsyncEngine, base: str, args: argparse.Namespace, out: dict[str, Any]
+) -> date:
+    """Simulate and write ``args.days`` days, one writer, probing the API at the growth
+    points; fills ``simulate``, ``limits``, ``ingest``, ``year`` and ``growth`` in ``out``
+    and returns the end of the span loaded."""
+    first_day = datetime.combine(args.start, datetime.min.time(), tzinfo=UTC) - timedelta(hours=7)
+    messages, sim_seconds = day_messages(args.seed, args.scale, first_day)
+    out["simulate"] = {"events": len(messages), "seconds": round(sim_seconds, 2),
+                       "events_per_s": round(len(messages) / sim_seconds)}  # fmt: skip
+    sample = messages[: args.ceiling_rows]
+    decode = limits.decode_ceiling(sample)
+    copy = await limits.copy_ceiling(engine, sample, BATCH)
+    out["limits"] = {
+        "decode_per_s": round(decode), "copy_rows_per_s": round(copy),
+        "ceiling_per_s": round(min(decode, copy)), "rows": len(sample),
+    }  # fmt: skip
+    writer = Writer(engine)
+    consumed = inserted = 0
+    write_seconds = 0.0
+    growth: list[dict[str, Any]] = []
+    span_end = args.start
+    for n in range(args.days):
+        day = first_day + timedelta(days=n)
+        if n:
+            messages, _ = day_messages(args.seed, args.scale, day)
+        started = time.perf_counter()
+        for i in range(0, len(messages), BATCH):
+            result = await writer.write(messages[i : i + BATCH])
+            inserted += result.inserted
+        day_seconds = time.perf_counter() - started
+        write_seconds += day_seconds
+        consumed += len(messages)
+        span_end = args.start + timedelta(days=n + 1)
+        if n + 1 in GROWTH_DAYS or n + 1 == args.days:
+            paths = questions(args.start, span_end)
+            check_all_answer(base, paths)
+            probe = wrk(base, paths, clients=1, seconds=args.probe_seconds)
+            growth.append({
+                "days": n + 1, "events": consumed,
+                "ingest_events_per_s": round(len(messages) / day_seconds),
+                "query_p95_ms": probe["p95_ms"],
+            })  # fmt: skip
+            print(f"day {n + 1}: {consumed:,} events, {growth[-1]}", flush=True)
+    out["ingest"] = {
+        "events": consumed, "stored": inserted, "seconds": round(write_seconds, 1),
+        "events_per_s": round(consumed / write_seconds),
+        "ratio_to_ceiling": round(consumed / write_seconds / min(decode, copy), 3),
+    }  # fmt: skip
+    out["year"] = {
+        "seconds": round(write_seconds, 1), "events": consumed, "days": args.days,
+        "scale": args.scale,
+        "extrapolated_province_year_seconds": round(write_seconds * 365 / args.days / args.scale),
+    }  # fmt: skip
+    out["growth"] = growth
+    return span_end
 
 
 def main() -> None:
@@ -199,7 +210,15 @@ def main() -> None:
     parser.add_argument("--probe-seconds", type=int, default=5)
     parser.add_argument("--ceiling-rows", type=int, default=100_000)
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--loaded",
+        action="store_true",
+        help="--database-url already holds --days days from --start: measure queries and "
+        "live push only",
+    )
     args = parser.parse_args()
+    if args.loaded and not args.database_url:
+        parser.error("--loaded measures data already loaded: give --database-url")
     if args.quick:
         args.days, args.scale, args.clients, args.sse_clients = 1, 0.1, 10, 20
         args.query_seconds, args.probe_seconds, args.ceiling_rows = 3, 2, 20_000

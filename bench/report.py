@@ -11,18 +11,23 @@ PEERS = {
 }
 
 
+Row = tuple[str, str, str, str]
+
+
 def markdown(r: dict[str, Any]) -> str:
-    m, lim, ing, yr, q, sse = (
-        r["machine"],
-        r["limits"],
-        r["ingest"],
-        r["year"],
-        r["query"],
-        r["sse"],
-    )
-    many = q["concurrent"]
-    live = r["sse_live"]
-    rows = [
+    """Every stage the run measured; a run on data already loaded (``--loaded``) has no
+    ceiling, simulate, ingest or span rows."""
+    rows = _machine(r["machine"])
+    if "ingest" in r:
+        rows += _load(r)
+    rows += _serve(r)
+    lines = ["| figure | measured | ratio | peers |", "| --- | --- | --- | --- |"]
+    lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
+    return "\n".join(lines) + "\n"
+
+
+def _machine(m: dict[str, Any]) -> list[Row]:
+    return [
         (
             "machine",
             f"{m['cpus']} × {m['cpu']}, {m['memory_gb']} GB, PostgreSQL {m['postgresql']}, "
@@ -30,7 +35,13 @@ def markdown(r: dict[str, Any]) -> str:
             f"{m['load_average_at_end'][0]:.1f} at end",
             "",
             "",
-        ),
+        )
+    ]
+
+
+def _load(r: dict[str, Any]) -> list[Row]:
+    lim, ing, yr = r["limits"], r["ingest"], r["year"]
+    return [
         (
             "ceiling: decode / COPY",
             f"{lim['decode_per_s']:,} msgs/s / {lim['copy_rows_per_s']:,} rows/s",
@@ -52,6 +63,22 @@ def markdown(r: dict[str, Any]) -> str:
             "target < 600 s for a province-year",
             "",
         ),
+    ] + [
+        (
+            f"growth: {g['days']} days",
+            f"{g['events']:,} events; ingest {g['ingest_events_per_s']:,}/s; "
+            f"query p95 {g['query_p95_ms']} ms",
+            "",
+            "",
+        )
+        for g in r["growth"]
+    ]
+
+
+def _serve(r: dict[str, Any]) -> list[Row]:
+    q, sse, live = r["query"], r["sse"], r["sse_live"]
+    many = q["concurrent"]
+    return [
         (
             "query p95, one client",
             f"{q['p95_ms']} ms",
@@ -82,16 +109,3 @@ def markdown(r: dict[str, Any]) -> str:
         ),
         ("database", f"{r['database_mb']} MB", "", ""),
     ]
-    rows += [
-        (
-            f"growth: {g['days']} days",
-            f"{g['events']:,} events; ingest {g['ingest_events_per_s']:,}/s; "
-            f"query p95 {g['query_p95_ms']} ms",
-            "",
-            "",
-        )
-        for g in r["growth"]
-    ]
-    lines = ["| figure | measured | ratio | peers |", "| --- | --- | --- | --- |"]
-    lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
-    return "\n".join(lines) + "\n"
