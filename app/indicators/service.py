@@ -1,272 +1,61 @@
-"""Indicator logic: validate the question, fetch sums, divide last, judge against targets."""
+"""Indicator answers: sum the metrics, divide last, judge against targets, and show each
+reader what it may see (a series, a ranking).
+
+The question (``questions``), the sums (``metrics``) and the arithmetic on one value
+(``judging``) live beside this module; their public names are re-exported here, where the
+rest of the application has always found them."""
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import replace
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.auth import Principal, Role, demand
-from app.indicators import lifecycles, repository
-from app.indicators.repository import Slice, Sums
-from app.indicators.schemas import (
-    IndicatorSeries,
-    IndicatorValue,
-    RankedUnit,
-    Ranking,
-    Status,
-)
-from app.kit.buckets import LOCAL, Bucket
+from app.auth import Principal, Role
+from app.indicators import metrics, repository
+from app.indicators.judging import judge as judge
+from app.indicators.judging import judged as judged
+from app.indicators.judging import period_covered as period_covered
+from app.indicators.judging import target_in_force as target_in_force
+from app.indicators.judging import value_of as value_of
+from app.indicators.metrics import Memo, summed
+from app.indicators.metrics import holidays_between as holidays_between
+from app.indicators.metrics import metric_sums as metric_sums
+from app.indicators.metrics import streams_of as streams_of
+from app.indicators.questions import LEVEL_DEPTH as LEVEL_DEPTH
+from app.indicators.questions import MAX_POINTS as MAX_POINTS
+from app.indicators.questions import Question as Question
+from app.indicators.questions import ask as ask
+from app.indicators.questions import bucket_bounds as bucket_bounds
+from app.indicators.questions import catalogue as catalogue
+from app.indicators.questions import get_indicator as get_indicator
+from app.indicators.repository import Sums
+from app.indicators.schemas import IndicatorSeries, IndicatorValue, RankedUnit, Ranking
+from app.kit.buckets import LOCAL
 from app.kit.disclosure import withheld_of
-from app.kit.errors import InvalidRequest, NotFound
-from app.sources.service import SLOT_KINDS, completeness_of, slot_sums, source_metric
 from app.units import repository as units_repo
-from app.units.service import require_hierarchy, require_unit
-from ingest.tables import streams_feeding
-from models.calendar import public_holidays
-from models.catalogue import BY_CODE, CATALOGUE
-from models.events import REGISTRY
-from models.indicators import LIFECYCLE_KINDS, Indicator, Metric, Target
-from models.sectors import DATA, LEGACY_SPELLINGS, SECTORS
-from models.units import HIERARCHY_LEVELS
-
-LEVEL_DEPTH = {"province": 0, "district": 1, "commune": 2}
-MAX_POINTS = 50_000
-"""Largest answer (units × buckets): a commune-by-day year of a district, a province's
-communes by day for a quarter; beyond that a client should narrow the question."""
-
-
-def get_indicator(code: str, principal: Principal | None = None) -> Indicator:
-    """The catalogue entry; a restricted one only for an operator (``principal`` given)."""
-    try:
-        indicator = BY_CODE[code]
-    except KeyError:
-        raise NotFound(
-            f"Unknown indicator {code!r}; valid codes: {', '.join(sorted(BY_CODE))}."
-        ) from None
-    if not indicator.open_data and principal is not None:
-        demand(principal, Role.WALL, f"Indicator {code} is not open data: reading it")
-    return indicator
-
-
-def catalogue(sector: str | None = None) -> list[Indicator]:
-    """The catalogue, or one declared sector's part of it (422 naming the sectors)."""
-    if sector is None:
-        return list(CATALOGUE)
-    sector = LEGACY_SPELLINGS.get(sector, sector)
-    if sector not in SECTORS:
-        raise InvalidRequest(f"Unknown sector {sector!r}; choose one of {', '.join(SECTORS)}.")
-    return [i for i in CATALOGUE if i.sector == sector]
-
-
-def streams_of(indicator: Indicator) -> list[str] | None:
-    """Event types whose sources feed the indicator: the streams declared as filling its
-    roll-ups or state tables (``ingest.tables``); None: not a stream's indicator."""
-    if indicator.sector == DATA:
-        return None
-    tables = {m.rollup for m in (indicator.numerator, indicator.denominator) if m and m.rollup}
-    found = {type_name for table in tables for type_name in streams_feeding(table)}
-    return [type_name for type_name in REGISTRY if type_name in found] or None
-
-
-@dataclass(frozen=True, slots=True)
-class Question:
-    indicator: Indicator
-    unit: str
-    level: str
-    bucket: Bucket
-    start: datetime
-    end: datetime
-    hierarchy: str
-    volume_scale: float
-    """The volume the sources are expected at (``IOC_VOLUME_SCALE``): source measures' own."""
-    now: datetime | None = None
-    """The moment it is answered as of (``IOC_PINNED_NOW``); None: the clock at answer time."""
-
-    def as_of(self) -> datetime:
-        return self.now or datetime.now(UTC)
-
-    @property
-    def slice(self) -> Slice:
-        return Slice(self.unit, self.level, self.hierarchy, self.bucket, self.start, self.end)
-
-
-async def ask(
-    conn: AsyncConnection,
-    indicator: Indicator,
-    *,
-    unit: str | None,
-    level: str | None,
-    bucket: Bucket,
-    start: datetime,
-    end: datetime,
-    hierarchy: str,
-    volume_scale: float,
-    now: datetime | None = None,
-) -> Question:
-    """Check a question against the catalogue and the unit tree; 404/422 name the choices."""
-    if bucket.value not in indicator.buckets:
-        raise InvalidRequest(
-            f"bucket={bucket} does not suit {indicator.code}; choose one of "
-            f"{', '.join(indicator.buckets)}."
-        )
-    if end - start > bucket.max_range:
-        raise InvalidRequest(
-            f"Range of {(end - start).days} days is too long for bucket={bucket}; "
-            f"at most {bucket.max_range.days} days."
-        )
-    if unit is None:
-        await require_hierarchy(conn, hierarchy)
-        unit = (await units_repo.top_units(conn, hierarchy))[0]
-    found = await require_unit(conn, unit, hierarchy)
-    level = level or found.level
-    allowed = [
-        lv
-        for lv in indicator.levels
-        if LEVEL_DEPTH[lv] >= LEVEL_DEPTH[found.level]
-        and lv in HIERARCHY_LEVELS.get(hierarchy, tuple(LEVEL_DEPTH))
-    ]
-    if level not in allowed:
-        raise InvalidRequest(
-            f"level={level} is not available for unit {unit} ({found.level}) in hierarchy "
-            f"{hierarchy}; choose one of {allowed}."
-        )
-    units = len(await units_repo.units_at_level(conn, hierarchy, level, unit))
-    points = units * len(bucket.periods(start, end))
-    if points > MAX_POINTS:
-        raise InvalidRequest(
-            f"{units} units × {points // max(units, 1)} {bucket} buckets = {points} points, "
-            f"more than {MAX_POINTS} in one answer; shorten the range, use a coarser bucket "
-            "or a higher level."
-        )
-    return Question(indicator, unit, level, bucket, start, end, hierarchy, volume_scale, now)
-
-
-SlotSums = tuple[dict[tuple[str, datetime], float], dict[tuple[str, datetime], float]]
-
-
-@dataclass(frozen=True, slots=True)
-class _Memo:
-    """What one answer has already summed: a rate's numerator and denominator often share a
-    part (the dossiers open at the end of the period; owed and arrived reporting slots, and
-    the completeness beside every value, from one slot tally), which is then queried once."""
-
-    parts: dict[str, Sums] = field(default_factory=dict)
-    slots: dict[str, SlotSums] = field(default_factory=dict)
-
-
-async def metric_sums(conn: AsyncConnection, q: Question, metric: Metric) -> Sums:
-    """One metric's sums per (unit, bucket) for the question's units and buckets, as of now."""
-    return await _metric(conn, q, metric, q.as_of())
-
-
-async def _metric(
-    conn: AsyncConnection,
-    q: Question,
-    metric: Metric,
-    now: datetime,
-    memo: _Memo | None = None,
-) -> Sums:
-    """The metric's sums per (unit, bucket), its ``plus`` metrics added with their weights."""
-    totals: dict[tuple[str, datetime], float] = {}
-    stamps: dict[tuple[str, datetime], datetime] = {}
-    memo = _Memo() if memo is None else memo
-    for part in (metric, *metric.plus):
-        key_of_part = part.model_dump_json(exclude={"weight", "plus"})
-        if key_of_part not in memo.parts:
-            memo.parts[key_of_part] = await _one_metric(conn, q, part, now, memo)
-        for key, (value, as_of) in memo.parts[key_of_part].items():
-            totals[key] = totals.get(key, 0.0) + part.weight * value
-            if as_of is not None and (key not in stamps or as_of > stamps[key]):
-                stamps[key] = as_of
-    return {key: (total, stamps.get(key)) for key, total in totals.items()}
-
-
-async def _one_metric(
-    conn: AsyncConnection, q: Question, metric: Metric, now: datetime, memo: _Memo
-) -> Sums:
-    where = q.slice
-    if metric.kind == "sum":
-        return await repository.rollup_sums(conn, metric, where)
-    if metric.kind == "working_days_to_done":
-        holidays = holidays_between(q.start, q.end)
-        return await lifecycles.working_days_to_done(conn, metric, where, holidays)
-    if metric.kind in ("received_in_period", "completed_in_period"):
-        return await lifecycles.lifecycle_entities(conn, metric, where)
-    if metric.kind in LIFECYCLE_KINDS:
-        return await lifecycles.lifecycle_counts(conn, metric, where, now)
-    if metric.kind == "population":
-        return {}  # per unit, not per period: see values()
-    if metric.kind in SLOT_KINDS:
-        slots = await _slot_sums(conn, q, [metric.stream] if metric.stream else None, now, memo)
-        return {key: (value, None) for key, value in slots[SLOT_KINDS.index(metric.kind)].items()}
-    mapping = await repository.commune_to_unit(conn, where)
-    counts = await source_metric(
-        conn, metric.kind, [metric.stream] if metric.stream else None, mapping,
-        bucket=q.bucket, start=q.start, end=q.end, now=now, volume_scale=q.volume_scale,
-    )  # fmt: skip
-    return {key: (value, None) for key, value in counts.items()}
-
-
-def holidays_between(start: datetime, end: datetime) -> list[date]:
-    """Public holidays (Tết included) that a dossier finished in ``[start, end)`` may span:
-    processing rarely takes more than a year."""
-    first, last = (start - timedelta(days=400)).date(), end.date()
-    return sorted(d for d in public_holidays() if first <= d <= last)
-
-
-def value_of(indicator: Indicator, numerator: float, denominator: float | None) -> float | None:
-    """factor × numerator / denominator to the catalogue's decimals; None when N/A."""
-    if indicator.denominator is None:
-        return round(numerator * indicator.factor, indicator.decimals)
-    if not denominator:
-        return None
-    return round(indicator.factor * numerator / denominator, indicator.decimals)
-
-
-def judge(
-    indicator: Indicator, value: float | None, period: datetime, level: str
-) -> tuple[float | None, float | None, str]:
-    """(target, gap = value − target, status) for a value of a period at a level."""
-    return judged(indicator, value, target_in_force(indicator, period, level))
-
-
-def target_in_force(indicator: Indicator, period: datetime, level: str) -> Target | None:
-    """The target that binds a period at a level (by the period's local year)."""
-    return indicator.target_for(period.astimezone(LOCAL).year, level)
-
-
-def judged(
-    indicator: Indicator, value: float | None, target: Target | None
-) -> tuple[float | None, float | None, Status]:
-    """(target, gap = value − target, status) for a value against the target in force."""
-    if target is None or value is None:
-        return (target.value if target else None), None, "none"
-    gap = round(value - target.value, indicator.decimals)
-    sign = 1 if indicator.higher_is_better else -1
-    if sign * (value - target.value) >= 0:
-        return target.value, gap, "green"
-    if sign * (value - target.amber_at) >= 0:
-        return target.value, gap, "amber"
-    return target.value, gap, "red"
+from app.units.service import require_unit
+from models.indicators import Target
 
 
 async def values(
     conn: AsyncConnection, q: Question, *, with_completeness: bool = True
 ) -> list[IndicatorValue]:
+    """The question's values, one per (unit, bucket) with a sum, a denominator or an owed
+    reporting slot, each judged against its target (``with_completeness``: with the share
+    of reporting slots its sources filled)."""
     now = q.as_of()
     ind = q.indicator
-    memo = _Memo()
-    num = await _metric(conn, q, ind.numerator, now, memo)
+    memo = Memo()
+    num = await summed(conn, q, ind.numerator, now, memo)
     den: Sums = {}
     population: dict[str, float] | None = None
     if ind.denominator is not None and ind.denominator.kind == "population":
         population = await repository.populations(conn, q.slice)
     elif ind.denominator is not None:
-        den = await _metric(conn, q, ind.denominator, now, memo)
-    completeness = await _completeness(conn, q, now, memo) if with_completeness else {}
+        den = await summed(conn, q, ind.denominator, now, memo)
+    completeness = await metrics.completeness(conn, q, now, memo) if with_completeness else {}
     # What depends on the period alone (its local start, share covered, target in force) is
     # worked out once per period, not per unit. (Pydantic's ``model_construct`` was measured
     # at 2.5 times the cost of validating these fields, so the values are validated.)
@@ -308,39 +97,6 @@ async def values(
             )
         )  # fmt: skip
     return out
-
-
-def period_covered(
-    bucket: Bucket, period: datetime, start: datetime, end: datetime, now: datetime
-) -> float:
-    """Share of the period inside ``[start, min(end, now))``: 1 only for a whole, finished
-    one (4 decimals, rounded down, so a period short of a second is not shown whole)."""
-    period_end = bucket.next_start(period)
-    covered = min(period_end, end, now) - max(period, start)
-    return math.floor(max(covered / (period_end - period), 0.0) * 10_000) / 10_000
-
-
-async def _completeness(
-    conn: AsyncConnection, q: Question, now: datetime, memo: _Memo | None = None
-) -> dict[tuple[str, datetime], float]:
-    streams = streams_of(q.indicator)
-    if streams is None:
-        return {}
-    return completeness_of(*await _slot_sums(conn, q, streams, now, memo or _Memo()))
-
-
-async def _slot_sums(
-    conn: AsyncConnection, q: Question, event_types: list[str] | None, now: datetime, memo: _Memo
-) -> SlotSums:
-    """Owed and arrived slots of the sources of ``event_types`` in the question's units."""
-    key = repr(event_types)
-    if key not in memo.slots:
-        mapping = await repository.commune_to_unit(conn, q.slice)
-        memo.slots[key] = await slot_sums(
-            conn, event_types, mapping, bucket=q.bucket, start=q.start, end=q.end, now=now,
-            volume_scale=q.volume_scale,
-        )  # fmt: skip
-    return memo.slots[key]
 
 
 async def series(conn: AsyncConnection, q: Question, principal: Principal) -> IndicatorSeries:
@@ -405,9 +161,3 @@ async def ranking(
         overall=overall[0] if overall else None,
         units=[RankedUnit(rank=i + 1, **v.model_dump()) for i, v in enumerate(best_first)],
     )
-
-
-def bucket_bounds(bucket: Bucket, moment: datetime) -> tuple[datetime, datetime]:
-    """``[start, end)`` of the bucket holding ``moment``, in local time."""
-    start = bucket.floor(moment)
-    return start, bucket.next_start(start)

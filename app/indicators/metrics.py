@@ -1,0 +1,128 @@
+"""The sums behind a value: each metric of a question per (unit, bucket), read from the
+store that keeps it (roll-up tiers, lifecycle tables, source slots), and the completeness
+of the sources feeding it; each part summed once per answer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.indicators import lifecycles, repository
+from app.indicators.questions import Question
+from app.indicators.repository import Sums
+from app.sources.service import SLOT_KINDS, completeness_of, slot_sums, source_metric
+from ingest.tables import streams_feeding
+from models.calendar import public_holidays
+from models.events import REGISTRY
+from models.indicators import LIFECYCLE_KINDS, Indicator, Metric
+from models.sectors import DATA
+
+
+def streams_of(indicator: Indicator) -> list[str] | None:
+    """Event types whose sources feed the indicator: the streams declared as filling its
+    roll-ups or state tables (``ingest.tables``); None: not a stream's indicator."""
+    if indicator.sector == DATA:
+        return None
+    tables = {m.rollup for m in (indicator.numerator, indicator.denominator) if m and m.rollup}
+    found = {type_name for table in tables for type_name in streams_feeding(table)}
+    return [type_name for type_name in REGISTRY if type_name in found] or None
+
+
+SlotSums = tuple[dict[tuple[str, datetime], float], dict[tuple[str, datetime], float]]
+
+
+@dataclass(frozen=True, slots=True)
+class Memo:
+    """What one answer has already summed: a rate's numerator and denominator often share a
+    part (the dossiers open at the end of the period; owed and arrived reporting slots, and
+    the completeness beside every value, from one slot tally), which is then queried once."""
+
+    parts: dict[str, Sums] = field(default_factory=dict)
+    slots: dict[str, SlotSums] = field(default_factory=dict)
+
+
+async def metric_sums(conn: AsyncConnection, q: Question, metric: Metric) -> Sums:
+    """One metric's sums per (unit, bucket) for the question's units and buckets, as of now."""
+    return await summed(conn, q, metric, q.as_of())
+
+
+async def summed(
+    conn: AsyncConnection,
+    q: Question,
+    metric: Metric,
+    now: datetime,
+    memo: Memo | None = None,
+) -> Sums:
+    """The metric's sums per (unit, bucket), its ``plus`` metrics added with their weights."""
+    totals: dict[tuple[str, datetime], float] = {}
+    stamps: dict[tuple[str, datetime], datetime] = {}
+    memo = Memo() if memo is None else memo
+    for part in (metric, *metric.plus):
+        key_of_part = part.model_dump_json(exclude={"weight", "plus"})
+        if key_of_part not in memo.parts:
+            memo.parts[key_of_part] = await _one_metric(conn, q, part, now, memo)
+        for key, (value, as_of) in memo.parts[key_of_part].items():
+            totals[key] = totals.get(key, 0.0) + part.weight * value
+            if as_of is not None and (key not in stamps or as_of > stamps[key]):
+                stamps[key] = as_of
+    return {key: (total, stamps.get(key)) for key, total in totals.items()}
+
+
+async def _one_metric(
+    conn: AsyncConnection, q: Question, metric: Metric, now: datetime, memo: Memo
+) -> Sums:
+    where = q.slice
+    if metric.kind == "sum":
+        return await repository.rollup_sums(conn, metric, where)
+    if metric.kind == "working_days_to_done":
+        holidays = holidays_between(q.start, q.end)
+        return await lifecycles.working_days_to_done(conn, metric, where, holidays)
+    if metric.kind in ("received_in_period", "completed_in_period"):
+        return await lifecycles.lifecycle_entities(conn, metric, where)
+    if metric.kind in LIFECYCLE_KINDS:
+        return await lifecycles.lifecycle_counts(conn, metric, where, now)
+    if metric.kind == "population":
+        return {}  # per unit, not per period: see values()
+    if metric.kind in SLOT_KINDS:
+        slots = await _slot_sums(conn, q, [metric.stream] if metric.stream else None, now, memo)
+        return {key: (value, None) for key, value in slots[SLOT_KINDS.index(metric.kind)].items()}
+    mapping = await repository.commune_to_unit(conn, where)
+    counts = await source_metric(
+        conn, metric.kind, [metric.stream] if metric.stream else None, mapping,
+        bucket=q.bucket, start=q.start, end=q.end, now=now, volume_scale=q.volume_scale,
+    )  # fmt: skip
+    return {key: (value, None) for key, value in counts.items()}
+
+
+def holidays_between(start: datetime, end: datetime) -> list[date]:
+    """Public holidays (Tết included) that a dossier finished in ``[start, end)`` may span:
+    processing rarely takes more than a year."""
+    first, last = (start - timedelta(days=400)).date(), end.date()
+    return sorted(d for d in public_holidays() if first <= d <= last)
+
+
+async def completeness(
+    conn: AsyncConnection, q: Question, now: datetime, memo: Memo | None = None
+) -> dict[tuple[str, datetime], float]:
+    """Arrived ÷ owed reporting slots of the sources feeding the indicator, per (unit,
+    bucket); empty for an indicator no stream feeds."""
+    streams = streams_of(q.indicator)
+    if streams is None:
+        return {}
+    return completeness_of(*await _slot_sums(conn, q, streams, now, memo or Memo()))
+
+
+async def _slot_sums(
+    conn: AsyncConnection, q: Question, event_types: list[str] | None, now: datetime, memo: Memo
+) -> SlotSums:
+    """Owed and arrived slots of the sources of ``event_types`` in the question's units."""
+    key = repr(event_types)
+    if key not in memo.slots:
+        mapping = await repository.commune_to_unit(conn, q.slice)
+        memo.slots[key] = await slot_sums(
+            conn, event_types, mapping, bucket=q.bucket, start=q.start, end=q.end, now=now,
+            volume_scale=q.volume_scale,
+        )  # fmt: skip
+    return memo.slots[key]
