@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bench import limits
+from bench import limits, memory
 from bench.http_load import api_server, check_all_answer, wrk
 from bench.report import markdown
 from bench.sse_load import sse_latency, sse_live_latency
@@ -131,6 +131,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 engine, url, base, clients=args.sse_clients, batches=args.sse_live_batches,
                 interval=args.sse_interval,
             )  # fmt: skip
+            out["memory"] = memory.peaks(url)
         async with engine.connect() as conn:
             size = await conn.scalar(text("SELECT pg_database_size(current_database())"))
         out["database_mb"] = round(size / 2**20, 1)

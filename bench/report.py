@@ -108,4 +108,20 @@ def _serve(r: dict[str, Any]) -> list[Row]:
             "",
         ),
         ("database", f"{r['database_mb']} MB", "", ""),
+        ("peak memory (VmHWM)", _memory(r.get("memory", {})), "", ""),
     ]
+
+
+def _memory(m: dict[str, Any]) -> str:
+    parts = [
+        f"benchmark (simulate + writer) {m.get('benchmark_process_mb')} MB",
+        f"API {m.get('api_process_mb')} MB",
+    ]
+    if "postgres_postmaster_mb" in m:
+        parts.append(
+            f"PostgreSQL postmaster {m['postgres_postmaster_mb']} MB, largest of "
+            f"{m['postgres_processes'] - 1} other server processes "
+            f"{m['postgres_largest_backend_mb']} MB "
+            "(shared buffers included)"
+        )
+    return "; ".join(parts)
