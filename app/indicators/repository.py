@@ -8,8 +8,11 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Float,
     Table,
     and_,
+    any_,
+    cast,
     func,
     select,
     true,
@@ -131,12 +134,15 @@ async def _unit_sums(conn: AsyncConnection, table: Table, metric: Metric, where:
         select(
             table.c.unit_code,
             period,
-            func.coalesce(func.sum(table.c[str(metric.measure)]), 0).label("total"),
+            _total(table.c[str(metric.measure)]),
             func.max(table.c.updated_at).label("as_of"),
         )
         .where(
             table.c.hierarchy == where.hierarchy,
-            table.c.unit_code.in_(_units_of(where)),
+            # ``= ANY(ARRAY(subquery))``, not ``IN (subquery)``: the planner then reads the
+            # units' rows by key, where a semi-join (its estimate of the units' count far
+            # too high) scanned the whole tier for a district answer.
+            table.c.unit_code == any_(func.array(_units_of(where).scalar_subquery())),
             table.c.bucket_start >= where.start,
             table.c.bucket_start < where.end,
             metric_condition(table, metric),
@@ -144,6 +150,13 @@ async def _unit_sums(conn: AsyncConnection, table: Table, metric: Metric, where:
         .group_by(table.c.unit_code, period)
     )
     return await keyed_sums(conn, stmt)
+
+
+def _total(measure: ColumnElement[Any]) -> ColumnElement[float]:
+    """``sum(measure)`` (0 for no rows) as a double: a bigint's sum is a numeric, which the
+    driver would read as a ``Decimal`` only for it to be made a float here; below 2**53 both
+    conversions are exact."""
+    return cast(func.coalesce(func.sum(measure), 0), Float).label("total")
 
 
 def _add(into: Sums, more: Sums) -> None:
@@ -161,7 +174,7 @@ async def _sums(conn: AsyncConnection, table: Table, metric: Metric, where: Slic
         select(
             at_level.c.ancestor_code.label("unit_code"),
             period,
-            func.coalesce(func.sum(table.c[str(metric.measure)]), 0).label("total"),
+            _total(table.c[str(metric.measure)]),
             func.max(table.c.updated_at).label("as_of"),
         )
         .select_from(table)
