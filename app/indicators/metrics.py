@@ -63,6 +63,12 @@ async def summed(
         key_of_part = part.model_dump_json(exclude={"weight", "plus"})
         if key_of_part not in memo.parts:
             memo.parts[key_of_part] = await _one_metric(conn, q, part, now, memo)
+        if not metric.plus:  # one part: its sums weighted, as the loop below would add them
+            weight = part.weight
+            return {
+                key: (0.0 + weight * value, as_of)
+                for key, (value, as_of) in memo.parts[key_of_part].items()
+            }
         for key, (value, as_of) in memo.parts[key_of_part].items():
             totals[key] = totals.get(key, 0.0) + part.weight * value
             if as_of is not None and (key not in stamps or as_of > stamps[key]):

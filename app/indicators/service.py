@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
+from pydantic import TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.auth import Principal, Role
@@ -38,6 +39,9 @@ from app.units import repository as units_repo
 from app.units.service import require_unit
 from models.indicators import Target
 
+_VALUES = TypeAdapter(list[IndicatorValue])
+"""Validates an answer's values in one call."""
+
 
 async def values(
     conn: AsyncConnection, q: Question, *, with_completeness: bool = True
@@ -57,27 +61,29 @@ async def values(
         den = await summed(conn, q, ind.denominator, now, memo)
     completeness = await metrics.completeness(conn, q, now, memo) if with_completeness else {}
     # What depends on the period alone (its local start, share covered, target in force) is
-    # worked out once per period, not per unit. (Pydantic's ``model_construct`` was measured
-    # at 2.5 times the cost of validating these fields, so the values are validated.)
-    per_period: dict[datetime, tuple[datetime, float, Target | None]] = {}
-    out = []
+    # worked out once per period, not per unit; the values are validated as one list (one
+    # call into pydantic's core, half the cost of a model built per value, which in turn
+    # was measured at 0.4 times ``model_construct``'s).
+    per_period: dict[datetime, tuple[datetime, float, bool, Target | None]] = {}
+    rows = []
+    has_denominator = ind.denominator is not None
     # Buckets where sources were expected but sent nothing still get a point: value 0 (or
     # N/A) with completeness 0 is how the wall sees a silent feed rather than a gap.
     for key in sorted(num.keys() | den.keys() | completeness.keys()):
         unit_code, period = key
         known = per_period.get(period)
         if known is None:
+            covered = period_covered(q.bucket, period, q.start, q.end, now)
             known = per_period[period] = (
-                period.astimezone(LOCAL),
-                period_covered(q.bucket, period, q.start, q.end, now),
+                period.astimezone(LOCAL), covered, covered < 1,
                 target_in_force(ind, period, q.level),
-            )
-        local_start, covered, target = known
+            )  # fmt: skip
+        local_start, covered, partial, target = known
         numerator, num_as_of = num.get(key, (0.0, None))
         if population is not None:
             denominator: float | None = population.get(unit_code)
             den_as_of = None
-        elif ind.denominator is not None:
+        elif has_denominator:
             denominator, den_as_of = den.get(key, (0.0, None))
         else:
             denominator, den_as_of = None, None
@@ -85,18 +91,18 @@ async def values(
         target_value, gap, status = judged(ind, value, target)
         if num_as_of is None or (den_as_of is not None and den_as_of > num_as_of):
             num_as_of = den_as_of
-        out.append(
-            IndicatorValue(
-                unit_code=unit_code, period_start=local_start, value=value,
+        rows.append(
+            {
+                "unit_code": unit_code, "period_start": local_start, "value": value,
                 # Sums as summed: an independent recomputation matches them to 1e-9.
-                numerator=numerator, denominator=denominator,
-                target=target_value, gap=gap,
-                status=status, completeness=completeness.get(key),
-                as_of=num_as_of,
-                partial=covered < 1, period_covered=covered,
-            )
+                "numerator": numerator, "denominator": denominator,
+                "target": target_value, "gap": gap,
+                "status": status, "completeness": completeness.get(key),
+                "as_of": num_as_of,
+                "partial": partial, "period_covered": covered,
+            }
         )  # fmt: skip
-    return out
+    return _VALUES.validate_python(rows)
 
 
 async def series(conn: AsyncConnection, q: Question, principal: Principal) -> IndicatorSeries:

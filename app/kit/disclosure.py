@@ -45,8 +45,14 @@ def withheld_of(cells: Iterable[tuple[Hashable, Hashable, Sequence[float]]]) -> 
     (no :class:`Cell` made per value)."""
     groups: dict[Hashable, list[tuple[Hashable, bool, float]]] = defaultdict(list)
     for key, group, counts in cells:
-        small = any(0 < n < SMALL_COUNT for n in counts)
-        size = min((n for n in counts if n > 0), default=0.0)
+        # :attr:`Cell.small` and :attr:`Cell.size` in one plain loop: this runs once per
+        # value of a public health answer, where two generators per value were its largest
+        # cost.
+        small, size = False, 0.0
+        for n in counts:
+            if n > 0:
+                small = small or n < SMALL_COUNT
+                size = n if size == 0.0 or n < size else size
         groups[group].append((key, small, size))
     hidden: set[Hashable] = set()
     for members in groups.values():
