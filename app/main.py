@@ -20,6 +20,7 @@ from app.gateway.endpoints import router as gateway_router
 from app.gateway.publisher import BrokerHealth, KafkaPublisher
 from app.indicators.endpoints import router as indicators_router
 from app.kit import outages, redact
+from app.kit.answers import AnswerCache
 from app.kit.errors import ApiError
 from app.kit.guards import RequestGuard
 from app.kit.limits import TokenBuckets
@@ -55,6 +56,7 @@ def create_app(
     redact.install()
 
     metrics = CollectorRegistry()
+    answers = AnswerCache(settings.answer_cache_mb * 2**20, metrics)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -87,6 +89,7 @@ def create_app(
             metrics=metrics,
             auth_failures=TokenBuckets(rate=per_minute / 60, burst=per_minute),
             gateway_quota=TokenBuckets(rate=per_second, burst=max(2 * per_second, MAX_EVENTS)),
+            answers=answers,
         )
         try:
             await resources.hub.start()

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 
 from app.gateway.publisher import BrokerHealth, Publisher
+from app.kit.answers import AnswerCache
 from app.kit.limits import TokenBuckets
 from ingest.validation import Validator
 from models.settings import Settings
@@ -51,6 +52,8 @@ class Resources:
     """Failed API-key checks per client address (``IOC_AUTH_FAILURES_PER_MINUTE``)."""
     gateway_quota: TokenBuckets
     """Events posted per key (``IOC_GATEWAY_EVENTS_PER_SECOND``)."""
+    answers: AnswerCache
+    """Answers to settled questions, per database snapshot (``IOC_ANSWER_CACHE_MB``)."""
 
 
 def attach(app: Starlette, resources: Resources | None) -> None:
@@ -77,6 +80,13 @@ def get_resources(request: Request) -> Resources:
 
 
 ResourcesDep = Annotated[Resources, Depends(get_resources)]
+
+
+def get_answers(request: Request) -> AnswerCache:
+    return resources_of(request.app).answers
+
+
+AnswersDep = Annotated[AnswerCache, Depends(get_answers)]
 
 
 def get_engine(resources: ResourcesDep) -> AsyncEngine:

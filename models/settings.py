@@ -83,6 +83,9 @@ class Settings(BaseSettings):
     volume_scale: float = Field(default=1.0, gt=0)
     """The volume the sources send at against the province's (1): a simulated feed run with
     ``--scale F`` sends F, and the source registry expects that (``models.sources``)."""
+    answer_cache_mb: int = Field(default=64, ge=0)
+    """Memory for answers to settled questions (``app.kit.answers``), kept per database
+    snapshot so they are never served after the data changed; 0 turns the cache off."""
     pinned_now: datetime | None = None
     """For drills, demos and tests (``IOC_PINNED_NOW``, ISO 8601 with its offset): the API
     reads and judges as of this moment instead of the clock: default ranges end there, a

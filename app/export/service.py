@@ -26,8 +26,16 @@ CSV_COLUMNS = (
 )  # fmt: skip
 
 
-async def document(conn: AsyncConnection, q: Question, principal: Principal) -> ExportDocument:
-    values = await indicators.disclosed(conn, q, await indicators.values(conn, q), principal)
+VALUE_BYTES = 1024
+"""About the memory one value of an answer takes in Python (what ``app.kit.answers`` counts)."""
+
+
+async def values(conn: AsyncConnection, q: Question, principal: Principal) -> list[ExportedValue]:
+    """The series' values as ``principal`` may see them."""
+    return await indicators.disclosed(conn, q, await indicators.values(conn, q), principal)
+
+
+def document(q: Question, values: list[ExportedValue]) -> ExportDocument:
     return ExportDocument(
         indicator=q.indicator,
         generated_at=datetime.now(UTC),

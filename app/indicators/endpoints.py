@@ -5,16 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from app.auth import CurrentPrincipal
 from app.indicators import service
 from app.indicators.schemas import IndicatorSeries, Ranking
 from app.indicators.service import Question
+from app.kit.answers import json_body
 from app.kit.buckets import Bucket
 from app.kit.db import ConnDep
 from app.kit.ranges import RangeDep, aware, within_bounds
-from app.resources import NowDep, VolumeScaleDep
+from app.resources import AnswersDep, NowDep, VolumeScaleDep
 from models.indicators import Indicator
 
 router = APIRouter(prefix="/indicators", tags=["indicators"])
@@ -80,16 +81,26 @@ async def series_question(
 SeriesQuestion = Annotated[Question, Depends(series_question)]
 
 
-@router.get("/{code}/values")
+@router.get("/{code}/values", response_model=IndicatorSeries)
 async def indicator_values(
-    conn: ConnDep, principal: CurrentPrincipal, question: SeriesQuestion
-) -> IndicatorSeries:
+    request: Request,
+    conn: ConnDep,
+    principal: CurrentPrincipal,
+    question: SeriesQuestion,
+    answers: AnswersDep,
+) -> Response:
     """A time-bucketed series of one indicator for the units at a level within a unit."""
-    return await service.series(conn, question, principal)
+    key = await answers.key(conn, request, principal.role, settled=question.settled())
+    if (body := answers.get(key)) is None:
+        body = json_body(await service.series(conn, question, principal))
+        answers.put(key, body, len(body))
+    return Response(body, media_type="application/json")
 
 
-@router.get("/{code}/ranking")
+@router.get("/{code}/ranking", response_model=Ranking)
 async def indicator_ranking(
+    request: Request,
+    answers: AnswersDep,
     conn: ConnDep,
     scale: VolumeScaleDep,
     now: NowDep,
@@ -108,7 +119,7 @@ async def indicator_ranking(
     ] = "district",
     unit: UnitQ = None,
     hierarchy: Hierarchy = "2020",
-) -> Ranking:
+) -> Response:
     """Units at a level ranked best to worst for one bucket, with the province's value."""
     indicator = service.get_indicator(code, principal)
     moment = within_bounds("period", aware(period)) if period else now
@@ -121,4 +132,8 @@ async def indicator_ranking(
         conn, indicator, unit=within.unit, level=level, bucket=bucket, start=start, end=end,
         hierarchy=hierarchy, volume_scale=scale, now=now,
     )  # fmt: skip
-    return await service.ranking(conn, ranked, within, principal)
+    key = await answers.key(conn, request, principal.role, settled=ranked.settled())
+    if (body := answers.get(key)) is None:
+        body = json_body(await service.ranking(conn, ranked, within, principal))
+        answers.put(key, body, len(body))
+    return Response(body, media_type="application/json")

@@ -1,18 +1,30 @@
-"""The request's database connection: one transaction per request, at the edge."""
+"""The request's database connection: one transaction per request, at the edge.
+
+A read (``GET``, ``HEAD``) runs in ``REPEATABLE READ``: every statement of its answer sees
+the same snapshot, so a batch committed between a ratio's numerator and its denominator
+cannot put them out of step, and the answer can be kept under that snapshot
+(:mod:`app.kit.answers`). Writes keep PostgreSQL's default, ``READ COMMITTED``.
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.resources import EngineDep
 
+READS = frozenset({"GET", "HEAD"})
+_ONE_SNAPSHOT = text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
 
-async def _connection(engine: EngineDep) -> AsyncIterator[AsyncConnection]:
+
+async def _connection(engine: EngineDep, request: Request) -> AsyncIterator[AsyncConnection]:
     async with engine.begin() as conn:
+        if request.method in READS:
+            await conn.execute(_ONE_SNAPSHOT)  # before any statement takes a snapshot
         yield conn
 
 

@@ -1,0 +1,81 @@
+"""Answers to settled questions, kept per database snapshot.
+
+Why: a control room's screens, its analysts and the public portal ask the same questions
+again and again (a district's months, a year's ranking, an open-data export), and each
+answer sums a year of roll-ups. On two cores, fifty clients asking them afresh queue behind
+each other; an answer already computed costs a dictionary look-up.
+
+Why it stays exact: a read request runs in one ``REPEATABLE READ`` transaction
+(:mod:`app.kit.db`), so every statement of an answer sees one snapshot of the database, and
+the answer is kept under that snapshot (``pg_current_snapshot()``) beside the question.
+Two transactions with the same snapshot see the same rows; any commit after it (a batch, a
+late event, a correction, from any writer or replica) gives later requests another
+snapshot, so a kept answer is never served after the data changed. Nothing has to be told
+to forget anything, and no change notice has to arrive in time.
+
+Only settled questions are kept: every period asked is over at the moment the request is
+answered as of, so no part of the answer (a partial period, slots owed so far, deadlines not
+yet past) moves with the clock alone. The asker's role is part of the key (the public gets
+small counts withheld).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from typing import Any
+
+from cachetools import LRUCache
+from prometheus_client import CollectorRegistry, Counter
+from pydantic import BaseModel
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+_SNAPSHOT = text("SELECT pg_current_snapshot()::text")
+
+
+def json_body(model: BaseModel) -> bytes:
+    """The bytes FastAPI sends for ``model`` returned from a route (its response model,
+    dumped for JSON by alias, rendered by ``JSONResponse``): a kept answer is byte for byte
+    the one computed."""
+    return bytes(JSONResponse(model.model_dump(mode="json", by_alias=True)).body)
+
+
+class AnswerCache:
+    """At most ``max_bytes`` of answers, the least recently asked dropped first."""
+
+    def __init__(self, max_bytes: int, registry: CollectorRegistry | None = None) -> None:
+        self._kept: LRUCache[Hashable, tuple[int, Any]] = LRUCache(
+            maxsize=max(max_bytes, 1), getsizeof=lambda entry: max(entry[0], 1)
+        )
+        self.enabled = max_bytes > 0
+        self._served = Counter(
+            "ioc_api_answers",
+            "Answers to settled questions: served from memory (kept) or computed (computed).",
+            ["result"],
+            registry=registry,
+        )
+
+    async def key(
+        self, conn: AsyncConnection, request: Request, role: str, *, settled: bool
+    ) -> Hashable | None:
+        """The request's key in the cache, or ``None`` when its answer is not to be kept
+        (not settled, or the cache is off). ``conn`` is the request's transaction."""
+        if not (settled and self.enabled):
+            return None
+        snapshot = await conn.scalar(_SNAPSHOT)
+        query = tuple(sorted(request.query_params.multi_items()))
+        return request.url.path, query, role, snapshot
+
+    def get(self, key: Hashable | None) -> Any | None:
+        if key is None:
+            return None
+        entry = self._kept.get(key)
+        self._served.labels("kept" if entry is not None else "computed").inc()
+        return entry[1] if entry is not None else None
+
+    def put(self, key: Hashable | None, answer: Any, size: int) -> None:
+        """Keep ``answer`` (about ``size`` bytes); too large for the cache, it is not kept."""
+        if key is not None and size <= self._kept.maxsize:
+            self._kept[key] = (size, answer)
