@@ -72,6 +72,24 @@ def day_messages(streams: list[Stream], day: datetime) -> tuple[list[RawMessage]
     return messages, time.perf_counter() - started
 
 
+async def quiet(engine: AsyncEngine, limit_s: float = 300.0) -> float:
+    """Seconds until no transaction has committed for a second (the API's live stream done
+    publishing its reaction to the load): queries are timed on data at rest, where a kept
+    answer is valid (``app.kit.answers``); the live feed is timed apart (``sse_live``)."""
+    started = time.monotonic()
+    async with engine.connect() as conn:
+        last, still = None, 0
+        while time.monotonic() - started < limit_s:
+            snapshot = await conn.scalar(text("SELECT pg_current_snapshot()::text"))
+            await conn.rollback()
+            still = still + 1 if snapshot == last else 0
+            if still >= 10:
+                break
+            last = snapshot
+            await asyncio.sleep(0.1)
+    return round(time.monotonic() - started, 1)
+
+
 def questions(start: date, end: date) -> list[str]:
     """Year-scale questions: province and district, day/week/month, a ranking, a month of
     communes by day, a lifecycle rate, and the span's district/day export (streamed CSV)."""
@@ -119,11 +137,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             else:
                 span_end = await load(engine, base, args, out)
             paths = questions(args.start, span_end)
+            settled_after = await quiet(engine)
             alone = check_all_answer(base, paths)
             one = wrk(base, paths, clients=1, seconds=args.query_seconds)
             many = wrk(base, paths, clients=args.clients, seconds=args.query_seconds)
             out["query"] = {"p95_ms": one["p95_ms"], "alone_ms": alone, "one_client": one,
-                            "concurrent": many}  # fmt: skip
+                            "concurrent": many, "quiet_after_s": settled_after}  # fmt: skip
             out["sse"] = await sse_latency(
                 engine, url, base, clients=args.sse_clients, batches=args.sse_batches
             )
@@ -132,6 +151,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 interval=args.sse_interval,
             )  # fmt: skip
             out["memory"] = memory.peaks(url)
+        with api_server(url, args.scale, answer_cache=False) as base:
+            paths = questions(args.start, span_end)
+            one = wrk(base, paths, clients=1, seconds=args.query_seconds)
+            many = wrk(base, paths, clients=args.clients, seconds=args.query_seconds)
+            out["query_computed"] = {"p95_ms": one["p95_ms"], "one_client": one,
+                                     "concurrent": many}  # fmt: skip
         async with engine.connect() as conn:
             size = await conn.scalar(text("SELECT pg_database_size(current_database())"))
         out["database_mb"] = round(size / 2**20, 1)

@@ -42,9 +42,12 @@ end
 
 
 @contextlib.contextmanager
-def api_server(database_url: str, volume_scale: float = 1.0) -> Iterator[str]:
+def api_server(
+    database_url: str, volume_scale: float = 1.0, answer_cache: bool = True
+) -> Iterator[str]:
     """``ioc serve`` on a free loopback port, expecting the sources at the simulated
-    ``volume_scale``; yields its base URL."""
+    ``volume_scale``; yields its base URL. ``answer_cache=False``: every answer computed
+    afresh (``IOC_ANSWER_CACHE_MB=0``), the cost of a question nobody asked before."""
     port = free_port()
     env = {
         **os.environ,
@@ -54,6 +57,7 @@ def api_server(database_url: str, volume_scale: float = 1.0) -> Iterator[str]:
         "IOC_ALERT_INTERVAL_SECONDS": "0",
         "IOC_LOG_LEVEL": "WARNING",
         "IOC_VOLUME_SCALE": str(volume_scale),
+        **({} if answer_cache else {"IOC_ANSWER_CACHE_MB": "0"}),
     }
     proc = subprocess.Popen(
         [sys.executable, "-c", "from ioc.cli import main; main()", "serve"],
