@@ -1,14 +1,16 @@
-"""The moments of a lifecycle entity, and their per-day running totals kept in the batch.
+"""The moments of a lifecycle entity, and their per-unit day running totals kept in the batch.
 
-One definition of when an entity was received, finished and due, read by ingest (which
-keeps :class:`~models.tables.LifecycleDaily` counts of them) and by the indicator queries
-(which count open and overdue entities from those counts, or from the state table for the
-part of a day not over yet).
+One definition of when an entity was received, finished, due and completed, read by ingest
+(which keeps :data:`~models.tables.LIFECYCLE_UNIT_DAILY` counts of them) and by the
+indicator queries (which count open, overdue, received and completed entities from those
+counts, or from the state table for hours and the part of a day not over yet).
 
 Keeping the counts exact: before a batch's state deltas are merged, the state rows they will
 change are locked (``FOR UPDATE``, in key order) and their moments taken off their days;
 the merge's ``RETURNING`` gives the new moments, added back in the same statement. Both run
-in the batch's transaction, so the counts always equal a count of the state table.
+in the batch's transaction, so the counts always equal a count of the state table. Each
+commune's count goes to every unit the closure table says holds it, in both hierarchies, as
+the roll-ups' unit day tiers do (``ingest.store_rollups``).
 """
 
 from __future__ import annotations
@@ -21,17 +23,19 @@ from sqlalchemy import (
     String,
     Table,
     case,
+    cast,
     func,
     literal,
     literal_column,
+    null,
     select,
     union_all,
 )
 from sqlalchemy.dialects.postgresql import insert
 
-from ingest.spec import table_of
 from models.clock import LOCAL_TZ
-from models.tables import LifecycleDaily
+from models.tables import LIFECYCLE_UNIT_DAILY, AdminUnitClosure, kept_columns
+from models.tables.lifecycle_totals import COMPLETED, KEPT, KEY
 
 COMPLETION = ("completed_at", "resolved_at")
 """The step that finishes an entity: a dossier's completion, a report's resolution."""
@@ -84,29 +88,55 @@ def moments(c: Columns) -> dict[str, ColumnElement[Any]]:
     }
 
 
+def day_moments(c: Columns, state: Table) -> dict[str, tuple[ColumnElement[Any], list[Any]]]:
+    """Every moment counted per day, each with the values of the kept columns it is counted
+    by (the state's columns for a completion, NULL for the other moments)."""
+    target = LIFECYCLE_UNIT_DAILY
+    kept = kept_columns(state.name)
+    none = [cast(null(), target.c[k].type).label(k) for k in kept]
+    return {
+        **{name: (at, none) for name, at in moments(c).items()},
+        COMPLETED: (completed(c), [c[k].label(k) for k in kept]),
+    }
+
+
+_CLOSURE = AdminUnitClosure.__table__
+
+
 def _counts(state: Table, rows: Any, sign: int) -> Any:
-    """``INSERT … SELECT`` adding ``sign`` per entity in ``rows`` to its moments' days."""
+    """``INSERT … SELECT`` adding ``sign`` per entity in ``rows`` to its moments' days, in
+    every unit holding its commune."""
+    kept = kept_columns(state.name)
     days = union_all(
         *(
             select(
                 literal(name, String).label("moment"),
                 func.date_trunc("day", at, LOCAL_TZ).label("bucket_start"),
                 rows.c.commune_code.label("commune_code"),
+                *dims,
             ).where(at.is_not(None))
-            for name, at in moments(rows.c).items()
+            for name, (at, dims) in day_moments(rows.c, state).items()
         )
     ).subquery("days")
-    keys = (days.c.moment, days.c.bucket_start, days.c.commune_code)
+    unit = _CLOSURE.c.ancestor_code
+    keys = (
+        days.c.moment,
+        _CLOSURE.c.hierarchy,
+        unit,
+        days.c.bucket_start,
+        *(days.c[k] for k in kept),
+    )
     table_name = literal(state.name, String).label("state_table")
     counted = (
-        select(table_name, *keys, (sign * func.count()).label("n")).group_by(*keys).order_by(*keys)
+        select(table_name, *keys, (sign * func.count()).label("n"))
+        .select_from(days.join(_CLOSURE, _CLOSURE.c.descendant_code == days.c.commune_code))
+        .group_by(*keys)
+        .order_by(*keys)
     )
-    target = table_of(LifecycleDaily)
-    stmt = insert(target).from_select(
-        ["state_table", "moment", "bucket_start", "commune_code", "entities"], counted
-    )
+    target = LIFECYCLE_UNIT_DAILY
+    stmt = insert(target).from_select([*KEY, *kept, "entities"], counted)
     return stmt.on_conflict_do_update(
-        index_elements=["state_table", "moment", "bucket_start", "commune_code"],
+        index_elements=[*KEY, *KEPT],
         set_={"entities": target.c.entities + stmt.excluded.entities, "updated_at": func.now()},
     )
 
@@ -119,7 +149,7 @@ def take_off_sql(state: Table, key: str, dialect: Dialect) -> str:
     """Lock the state rows of the entities whose keys are the ``%(keys)s`` parameter (a
     list: an index look-up per key, whatever the planner knows of a staging table), in key
     order, and take their current moments off their days."""
-    cols = [state.c[n] for n in ("commune_code", *MOMENT_COLUMNS) if n in state.c]
+    cols = _columns(state)
     locked = (
         select(*cols)
         .where(state.c[key] == func.any(literal_column(f"%({KEYS})s")))
@@ -136,9 +166,15 @@ def take_off_sql(state: Table, key: str, dialect: Dialect) -> str:
 def put_back(state: Table, merge: Any) -> Any:
     """The merge (an ``INSERT … ON CONFLICT`` into ``state``) as a CTE returning the new
     moments' columns, and the statement adding them to their days."""
-    cols = [state.c[n] for n in ("commune_code", *MOMENT_COLUMNS) if n in state.c]
+    cols = _columns(state)
     merged = merge.returning(*cols).cte("merged")
     return _counts(state, merged, 1).add_cte(merged)
+
+
+def _columns(state: Table) -> list[Any]:
+    """The state columns the counted moments and their kept values are computed from."""
+    names = ("commune_code", *MOMENT_COLUMNS, *kept_columns(state.name))
+    return [state.c[n] for n in names if n in state.c]
 
 
 def _text(stmt: Any, dialect: Dialect) -> str:

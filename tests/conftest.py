@@ -22,7 +22,7 @@ from ioc.embedded import embedded_broker, embedded_postgres
 from ioc.services import upgrade
 from models.db import make_engine
 from models.settings import Settings
-from models.tables import EventKey, IngestReject, LifecycleDaily, SourceFreshness
+from models.tables import LIFECYCLE_UNIT_DAILY, EventKey, IngestReject, SourceFreshness
 from models.tables.tiers import tier_tables
 from tests.helpers import app_client
 
@@ -30,7 +30,7 @@ EVENT_TABLES = (
     *(spec.table.name for spec in STREAMS.values()),
     *(spec.lifecycle.table.name for spec in STREAMS.values() if spec.lifecycle),
     *tier_tables(),
-    LifecycleDaily.__tablename__,
+    LIFECYCLE_UNIT_DAILY.name,
     SourceFreshness.__tablename__,
     IngestReject.__tablename__,
     EventKey.__tablename__,

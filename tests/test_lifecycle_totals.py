@@ -1,5 +1,7 @@
-"""Lifecycle running totals stay exactly a count of the state rows, whatever order the
-events come in, and the migration counts the same from the state rows already stored."""
+"""Lifecycle running totals per unit and day stay exactly a count of the state rows through
+the closure table, in both hierarchies, whatever order the events come in (late, repeated);
+the migration counts the same from the state rows already stored; the catalogue filters
+completions only by the columns they are counted by."""
 
 from __future__ import annotations
 
@@ -10,15 +12,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, literal, select, text, union_all
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from ingest.store_lifecycle import moments
+from ingest.store_lifecycle import day_moments
 from ingest.tables import EVENT_TABLES
 from ingest.writer import RawMessage, Writer
+from models.catalogue import CATALOGUE, check_metric
 from models.clock import LOCAL_TZ
 from models.events import dump_event
-from models.tables import LifecycleDaily
+from models.indicators import Metric
+from models.tables import LIFECYCLE_UNIT_DAILY, AdminUnitClosure
+from models.tables.lifecycle_totals import KEPT, KEPT_COLUMNS, KEY
 from simulators.runner import collect
 from simulators.streams import make_streams
 from tests.helpers import write_docs
@@ -31,22 +36,31 @@ STATES = [spec.lifecycle.table for spec in EVENT_TABLES.values() if spec.lifecyc
 
 
 async def _recounted(conn: AsyncConnection) -> set[tuple[Any, ...]]:
-    """Every state row's moments counted by local day, from the state tables themselves."""
-    parts = []
+    """Every state row's moments counted by unit holding its commune and local day, from
+    the state tables and the closure table themselves."""
+    closure = AdminUnitClosure.__table__
+    out = set()
     for state in STATES:
-        for name, at in moments(state.c).items():
+        for name, (at, dims) in day_moments(state.c, state).items():
             day = func.date_trunc("day", at, LOCAL_TZ)
-            parts.append(
-                select(literal(state.name), literal(name), day, state.c.commune_code, func.count())
+            keys = (closure.c.hierarchy, closure.c.ancestor_code, day, *dims)
+            rows = await conn.execute(
+                select(*keys, func.count())
+                .select_from(state.join(closure, closure.c.descendant_code == state.c.commune_code))
                 .where(at.is_not(None))
-                .group_by(day, state.c.commune_code)
+                .group_by(*keys)
             )
-    return {tuple(r) for r in await conn.execute(union_all(*parts))}
+            kept = {d.name for d in dims}
+            for hierarchy, unit, bucket, *values, n in rows:
+                by_name = dict(zip([d.name for d in dims], values, strict=True))
+                cols = tuple(by_name[k] if k in kept else None for k in KEPT)
+                out.add((state.name, name, hierarchy, unit, bucket, *cols, n))
+    return out
 
 
 async def _kept(conn: AsyncConnection) -> set[tuple[Any, ...]]:
-    t = LifecycleDaily.__table__
-    rows = select(t.c.state_table, t.c.moment, t.c.bucket_start, t.c.commune_code, t.c.entities)
+    t = LIFECYCLE_UNIT_DAILY
+    rows = select(*(t.c[k] for k in (*KEY, *KEPT)), t.c.entities)
     return {tuple(r) for r in await conn.execute(rows.where(t.c.entities != 0))}
 
 
@@ -65,7 +79,8 @@ async def test_running_totals_equal_a_count_of_the_state_rows(clean_db: AsyncEng
     await write_docs(clean_db, stream, batch=300)
     async with clean_db.connect() as conn:
         expected = await _recounted(conn)
-        assert {r[1] for r in expected} == {"received", "done", "due", "due_or_done"}
+        assert {r[1] for r in expected} == {"received", "done", "due", "due_or_done", "completed"}
+        assert {r[2] for r in expected} == {"2020", "2025"}
         assert await _kept(conn) == expected
 
 
@@ -74,16 +89,34 @@ async def test_the_migration_counts_what_ingest_keeps(clean_db: AsyncEngine) -> 
     await Writer(clean_db).write(
         [RawMessage("t", 0, i, None, dump_event(d)) for i, d in enumerate(docs)]
     )
-    path = Path(__file__).parents[1] / "alembic" / "versions" / "0011_lifecycle_daily.py"
+    path = Path(__file__).parents[1] / "alembic" / "versions" / "0014_lifecycle_unit_daily.py"
     spec = importlib.util.spec_from_file_location(path.stem, path)
     assert spec and spec.loader
     migration: Any = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(migration)
     assert set(migration.STATES) == {t.name for t in STATES}
+    assert migration.KEPT == KEPT_COLUMNS
+    assert tuple(migration.KEPT_TYPES) == KEPT
     async with clean_db.begin() as conn:
         kept = await _kept(conn)
-        assert kept
-        await conn.execute(text("TRUNCATE lifecycle_daily"))
+        assert {r[1] for r in kept} == {"received", "done", "due", "due_or_done", "completed"}
+        await conn.execute(text(f"TRUNCATE {LIFECYCLE_UNIT_DAILY.name}"))
         for table, (completion, due) in migration.STATES.items():
-            await conn.execute(text(migration.backfill(table, completion, due)))
+            await conn.execute(
+                text(migration.backfill(table, completion, due, KEPT_COLUMNS[table]))
+            )
         assert await _kept(conn) == kept
+
+
+def test_the_catalogue_filters_completions_by_every_kept_column_and_no_other() -> None:
+    used: dict[str, set[str]] = {}
+    for indicator in CATALOGUE:
+        for metric in (indicator.numerator, indicator.denominator):
+            for part in (metric, *metric.plus) if metric else ():
+                if part.kind in ("received_in_period", "completed_in_period"):
+                    cols = used.setdefault(str(part.rollup), set())
+                    cols |= {*part.filters, *part.unless}
+    assert {state: set(cols) for state, cols in KEPT_COLUMNS.items()} == used
+    unkept = Metric(kind="completed_in_period", rollup="citizen_report", filters={"stage": "x"})
+    with pytest.raises(ValueError, match="not counted by stage"):
+        check_metric("citizen.test", unkept)

@@ -2,7 +2,10 @@
 received, completed, open or overdue per unit and bucket, and working days to completion.
 
 Apart from the roll-up sums (:mod:`app.indicators.repository`) because they read state rows
-and their running day totals (``lifecycle_daily``), not additive roll-ups.
+and their per-unit running day totals (``lifecycle_unit_daily``), not additive roll-ups.
+Day and longer buckets read each answer unit's own day rows by key; hour buckets, the
+partial days at the edges of a range and the part of today not over yet read the state
+table, as do the metrics that leave entities out by a column the day rows do not keep.
 """
 
 from __future__ import annotations
@@ -16,13 +19,24 @@ from typing import Any
 from sqlalchemy import ColumnElement, Table, and_, case, func, literal_column, select, true
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.indicators.repository import Slice, Sums, keyed_sums, metric_condition, units_at_level
+from app.indicators.repository import (
+    Slice,
+    Sums,
+    _add,
+    _units_of,
+    keyed_sums,
+    metric_condition,
+    units_at_level,
+)
 from app.kit.buckets import LOCAL_TZ, Bucket
+from app.kit.tiers import spans
 from ingest import store_lifecycle as moments
-from ingest.spec import table_of
 from models.clock import floor_local_day
 from models.indicators import Metric
-from models.tables import Base, LifecycleDaily
+from models.tables import LIFECYCLE_UNIT_DAILY, Base, Grain, kept_columns
+from models.tables.lifecycle_totals import COMPLETED
+
+_DAYS = LIFECYCLE_UNIT_DAILY
 
 
 async def lifecycle_counts(
@@ -73,10 +87,64 @@ def _state_condition(table: Table, metric: Metric) -> ColumnElement[bool]:
     return and_(metric_condition(table, metric), *(~e for e in excluded))
 
 
+def _days_answer(table: Table, metric: Metric) -> bool:
+    """Do the unit day rows count what the metric counts? Completions are kept per value
+    of the kept columns, receipts not split at all."""
+    used = {*metric.filters, *metric.unless}
+    if metric.kind == "received_in_period":
+        return not used
+    return used <= set(kept_columns(table.name))
+
+
 async def lifecycle_entities(conn: AsyncConnection, metric: Metric, where: Slice) -> Sums:
     """Entities of a state table received, or completed, in each bucket, per unit at
-    ``level``: one row per entity, whatever the number of its events."""
+    ``level``: one each, whatever the number of its events. Whole local days are sums of
+    the units' day rows; the partial days at the edges of the range, hour buckets and
+    metrics the day rows cannot answer are counted from the state table."""
     table = Base.metadata.tables[str(metric.rollup)]
+    if where.bucket is Bucket.HOUR or not _days_answer(table, metric):
+        return await _entity_rows(conn, table, metric, where)
+    out: Sums = {}
+    for grain, start, end in spans(where.bucket, where.start, where.end):
+        part = replace(where, start=start, end=end)
+        if grain is Grain.DAY:
+            _add(out, await _entity_days(conn, table, metric, part))
+        else:
+            _add(out, await _entity_rows(conn, table, metric, part))
+    return out
+
+
+async def _entity_days(conn: AsyncConnection, table: Table, metric: Metric, where: Slice) -> Sums:
+    """Entities received, or completed, on the whole local days of ``where``, per unit at
+    ``level`` and bucket: the units' own day rows, found by key. A bucket without any has
+    no row; ``as_of`` is the newest change to a day row still counting one."""
+    moment = "received" if metric.kind == "received_in_period" else COMPLETED
+    period = where.bucket.start_of(_DAYS.c.bucket_start).label("period_start")
+    total = func.sum(_DAYS.c.entities)
+    stmt = (
+        select(
+            _DAYS.c.unit_code,
+            period,
+            total.label("total"),
+            func.max(_DAYS.c.updated_at).filter(_DAYS.c.entities > 0).label("as_of"),
+        )
+        .where(
+            _DAYS.c.state_table == table.name,
+            _DAYS.c.moment == moment,
+            _DAYS.c.hierarchy == where.hierarchy,
+            _DAYS.c.unit_code.in_(_units_of(where)),
+            _DAYS.c.bucket_start >= where.start,
+            _DAYS.c.bucket_start < where.end,
+            _state_condition(_DAYS, metric),
+        )
+        .group_by(_DAYS.c.unit_code, period)
+        .having(total > 0)
+    )
+    return await keyed_sums(conn, stmt)
+
+
+async def _entity_rows(conn: AsyncConnection, table: Table, metric: Metric, where: Slice) -> Sums:
+    """Entities received, or completed, in ``where``, counted from the state rows."""
     moment = table.c.received_at if metric.kind == "received_in_period" else _completed(table)
     at_level, within, on_level, on_within = units_at_level(where, table.c.commune_code)
     period = where.bucket.start_of(moment).label("period_start")
@@ -143,23 +211,26 @@ async def _day_totals(
     conn: AsyncConnection, table: Table, moment: str, scope: Slice
 ) -> dict[str, _Totals]:
     """Entities per unit whose ``moment`` fell on a local day before ``scope.end`` (a
-    midnight): before ``scope.start`` as the base, then per bucket."""
-    days = table_of(LifecycleDaily)
-    at_level, within, on_level, on_within = units_at_level(scope, days.c.commune_code)
+    midnight): before ``scope.start`` as the base, then per bucket. Each unit at the level
+    reads its own day rows, by key."""
+    days = _DAYS
     day = days.c.bucket_start
     period = case((day < scope.start, None), else_=scope.bucket.start_of(day)).label("period")
     stmt = (
         select(
-            at_level.c.ancestor_code.label("unit_code"),
+            days.c.unit_code,
             period,
             func.sum(days.c.entities).label("n"),
             func.max(days.c.updated_at).label("as_of"),
         )
-        .select_from(days)
-        .join(at_level, on_level)
-        .join(within, on_within)
-        .where(days.c.state_table == table.name, days.c.moment == moment, day < scope.end)
-        .group_by(at_level.c.ancestor_code, period)
+        .where(
+            days.c.state_table == table.name,
+            days.c.moment == moment,
+            days.c.hierarchy == scope.hierarchy,
+            days.c.unit_code.in_(_units_of(scope)),
+            day < scope.end,
+        )
+        .group_by(days.c.unit_code, period)
     )
     return _totals_of(await conn.execute(stmt))
 

@@ -19,7 +19,7 @@ from models.catalogue.public_services import PUBLIC_SERVICES
 from models.catalogue.tourism import TOURISM
 from models.indicators import Indicator, Metric
 from models.registry import Registry
-from models.tables import TIERS, Base, tiers_of
+from models.tables import TIERS, Base, kept_columns, tiers_of
 
 BY_CODE: Registry[Indicator] = Registry("indicator")
 """Indicator code → its entry."""
@@ -52,6 +52,14 @@ def check_metric(code: str, metric: Metric) -> None:
         missing = sorted((named | set(part.filters) | set(part.unless)) - set(table.c.keys()))
         if missing:
             raise ValueError(f"{code}: {part.rollup} has no column {', '.join(missing)}")
+        if part.kind in ("received_in_period", "completed_in_period"):
+            # Counted from per-unit day rows, which keep only these columns' values.
+            unkept = sorted(set(part.filters) - set(kept_columns(part.rollup)))
+            if unkept:
+                raise ValueError(
+                    f"{code}: {part.rollup} completions are not counted by "
+                    f"{', '.join(unkept)} (models.tables.lifecycle_totals.KEPT_COLUMNS)"
+                )
 
 
 for _indicator in (*HEALTH, *EDUCATION, *TOURISM, *PUBLIC_SERVICES, *CITIZEN, *DATA_QUALITY):

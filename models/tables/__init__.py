@@ -56,7 +56,7 @@ from models.tables.health import (
     HealthEncounterHourly,
     HealthEncounterRow,
 )
-from models.tables.lifecycle_totals import LifecycleDaily
+from models.tables.lifecycle_totals import LIFECYCLE_UNIT_DAILY, kept_columns
 from models.tables.public_service import Dossier, DossierEventRow, DossierHourly
 from models.tables.tiers import (
     HOUR_MASK,
@@ -77,6 +77,7 @@ from models.tables.tourism import (
 
 __all__ = [
     "HOUR_MASK",
+    "LIFECYCLE_UNIT_DAILY",
     "NAMING_CONVENTION",
     "TIERS",
     "AdminUnit",
@@ -102,7 +103,6 @@ __all__ = [
     "HealthEncounterHourly",
     "HealthEncounterRow",
     "IngestReject",
-    "LifecycleDaily",
     "SourceFreshness",
     "SourceHourly",
     "Tiers",
@@ -113,6 +113,7 @@ __all__ = [
     "TourismFeedbackRow",
     "additive_measures",
     "keeps_hour_mask",
+    "kept_columns",
     "tiers_of",
     "unit_dims",
 ]
