@@ -16,7 +16,17 @@ from datetime import date, datetime
 from itertools import accumulate
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, and_, case, func, literal_column, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    and_,
+    any_,
+    case,
+    func,
+    literal_column,
+    select,
+    true,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.indicators.repository import (
@@ -87,6 +97,12 @@ def _state_condition(table: Table, metric: Metric) -> ColumnElement[bool]:
     return and_(metric_condition(table, metric), *(~e for e in excluded))
 
 
+def _units(where: Slice) -> ColumnElement[Any]:
+    """``ANY(ARRAY(the units at the level))``: their day rows read by key (a semi-join on
+    the units may be planned as a scan of every unit's rows)."""
+    return any_(func.array(_units_of(where).scalar_subquery()))
+
+
 def _days_answer(table: Table, metric: Metric) -> bool:
     """Do the unit day rows count what the metric counts? Completions are kept per value
     of the kept columns, receipts not split at all."""
@@ -132,7 +148,7 @@ async def _entity_days(conn: AsyncConnection, table: Table, metric: Metric, wher
             _DAYS.c.state_table == table.name,
             _DAYS.c.moment == moment,
             _DAYS.c.hierarchy == where.hierarchy,
-            _DAYS.c.unit_code.in_(_units_of(where)),
+            _DAYS.c.unit_code == _units(where),
             _DAYS.c.bucket_start >= where.start,
             _DAYS.c.bucket_start < where.end,
             _state_condition(_DAYS, metric),
@@ -227,7 +243,7 @@ async def _day_totals(
             days.c.state_table == table.name,
             days.c.moment == moment,
             days.c.hierarchy == scope.hierarchy,
-            days.c.unit_code.in_(_units_of(scope)),
+            days.c.unit_code == _units(scope),
             day < scope.end,
         )
         .group_by(days.c.unit_code, period)
