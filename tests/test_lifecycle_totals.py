@@ -120,3 +120,10 @@ def test_the_catalogue_filters_completions_by_every_kept_column_and_no_other() -
     unkept = Metric(kind="completed_in_period", rollup="citizen_report", filters={"stage": "x"})
     with pytest.raises(ValueError, match="not counted by stage"):
         check_metric("citizen.test", unkept)
+    unless = Metric(kind="completed_in_period", rollup="citizen_report", unless={"stage": "x"})
+    with pytest.raises(ValueError, match="not counted by stage"):
+        check_metric("citizen.test", unless)
+    for kind in ("open_at_start", "open_at_end", "open_overdue_at_end"):
+        filtered = Metric(kind=kind, rollup="citizen_report", filters={"rating": "like"})
+        with pytest.raises(ValueError, match="takes no filters"):
+            check_metric("citizen.test", filtered)

@@ -37,6 +37,10 @@ def register_indicator(indicator: Indicator) -> Indicator:
     return BY_CODE.add(indicator.code, indicator)
 
 
+OPEN_KINDS = ("open_at_start", "open_at_end", "open_overdue_at_end")
+"""Lifecycle counts of entities open (or open and overdue) at a moment."""
+
+
 def check_metric(code: str, metric: Metric) -> None:
     """ValueError unless every table and column the metric names is declared."""
     for part in (metric, *metric.plus):
@@ -54,12 +58,16 @@ def check_metric(code: str, metric: Metric) -> None:
             raise ValueError(f"{code}: {part.rollup} has no column {', '.join(missing)}")
         if part.kind in ("received_in_period", "completed_in_period"):
             # Counted from per-unit day rows, which keep only these columns' values.
-            unkept = sorted(set(part.filters) - set(kept_columns(part.rollup)))
+            unkept = sorted({*part.filters, *part.unless} - set(kept_columns(part.rollup)))
             if unkept:
                 raise ValueError(
                     f"{code}: {part.rollup} completions are not counted by "
                     f"{', '.join(unkept)} (models.tables.lifecycle_totals.KEPT_COLUMNS)"
                 )
+        if part.kind in OPEN_KINDS and (part.filters or part.unless):
+            # Open and overdue counts are running totals of every entity: a filter would
+            # be silently ignored, so a figure would not be what its definition says.
+            raise ValueError(f"{code}: {part.kind} counts every open entity; it takes no filters")
 
 
 for _indicator in (*HEALTH, *EDUCATION, *TOURISM, *PUBLIC_SERVICES, *CITIZEN, *DATA_QUALITY):
