@@ -73,7 +73,7 @@ def day_messages(streams: list[Stream], day: datetime) -> tuple[list[RawMessage]
 
 
 async def quiet(engine: AsyncEngine, limit_s: float = 300.0) -> float:
-    """Seconds until no transaction has committed for a second (the API's live stream done
+    """Seconds until no transaction has committed for three seconds (the API's live stream done
     publishing its reaction to the load): queries are timed on data at rest, where a kept
     answer is valid (``app.kit.answers``); the live feed is timed apart (``sse_live``)."""
     started = time.monotonic()
@@ -83,7 +83,7 @@ async def quiet(engine: AsyncEngine, limit_s: float = 300.0) -> float:
             snapshot = await conn.scalar(text("SELECT pg_current_snapshot()::text"))
             await conn.rollback()
             still = still + 1 if snapshot == last else 0
-            if still >= 10:
+            if still >= 30:
                 break
             last = snapshot
             await asyncio.sleep(0.1)

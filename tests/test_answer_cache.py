@@ -13,6 +13,7 @@ from httpx import AsyncClient
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.kit.answers import AnswerCache
 from app.resources import resources_of
 from models.settings import Settings
 from tests import ingest_builders as b
@@ -55,11 +56,11 @@ async def settled_down(engine: AsyncEngine) -> None:
     (values published to the stream log) gives later requests new snapshots too."""
     async with engine.connect() as conn:
         last, still = None, 0
-        for _ in range(200):
+        for _ in range(600):
             now = await conn.scalar(text("SELECT pg_current_snapshot()::text"))
             await conn.rollback()
             still = still + 1 if now == last else 0
-            if still >= 5:
+            if still >= 30:
                 return
             last = now
             await asyncio.sleep(0.1)
@@ -126,3 +127,49 @@ async def test_the_public_and_an_operator_are_kept_apart(
     operator = (await api.get(path, params=params, headers={"X-API-Key": ADMIN_API_KEY})).json()
     assert {v["unit_code"]: v["numerator"] for v in public["values"]}[small] is None
     assert {v["unit_code"]: v["numerator"] for v in operator["values"]}[small] == 3
+
+
+async def test_one_computation_per_question_and_snapshot_at_a_time() -> None:
+    cache = AnswerCache(1 << 20)
+    calls: list[str] = []
+    gate = asyncio.Event()
+
+    async def compute() -> bytes:
+        calls.append("computed")
+        await gate.wait()
+        return b"answer"
+
+    asked = [asyncio.create_task(cache.answer(("q", "snap"), compute, len)) for _ in range(5)]
+    await asyncio.sleep(0.01)
+    gate.set()
+    assert await asyncio.gather(*asked) == [b"answer"] * 5
+    assert calls == ["computed"]
+    assert await cache.answer(("q", "snap"), compute, len) == b"answer"  # kept
+    assert calls == ["computed"]
+    assert await cache.answer(None, compute, len) == b"answer"  # not settled: always computed
+    assert calls == ["computed", "computed"]
+
+
+async def test_a_failed_computation_is_not_kept_and_its_waiters_compute_their_own() -> None:
+    cache = AnswerCache(1 << 20)
+    gate = asyncio.Event()
+    attempts = 0
+
+    async def fails() -> bytes:
+        nonlocal attempts
+        attempts += 1
+        await gate.wait()
+        raise ValueError("the database went away")
+
+    async def works() -> bytes:
+        return b"answer"
+
+    leader = asyncio.create_task(cache.answer("q", fails, len))
+    await asyncio.sleep(0.01)
+    waiter = asyncio.create_task(cache.answer("q", works, len))
+    await asyncio.sleep(0.01)
+    gate.set()
+    with pytest.raises(ValueError):
+        await leader
+    assert await waiter == b"answer" and attempts == 1
+    assert await cache.answer("q", fails, len) == b"answer"  # the waiter's answer was kept

@@ -9,8 +9,9 @@ from fastapi.responses import Response, StreamingResponse
 
 from app.auth import CurrentPrincipal
 from app.export import service
-from app.export.schemas import ExportDocument
-from app.indicators.endpoints import SeriesQuestion
+from app.export.schemas import ExportDocument, ExportedValue
+from app.indicators.endpoints import SeriesAskedDep
+from app.indicators.questions import Question
 from app.kit.db import ConnDep
 from app.resources import AnswersDep
 
@@ -27,16 +28,21 @@ async def export_series(
     answers: AnswersDep,
     conn: ConnDep,
     principal: CurrentPrincipal,
-    question: SeriesQuestion,
+    asked: SeriesAskedDep,
     code: Annotated[str, Path(max_length=64, examples=["health.encounters"])],
     fmt: Annotated[Literal["csv", "json"], Path(description="File format.")],
 ) -> Response:
     """An indicator series as open data; health counts under 5 are withheld from the public.
     The body is streamed as it is written."""
-    key = await answers.key(conn, request, principal.role, settled=question.settled())
-    if (values := answers.get(key)) is None:
-        values = await service.values(conn, question, principal)
-        answers.put(key, values, len(values) * service.VALUE_BYTES)
+
+    async def compute() -> tuple[Question, list[ExportedValue]]:
+        question = await asked.question(conn)
+        return question, await service.values(conn, question, principal)
+
+    key = await answers.key(conn, request, principal.role, settled=asked.settled())
+    question, values = await answers.answer(
+        key, compute, lambda answer: len(answer[1]) * service.VALUE_BYTES
+    )
     doc = service.document(question, values)
     name = f"{code}_{question.unit}_{question.level}_{question.bucket}"
     if fmt == "csv":

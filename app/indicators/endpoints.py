@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.auth import CurrentPrincipal
 from app.indicators import service
@@ -58,8 +60,36 @@ async def get_indicator(code: Code) -> Indicator:
     return service.get_indicator(code)
 
 
-async def series_question(
-    conn: ConnDep,
+@dataclass(frozen=True, slots=True)
+class SeriesAsked:
+    """The series a request asks for, as sent (the indicator already open to the asker):
+    checked against the unit tree only when it has to be answered, since a kept answer was
+    checked when it was computed. Shared by values and open-data exports."""
+
+    indicator: Indicator
+    unit: str | None
+    level: str | None
+    bucket: Bucket
+    start: datetime
+    end: datetime
+    hierarchy: str
+    volume_scale: float
+    now: datetime
+
+    def settled(self) -> bool:
+        """Every period asked is over (``Question.settled``), known before any look-up."""
+        periods = self.bucket.periods(self.start, self.end)
+        return not periods or periods[-1][1] <= self.now
+
+    async def question(self, conn: AsyncConnection) -> Question:
+        return await service.ask(
+            conn, self.indicator, unit=self.unit, level=self.level, bucket=self.bucket,
+            start=self.start, end=self.end, hierarchy=self.hierarchy,
+            volume_scale=self.volume_scale, now=self.now,
+        )  # fmt: skip
+
+
+def series_asked(
     scale: VolumeScaleDep,
     now: NowDep,
     principal: CurrentPrincipal,
@@ -69,16 +99,14 @@ async def series_question(
     level: LevelQ = None,
     bucket: Bucket = Bucket.DAY,
     hierarchy: Hierarchy = "2020",
-) -> Question:
-    """The series a request asks for, checked: shared by values and open-data exports."""
+) -> SeriesAsked:
     indicator = service.get_indicator(code, principal)
-    return await service.ask(
-        conn, indicator, unit=unit, level=level, bucket=bucket, start=period.start,
-        end=period.end, hierarchy=hierarchy, volume_scale=scale, now=now,
-    )  # fmt: skip
+    return SeriesAsked(
+        indicator, unit, level, bucket, period.start, period.end, hierarchy, scale, now
+    )
 
 
-SeriesQuestion = Annotated[Question, Depends(series_question)]
+SeriesAskedDep = Annotated[SeriesAsked, Depends(series_asked)]
 
 
 @router.get("/{code}/values", response_model=IndicatorSeries)
@@ -86,14 +114,16 @@ async def indicator_values(
     request: Request,
     conn: ConnDep,
     principal: CurrentPrincipal,
-    question: SeriesQuestion,
+    asked: SeriesAskedDep,
     answers: AnswersDep,
 ) -> Response:
     """A time-bucketed series of one indicator for the units at a level within a unit."""
-    key = await answers.key(conn, request, principal.role, settled=question.settled())
-    if (body := answers.get(key)) is None:
-        body = json_body(await service.series(conn, question, principal))
-        answers.put(key, body, len(body))
+
+    async def compute() -> bytes:
+        return json_body(await service.series(conn, await asked.question(conn), principal))
+
+    key = await answers.key(conn, request, principal.role, settled=asked.settled())
+    body = await answers.answer(key, compute, len)
     return Response(body, media_type="application/json")
 
 
@@ -124,16 +154,18 @@ async def indicator_ranking(
     indicator = service.get_indicator(code, principal)
     moment = within_bounds("period", aware(period)) if period else now
     start, end = service.bucket_bounds(bucket, moment)
-    within = await service.ask(
-        conn, indicator, unit=unit, level=None, bucket=bucket, start=start, end=end,
-        hierarchy=hierarchy, volume_scale=scale, now=now,
-    )  # fmt: skip
-    ranked = await service.ask(
-        conn, indicator, unit=within.unit, level=level, bucket=bucket, start=start, end=end,
-        hierarchy=hierarchy, volume_scale=scale, now=now,
-    )  # fmt: skip
-    key = await answers.key(conn, request, principal.role, settled=ranked.settled())
-    if (body := answers.get(key)) is None:
-        body = json_body(await service.ranking(conn, ranked, within, principal))
-        answers.put(key, body, len(body))
+
+    async def compute() -> bytes:
+        within = await service.ask(
+            conn, indicator, unit=unit, level=None, bucket=bucket, start=start, end=end,
+            hierarchy=hierarchy, volume_scale=scale, now=now,
+        )  # fmt: skip
+        ranked = await service.ask(
+            conn, indicator, unit=within.unit, level=level, bucket=bucket, start=start,
+            end=end, hierarchy=hierarchy, volume_scale=scale, now=now,
+        )  # fmt: skip
+        return json_body(await service.ranking(conn, ranked, within, principal))
+
+    key = await answers.key(conn, request, principal.role, settled=end <= now)
+    body = await answers.answer(key, compute, len)
     return Response(body, media_type="application/json")

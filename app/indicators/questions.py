@@ -65,12 +65,6 @@ class Question:
     def as_of(self) -> datetime:
         return self.now or datetime.now(UTC)
 
-    def settled(self) -> bool:
-        """Every period asked is over at the moment answered as of: the answer then moves
-        with the data only, never with the clock (what ``app.kit.answers`` may keep)."""
-        periods = self.bucket.periods(self.start, self.end)
-        return not periods or periods[-1][1] <= self.as_of()
-
     @property
     def slice(self) -> Slice:
         return Slice(self.unit, self.level, self.hierarchy, self.bucket, self.start, self.end)

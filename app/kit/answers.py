@@ -16,13 +16,17 @@ to forget anything, and no change notice has to arrive in time.
 Only settled questions are kept: every period asked is over at the moment the request is
 answered as of, so no part of the answer (a partial period, slots owed so far, deadlines not
 yet past) moves with the clock alone. The asker's role is part of the key (the public gets
-small counts withheld).
+small counts withheld). A question asked again while its answer is being computed (fifty
+screens refreshing at once) waits for that computation instead of starting its own: with
+the same snapshot, it would compute the same bytes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable
-from typing import Any
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Hashable
+from typing import Any, TypeVar
 
 from cachetools import LRUCache
 from prometheus_client import CollectorRegistry, Counter
@@ -33,6 +37,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 _SNAPSHOT = text("SELECT pg_current_snapshot()::text")
+T = TypeVar("T")
 
 
 def json_body(model: BaseModel) -> bytes:
@@ -50,6 +55,7 @@ class AnswerCache:
             maxsize=max(max_bytes, 1), getsizeof=lambda entry: max(entry[0], 1)
         )
         self.enabled = max_bytes > 0
+        self._running: dict[Hashable, asyncio.Future[Any]] = {}
         self._served = Counter(
             "ioc_api_answers",
             "Answers to settled questions: served from memory (kept) or computed (computed).",
@@ -68,14 +74,39 @@ class AnswerCache:
         query = tuple(sorted(request.query_params.multi_items()))
         return request.url.path, query, role, snapshot
 
-    def get(self, key: Hashable | None) -> Any | None:
+    async def answer(
+        self, key: Hashable | None, compute: Callable[[], Awaitable[T]], size: Callable[[T], int]
+    ) -> T:
+        """The kept answer for ``key``; else the one being computed for it; else
+        ``compute()``'s, kept when it is at most the cache's size (``size(answer)`` bytes).
+        ``key`` None: computed, never kept. A computation that fails is not kept, and a
+        request that waited for it computes its own."""
         if key is None:
-            return None
+            return await compute()
         entry = self._kept.get(key)
-        self._served.labels("kept" if entry is not None else "computed").inc()
-        return entry[1] if entry is not None else None
-
-    def put(self, key: Hashable | None, answer: Any, size: int) -> None:
-        """Keep ``answer`` (about ``size`` bytes); too large for the cache, it is not kept."""
-        if key is not None and size <= self._kept.maxsize:
-            self._kept[key] = (size, answer)
+        if entry is not None:
+            self._served.labels("kept").inc()
+            return entry[1]  # type: ignore[no-any-return]
+        running = self._running.get(key)
+        if running is not None:
+            # When its request failed or went away, this one computes afresh.
+            with contextlib.suppress(Exception):
+                answer: T = await asyncio.shield(running)
+                self._served.labels("kept").inc()
+                return answer
+        self._served.labels("computed").inc()
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._running[key] = future
+        try:
+            answer = await compute()
+        except BaseException as exc:
+            future.set_exception(exc if isinstance(exc, Exception) else RuntimeError("gone"))
+            future.exception()  # retrieved: nobody waiting is not an error
+            raise
+        finally:
+            if self._running.get(key) is future:
+                del self._running[key]
+        future.set_result(answer)
+        if (n := size(answer)) <= self._kept.maxsize:
+            self._kept[key] = (n, answer)
+        return answer
