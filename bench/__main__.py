@@ -35,7 +35,7 @@ from ingest.deadletter import RawMessage
 from ingest.writer import Writer
 from ioc.embedded import embedded_postgres
 from ioc.services import upgrade
-from models.db import make_engine
+from models.db import at_rest, make_engine
 from models.events import dump_event
 from simulators.base import Stream
 from simulators.runner import collect
@@ -70,24 +70,6 @@ def day_messages(streams: list[Stream], day: datetime) -> tuple[list[RawMessage]
     docs = collect(streams, day, day + timedelta(days=1))
     messages = [RawMessage("bench", 0, i, None, dump_event(d)) for i, d in enumerate(docs)]
     return messages, time.perf_counter() - started
-
-
-async def quiet(engine: AsyncEngine, limit_s: float = 300.0) -> float:
-    """Seconds until no transaction has committed for three seconds (the API's live stream done
-    publishing its reaction to the load): queries are timed on data at rest, where a kept
-    answer is valid (``app.kit.answers``); the live feed is timed apart (``sse_live``)."""
-    started = time.monotonic()
-    async with engine.connect() as conn:
-        last, still = None, 0
-        while time.monotonic() - started < limit_s:
-            snapshot = await conn.scalar(text("SELECT pg_current_snapshot()::text"))
-            await conn.rollback()
-            still = still + 1 if snapshot == last else 0
-            if still >= 30:
-                break
-            last = snapshot
-            await asyncio.sleep(0.1)
-    return round(time.monotonic() - started, 1)
 
 
 def questions(start: date, end: date) -> list[str]:
@@ -137,7 +119,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             else:
                 span_end = await load(engine, base, args, out)
             paths = questions(args.start, span_end)
-            settled_after = await quiet(engine)
+            settled_after = await at_rest(engine)  # queries timed on data at rest
             alone = check_all_answer(base, paths)
             one = wrk(base, paths, clients=1, seconds=args.query_seconds)
             many = wrk(base, paths, clients=args.clients, seconds=args.query_seconds)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from models.settings import normalise_database_url
@@ -38,3 +42,22 @@ def make_engine(
         pool_pre_ping=True,
         connect_args={"prepare_threshold": None},
     )
+
+
+async def at_rest(engine: AsyncEngine, quiet_s: float = 3.0, limit_s: float = 300.0) -> float:
+    """Seconds until no transaction has committed for ``quiet_s`` (the snapshot a new
+    transaction gets stays the same), at most ``limit_s``: after a load, the API's live
+    stream goes on publishing its reaction to it for a while, and an answer kept per
+    snapshot (``app.kit.answers``) is only served again once commits stop."""
+    started = time.monotonic()
+    async with engine.connect() as conn:
+        last, since = None, time.monotonic()
+        while time.monotonic() - started < limit_s:
+            snapshot = await conn.scalar(text("SELECT pg_current_snapshot()::text"))
+            await conn.rollback()
+            if snapshot != last:
+                last, since = snapshot, time.monotonic()
+            elif time.monotonic() - since >= quiet_s:
+                break
+            await asyncio.sleep(0.1)
+    return round(time.monotonic() - started, 1)

@@ -10,11 +10,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from httpx import AsyncClient
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.kit.answers import AnswerCache
 from app.resources import resources_of
+from models.db import at_rest
 from models.settings import Settings
 from tests import ingest_builders as b
 from tests.conftest import ADMIN_API_KEY
@@ -51,22 +51,6 @@ def kept(api: AsyncClient) -> float:
     return registry.get_sample_value("ioc_api_answers_total", {"result": "kept"}) or 0.0
 
 
-async def settled_down(engine: AsyncEngine) -> None:
-    """Wait until no transaction commits for a while: the live stream's reaction to a batch
-    (values published to the stream log) gives later requests new snapshots too."""
-    async with engine.connect() as conn:
-        last, still = None, 0
-        for _ in range(600):
-            now = await conn.scalar(text("SELECT pg_current_snapshot()::text"))
-            await conn.rollback()
-            still = still + 1 if now == last else 0
-            if still >= 30:
-                return
-            last = now
-            await asyncio.sleep(0.1)
-    raise AssertionError("the database never went quiet")
-
-
 def encounters(n: int, commune: str, first: int = 0) -> list[dict[str, object]]:
     return [b.encounter(T0 + timedelta(minutes=i), first + i, subject=commune) for i in range(n)]
 
@@ -81,7 +65,7 @@ async def test_a_settled_answer_is_served_again_until_the_data_changes(
 ) -> None:
     commune = b.source_for(b.ev.HEALTH_ENCOUNTER).commune_code
     await ingest(clean_db, encounters(12, commune))
-    await settled_down(clean_db)
+    await at_rest(clean_db)  # the live stream's reaction to the batch commits too
 
     first = [(await api.get(path, params=params)).content for path, params in QUESTIONS]
     before = kept(api)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Request
@@ -9,7 +10,7 @@ from fastapi.responses import Response, StreamingResponse
 
 from app.auth import CurrentPrincipal
 from app.export import service
-from app.export.schemas import ExportDocument, ExportedValue
+from app.export.schemas import ExportDocument
 from app.indicators.endpoints import SeriesAskedDep
 from app.indicators.questions import Question
 from app.kit.db import ConnDep
@@ -33,26 +34,33 @@ async def export_series(
     fmt: Annotated[Literal["csv", "json"], Path(description="File format.")],
 ) -> Response:
     """An indicator series as open data; health counts under 5 are withheld from the public.
-    The body is streamed as it is written."""
-
-    async def compute() -> tuple[Question, list[ExportedValue]]:
-        question = await asked.question(conn)
-        return question, await service.values(conn, question, principal)
-
+    The body is streamed as it is written; a settled series' body is kept whole
+    (``app.kit.answers``) and streamed from memory to the next asker of the same snapshot."""
     key = await answers.key(conn, request, principal.role, settled=asked.settled())
-    question, values = await answers.answer(
-        key, compute, lambda answer: len(answer[1]) * service.VALUE_BYTES
-    )
-    doc = service.document(question, values)
+    if key is None:
+        question = await asked.question(conn)
+        doc = service.document(question, await service.values(conn, question, principal))
+        return _streamed(code, question, fmt, service.rendered(doc, fmt))
+
+    async def compute() -> tuple[Question, bytes]:
+        question = await asked.question(conn)
+        doc = service.document(question, await service.values(conn, question, principal))
+        return question, b"".join(service.rendered(doc, fmt))
+
+    question, body = await answers.answer(key, compute, lambda answer: len(answer[1]))
+    return _streamed(code, question, fmt, service.pieces(body))
+
+
+def _streamed(code: str, question: Question, fmt: str, body: Iterator[bytes]) -> Response:
     name = f"{code}_{question.unit}_{question.level}_{question.bucket}"
     if fmt == "csv":
         return StreamingResponse(
-            service.csv_chunks(doc),
+            body,
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
         )
     return StreamingResponse(
-        service.json_chunks(doc),
+        body,
         media_type="application/json",
         headers={"Content-Disposition": f'inline; filename="{name}.json"'},
     )

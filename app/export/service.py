@@ -1,8 +1,11 @@
 """Build exports: the indicator series, small counts withheld from the public (health).
 
 The body is written in chunks of :data:`CHUNK` values as the client reads it (a year of
-communes by day is tens of megabytes of text), never built whole in memory; the values
-themselves are the answer's, as the values route gives them."""
+communes by day is tens of megabytes of text); the values themselves are the answer's, as
+the values route gives them. A settled series' body (every period over) is written whole
+once, kept per database snapshot (``app.kit.answers``, within ``IOC_ANSWER_CACHE_MB``) and
+sent in pieces to whoever asks again before the data changes: a few megabytes of text,
+beside the values it is written from, which are held whole either way."""
 
 from __future__ import annotations
 
@@ -24,10 +27,6 @@ CSV_COLUMNS = (
     "numerator", "denominator", "target", "gap", "status", "completeness", "as_of",
     "suppressed",
 )  # fmt: skip
-
-
-VALUE_BYTES = 1024
-"""About the memory one value of an answer takes in Python (what ``app.kit.answers`` counts)."""
 
 
 async def values(conn: AsyncConnection, q: Question, principal: Principal) -> list[ExportedValue]:
@@ -81,6 +80,23 @@ def json_chunks(doc: ExportDocument) -> Iterator[bytes]:
         part = _VALUES.dump_json(doc.values[i : i + CHUNK])[1:-1]
         yield (b"," if i else b"") + part
     yield b"]}"
+
+
+def rendered(doc: ExportDocument, fmt: str) -> Iterator[bytes]:
+    """The document in ``fmt`` (``csv`` or ``json``), piece by piece, as bytes."""
+    if fmt == "csv":
+        return (piece.encode() for piece in csv_chunks(doc))
+    return json_chunks(doc)
+
+
+PIECE_BYTES = 64 * 1024
+
+
+def pieces(body: bytes) -> Iterator[bytes]:
+    """A body already whole (a kept answer), sent in pieces."""
+    view = memoryview(body)
+    for i in range(0, len(body), PIECE_BYTES):
+        yield bytes(view[i : i + PIECE_BYTES])
 
 
 def _cell(number: float | None) -> str:
