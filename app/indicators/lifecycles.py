@@ -32,11 +32,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from app.indicators.repository import (
     Slice,
     Sums,
-    _add,
-    _units_of,
+    add_sums,
     keyed_sums,
     metric_condition,
     units_at_level,
+    units_of,
 )
 from app.kit.buckets import LOCAL_TZ, Bucket
 from app.kit.tiers import spans
@@ -100,7 +100,7 @@ def _state_condition(table: Table, metric: Metric) -> ColumnElement[bool]:
 def _units(where: Slice) -> ColumnElement[Any]:
     """``ANY(ARRAY(the units at the level))``: their day rows read by key (a semi-join on
     the units may be planned as a scan of every unit's rows)."""
-    return any_(func.array(_units_of(where).scalar_subquery()))
+    return any_(func.array(units_of(where).scalar_subquery()))
 
 
 def _days_answer(table: Table, metric: Metric) -> bool:
@@ -124,9 +124,9 @@ async def lifecycle_entities(conn: AsyncConnection, metric: Metric, where: Slice
     for grain, start, end in spans(where.bucket, where.start, where.end):
         part = replace(where, start=start, end=end)
         if grain is Grain.DAY:
-            _add(out, await _entity_days(conn, table, metric, part))
+            add_sums(out, await _entity_days(conn, table, metric, part))
         else:
-            _add(out, await _entity_rows(conn, table, metric, part))
+            add_sums(out, await _entity_rows(conn, table, metric, part))
     return out
 
 

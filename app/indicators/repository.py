@@ -97,10 +97,10 @@ async def rollup_sums(
     for grain, start, end in spans(where.bucket, where.start, where.end):
         part = replace(where, start=start, end=end)
         if grain is Grain.DAY and tiers.unit_day is not None and _answers(tiers.unit_day, metric):
-            _add(out, await _unit_sums(conn, tiers.unit_day, metric, part))
+            add_sums(out, await _unit_sums(conn, tiers.unit_day, metric, part))
         else:
             table = tiers.day if grain is Grain.DAY else tiers.hour
-            _add(out, await _sums(conn, table, metric, part))
+            add_sums(out, await _sums(conn, table, metric, part))
     return out
 
 
@@ -109,7 +109,7 @@ def _answers(table: Table, metric: Metric) -> bool:
     return str(metric.measure) in table.c and all(col in table.c for col in metric.filters)
 
 
-def _units_of(where: Slice | UnitsAt) -> Select[Any]:
+def units_of(where: Slice | UnitsAt) -> Select[Any]:
     """Codes of the units at ``level`` holding a commune within ``unit``: the units
     :func:`units_at_level` maps communes to, as a list to look rows up by."""
     at_level, within = _CLOSURE.alias("at_level"), _CLOSURE.alias("within")
@@ -142,7 +142,7 @@ async def _unit_sums(conn: AsyncConnection, table: Table, metric: Metric, where:
             # ``= ANY(ARRAY(subquery))``, not ``IN (subquery)``: the planner then reads the
             # units' rows by key, where a semi-join (its estimate of the units' count far
             # too high) scanned the whole tier for a district answer.
-            table.c.unit_code == any_(func.array(_units_of(where).scalar_subquery())),
+            table.c.unit_code == any_(func.array(units_of(where).scalar_subquery())),
             table.c.bucket_start >= where.start,
             table.c.bucket_start < where.end,
             metric_condition(table, metric),
@@ -159,7 +159,7 @@ def _total(measure: ColumnElement[Any]) -> ColumnElement[float]:
     return cast(func.coalesce(func.sum(measure), 0), Float).label("total")
 
 
-def _add(into: Sums, more: Sums) -> None:
+def add_sums(into: Sums, more: Sums) -> None:
     """Sums of disjoint times added into ``into``: totals add, the newest ``as_of`` wins."""
     for key, (total, as_of) in more.items():
         have, seen = into.get(key, (0.0, None))
