@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
 
-from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Response
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -15,6 +14,7 @@ from prometheus_client import (
     generate_latest,
 )
 from sqlalchemy import text
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.auth import Role, require_role
 from app.resources import ResourcesDep, running
@@ -75,18 +75,45 @@ def instrument(app: FastAPI, registry: CollectorRegistry) -> None:
     clients = Gauge("ioc_stream_clients", "Connected live-stream clients", registry=registry)
     clients.set_function(lambda: _stream_clients(app))
 
-    @app.middleware("http")
-    async def _measure(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
+    app.add_middleware(_Measured, requests=requests, latency=latency)
+
+
+class _Measured:
+    """Counts and times each request up to its response's start (for a live stream, its
+    opening, not its whole life), as plain ASGI: no task or body queue of its own per
+    request, unlike Starlette's ``BaseHTTPMiddleware``. A request that fails before any
+    response counts as a 500, as the error middleware outside answers it."""
+
+    def __init__(self, app: ASGIApp, requests: Counter, latency: Histogram) -> None:
+        self.app, self.requests, self.latency = app, requests, latency
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         started = time.perf_counter()
-        response = await call_next(request)
-        route = getattr(request.scope.get("route"), "path", "unmatched")
-        if request.url.path.startswith("/api/v1/") and not route.startswith("/api/v1"):
-            route = "/api/v1" + route  # included routers report their own paths
-        requests.labels(request.method, route, str(response.status_code)).inc()
-        latency.labels(route).observe(time.perf_counter() - started)
-        return response
+        counted = False
+
+        def count(status: int) -> None:
+            nonlocal counted
+            counted = True
+            route = getattr(scope.get("route"), "path", "unmatched")
+            if scope["path"].startswith("/api/v1/") and not route.startswith("/api/v1"):
+                route = "/api/v1" + route  # included routers report their own paths
+            self.requests.labels(scope["method"], route, str(status)).inc()
+            self.latency.labels(route).observe(time.perf_counter() - started)
+
+        async def measured(message: Message) -> None:
+            if message["type"] == "http.response.start" and not counted:
+                count(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, measured)
+        except Exception:
+            if not counted:
+                count(500)
+            raise
 
 
 def _stream_clients(app: FastAPI) -> float:

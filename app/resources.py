@@ -75,28 +75,28 @@ def resources_of(app: Starlette) -> Resources:
     return found
 
 
-def get_resources(request: Request) -> Resources:
+async def get_resources(request: Request) -> Resources:
     return resources_of(request.app)
 
 
 ResourcesDep = Annotated[Resources, Depends(get_resources)]
 
 
-def get_answers(request: Request) -> AnswerCache:
+async def get_answers(request: Request) -> AnswerCache:
     return resources_of(request.app).answers
 
 
 AnswersDep = Annotated[AnswerCache, Depends(get_answers)]
 
 
-def get_engine(resources: ResourcesDep) -> AsyncEngine:
+async def get_engine(resources: ResourcesDep) -> AsyncEngine:
     return resources.engine
 
 
 EngineDep = Annotated[AsyncEngine, Depends(get_engine)]
 
 
-def get_volume_scale(resources: ResourcesDep) -> float:
+async def get_volume_scale(resources: ResourcesDep) -> float:
     return resources.settings.volume_scale
 
 
@@ -104,7 +104,7 @@ VolumeScaleDep = Annotated[float, Depends(get_volume_scale)]
 """The volume the sources are expected at (``IOC_VOLUME_SCALE``; 1 = the province)."""
 
 
-def get_now(resources: ResourcesDep) -> datetime:
+async def get_now(resources: ResourcesDep) -> datetime:
     return resources.settings.now()
 
 

@@ -89,7 +89,7 @@ class SeriesAsked:
         )  # fmt: skip
 
 
-def series_asked(
+async def series_asked(
     scale: VolumeScaleDep,
     now: NowDep,
     principal: CurrentPrincipal,

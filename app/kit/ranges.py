@@ -42,7 +42,7 @@ def within_bounds(name: str, moment: datetime) -> datetime:
     return moment
 
 
-def time_range(
+async def time_range(
     now: NowDep,
     from_: Annotated[
         datetime | None,

@@ -17,7 +17,7 @@ from models.units import HIERARCHY_2020, HIERARCHY_NAMES, hierarchy_on
 HierarchyName = Literal["2025-01-01", "2025-07-01", "2020", "2025"]
 
 
-def hierarchy(
+async def hierarchy(
     hierarchy: Annotated[
         HierarchyName | None,
         Query(
