@@ -12,19 +12,17 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.resources import EngineDep
 
 READS = frozenset({"GET", "HEAD"})
-_ONE_SNAPSHOT = text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
 
 
 async def _connection(engine: EngineDep, request: Request) -> AsyncIterator[AsyncConnection]:
+    if request.method in READS:  # said in the BEGIN itself: no statement of its own
+        engine = engine.execution_options(isolation_level="REPEATABLE READ")
     async with engine.begin() as conn:
-        if request.method in READS:
-            await conn.execute(_ONE_SNAPSHOT)  # before any statement takes a snapshot
         yield conn
 
 
