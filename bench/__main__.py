@@ -121,8 +121,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             paths = questions(args.start, span_end)
             settled_after = await at_rest(engine)  # queries timed on data at rest
             alone = check_all_answer(base, paths)
-            one = wrk(base, paths, clients=1, seconds=args.query_seconds)
-            many = wrk(base, paths, clients=args.clients, seconds=args.query_seconds)
+            one = wrk(base, paths, clients=1, seconds=args.query_seconds, database_url=url)
+            many = wrk(
+                base, paths, clients=args.clients, seconds=args.query_seconds, database_url=url
+            )
             out["query"] = {"p95_ms": one["p95_ms"], "alone_ms": alone, "one_client": one,
                             "concurrent": many, "quiet_after_s": settled_after}  # fmt: skip
             out["sse"] = await sse_latency(
@@ -135,8 +137,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             out["memory"] = memory.peaks(url)
         with api_server(url, args.scale, answer_cache=False) as base:
             paths = questions(args.start, span_end)
-            one = wrk(base, paths, clients=1, seconds=args.query_seconds)
-            many = wrk(base, paths, clients=args.clients, seconds=args.query_seconds)
+            one = wrk(base, paths, clients=1, seconds=args.query_seconds, database_url=url)
+            many = wrk(
+                base, paths, clients=args.clients, seconds=args.query_seconds, database_url=url
+            )
             out["query_computed"] = {"p95_ms": one["p95_ms"], "one_client": one,
                                      "concurrent": many}  # fmt: skip
         async with engine.connect() as conn:

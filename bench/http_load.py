@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 
+from bench import memory
 from ioc.embedded import free_port
 
 _SCRIPT = """
@@ -84,14 +85,18 @@ def api_server(
             proc.kill()
 
 
-def wrk(base: str, paths: list[str], *, clients: int, seconds: int) -> dict[str, Any]:
-    """Latency percentiles of ``clients`` connections asking ``paths`` in turn."""
+def wrk(
+    base: str, paths: list[str], *, clients: int, seconds: int, database_url: str | None = None
+) -> dict[str, Any]:
+    """Latency percentiles of ``clients`` connections asking ``paths`` in turn; with the
+    ``database_url``, also the CPU milliseconds a request cost the API and PostgreSQL."""
     binary = shutil.which("wrk")
     if binary is None:
         raise RuntimeError("wrk is not installed (apt-get install wrk)")
     quoted = ", ".join(json.dumps(p) for p in paths)
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(_SCRIPT % quoted)
+    cpu_before = memory.cpu_seconds(database_url) if database_url else None
     try:
         threads = min(2, clients)
         out = subprocess.run(
@@ -104,6 +109,11 @@ def wrk(base: str, paths: list[str], *, clients: int, seconds: int) -> dict[str,
     result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
     result["clients"] = clients
     result["requests_per_s"] = round(result["requests"] / result["seconds"], 1)
+    if cpu_before is not None and database_url and result["requests"]:
+        spent = memory.cpu_spent(cpu_before, memory.cpu_seconds(database_url))
+        result["cpu_ms_per_request"] = {
+            side: round(s * 1000 / result["requests"], 2) for side, s in spent.items()
+        }
     return result
 
 

@@ -26,7 +26,7 @@ def _peak_mb(proc: psutil.Process) -> float | None:
     return None
 
 
-def _postmaster(database_url: str) -> psutil.Process | None:
+def postmaster(database_url: str) -> psutil.Process | None:
     """The PostgreSQL server process listening where the URL points: ``-k <socket dir>`` or
     ``-p <port>`` on its command line (an embedded or ``.ci`` server), else none."""
     url = urlparse(database_url)
@@ -46,10 +46,43 @@ def peaks(database_url: str) -> dict[str, Any]:
     out: dict[str, Any] = {"benchmark_process_mb": _peak_mb(me)}
     servers = [c for c in me.children(recursive=True) if "serve" in (c.cmdline() or [])]
     out["api_process_mb"] = max((m for c in servers if (m := _peak_mb(c))), default=None)
-    postmaster = _postmaster(database_url)
-    if postmaster is not None:
-        backends = [m for c in postmaster.children() if (m := _peak_mb(c)) is not None]
-        out["postgres_postmaster_mb"] = _peak_mb(postmaster)
+    server = postmaster(database_url)
+    if server is not None:
+        backends = [m for c in server.children() if (m := _peak_mb(c)) is not None]
+        out["postgres_postmaster_mb"] = _peak_mb(server)
         out["postgres_largest_backend_mb"] = max(backends, default=None)
         out["postgres_processes"] = len(backends) + 1
+    return out
+
+
+def cpu_seconds(database_url: str) -> dict[str, dict[int, float]]:
+    """CPU seconds used so far by each process of the API child (``ioc serve``) and of the
+    PostgreSQL server (postmaster and the backends alive now), by pid: taken before and after
+    a load, :func:`cpu_spent` says where its cost went, whatever else the machine runs."""
+    me = psutil.Process()
+    api = [c for c in me.children(recursive=True) if "serve" in (c.cmdline() or [])]
+    server = postmaster(database_url)
+    pg = [server, *server.children()] if server is not None else []
+    return {"api": _spent(api), "postgres": _spent(pg)}
+
+
+def cpu_spent(
+    before: dict[str, dict[int, float]], after: dict[str, dict[int, float]]
+) -> dict[str, float]:
+    """Seconds each side used between two :func:`cpu_seconds`; a process that started in
+    between counts whole, one that ended in between is lost (a pool's backends stay)."""
+    return {
+        side: sum(t - before[side].get(pid, 0.0) for pid, t in now.items())
+        for side, now in after.items()
+    }
+
+
+def _spent(procs: list[psutil.Process]) -> dict[int, float]:
+    out = {}
+    for proc in procs:
+        try:
+            times = proc.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        out[proc.pid] = float(times.user + times.system)
     return out

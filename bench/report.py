@@ -80,7 +80,7 @@ def _queries(q: dict[str, Any], how: str) -> list[Row]:
     return [
         (
             f"query p95, one client ({how})",
-            f"{q['p95_ms']} ms",
+            f"{q['p95_ms']} ms{_cpu(q.get('one_client', {}))}",
             f"{q['p95_ms'] / 50:.2f} × 50 ms target",
             PEERS["query"],
         ),
@@ -88,11 +88,20 @@ def _queries(q: dict[str, Any], how: str) -> list[Row]:
             f"query p95, {many['clients']} clients ({how})",
             f"{many['p95_ms']} ms "
             f"({many['requests_per_s']} req/s, {many['non_2xx']} non-2xx, "
-            f"{many['socket_errors']} socket errors)",
+            f"{many['socket_errors']} socket errors){_cpu(many)}",
             f"{many['p95_ms'] / 250:.2f} × 250 ms target",
             "",
         ),
     ]
+
+
+def _cpu(load: dict[str, Any]) -> str:
+    """What a request cost each side in CPU, when measured: throughput on a shared machine
+    moves with its neighbours, this moves only with the code."""
+    cpu = load.get("cpu_ms_per_request")
+    if not cpu:
+        return ""
+    return f"; CPU per request: API {cpu['api']} ms, PostgreSQL {cpu['postgres']} ms"
 
 
 def _serve(r: dict[str, Any]) -> list[Row]:
