@@ -25,8 +25,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from app.kit.buckets import LOCAL, Bucket
 from app.sources import repository
 from app.sources.schemas import SourceStatus
-from app.sources.slots import DAY, LOOKBACK, Masks, local_days, standing, tally
+from app.sources.slots import DAY, LOOKBACK, Masks, local_days, slot_plan, standing, tally
 from models.cadence import cadence_of
+from models.clock import floor_local_day
 from models.closures import Intervals, closed_intervals
 from models.sources import SourceSystem, source_registry
 
@@ -233,6 +234,11 @@ async def _closed(
     return closed_intervals(await repository.closures_in(conn, start=start, end=end), sources)
 
 
+def _whole_days_only(start: datetime, end: datetime) -> bool:
+    """Do ``start`` and ``end`` fall on local midnights (so do the days a tally looks at)?"""
+    return floor_local_day(start) == start and floor_local_day(end) == end
+
+
 def _codes_or_all(sources: list[SourceSystem]) -> list[str] | None:
     return None if len(sources) == len(source_registry()) else [s.code for s in sources]
 
@@ -255,6 +261,27 @@ async def slot_sums(
     expected: dict[tuple[str, datetime], float] = defaultdict(float)
     received: dict[tuple[str, datetime], float] = defaultdict(float)
     commune = {s.code: s.commune_code for s in sources}
+    if sources and _whole_days_only(start, end) and repository.day_masks_kept():
+        # The sources closed at some point are tallied one by one below; the others'
+        # arrivals are summed per unit and period in the database.
+        closed = await _closed(conn, sources, start - 7 * DAY, end + DAY)
+        planned = [s for s in sources if s.code not in closed]
+        plan = slot_plan(planned, bucket, start, end, now)
+        unit_of = {s.code: commune_to_unit[s.commune_code] for s in planned}
+        per_unit: dict[tuple[str, int], int] = defaultdict(int)
+        for code, number in plan.schedule_of.items():
+            for period_no, n in plan.owed[number].items():
+                per_unit[unit_of[code], period_no] += n
+        arrivals = await repository.arrived_slots(conn, unit_of, plan.schedule_of, plan.rows)
+        for key in sorted(per_unit.keys() | arrivals.keys(), key=lambda k: (k[1], k[0])):
+            got, only_arrived = arrivals.get(key, (0, 0))
+            if n_owed := per_unit.get(key, 0) + only_arrived:
+                unit, when = key[0], plan.periods[key[1]]
+                expected[unit, when] += n_owed
+                received[unit, when] += got
+        sources = [s for s in sources if s.code in closed]
+        if not sources:
+            return dict(expected), dict(received)
     for code, periods in (await slot_tally(conn, sources, bucket, start, end, now)).items():
         unit = commune_to_unit[commune[code]]
         for period, (owed, arrived) in periods.items():
