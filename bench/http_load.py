@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -42,6 +43,10 @@ end
 """
 
 
+METRICS_KEY = secrets.token_urlsafe(24)
+"""The admin key the API child accepts for this run only, to read its ``/metrics``."""
+
+
 @contextlib.contextmanager
 def api_server(
     database_url: str, volume_scale: float = 1.0, answer_cache: bool = True
@@ -58,6 +63,7 @@ def api_server(
         "IOC_ALERT_INTERVAL_SECONDS": "0",
         "IOC_LOG_LEVEL": "WARNING",
         "IOC_VOLUME_SCALE": str(volume_scale),
+        "IOC_ADMIN_API_KEY": METRICS_KEY,  # the bench reads /metrics with it
         **({} if answer_cache else {"IOC_ANSWER_CACHE_MB": "0"}),
     }
     proc = subprocess.Popen(
@@ -97,6 +103,7 @@ def wrk(
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(_SCRIPT % quoted)
     cpu_before = memory.cpu_seconds(database_url) if database_url else None
+    answers_before = answer_counts(base)
     try:
         threads = min(2, clients)
         out = subprocess.run(
@@ -109,6 +116,8 @@ def wrk(
     result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
     result["clients"] = clients
     result["requests_per_s"] = round(result["requests"] / result["seconds"], 1)
+    after = answer_counts(base)
+    result["answers"] = {k: round(after.get(k, 0) - answers_before.get(k, 0)) for k in after}
     if cpu_before is not None and database_url and result["requests"]:
         spent = memory.cpu_spent(cpu_before, memory.cpu_seconds(database_url))
         result["cpu_ms_per_request"] = {
@@ -127,3 +136,16 @@ def check_all_answer(base: str, paths: list[str]) -> dict[str, float]:
             answer.raise_for_status()
             times[path] = round((time.perf_counter() - started) * 1000, 1)
     return times
+
+
+def answer_counts(base: str) -> dict[str, float]:
+    """The API's answers so far by how they were had (``kept``: served from memory,
+    ``computed``), from its ``/metrics``: says whether a load measured kept answers."""
+    found = httpx.get(f"{base}/metrics", headers={"X-API-Key": METRICS_KEY}, timeout=30)
+    found.raise_for_status()
+    counts = {}
+    for line in found.text.splitlines():
+        if line.startswith("ioc_api_answers_total{"):
+            labels, value = line.rsplit(" ", 1)
+            counts[labels.split('result="')[1].split('"')[0]] = float(value)
+    return counts

@@ -96,12 +96,15 @@ def _queries(q: dict[str, Any], how: str) -> list[Row]:
 
 
 def _cpu(load: dict[str, Any]) -> str:
-    """What a request cost each side in CPU, when measured: throughput on a shared machine
-    moves with its neighbours, this moves only with the code."""
-    cpu = load.get("cpu_ms_per_request")
-    if not cpu:
-        return ""
-    return f"; CPU per request: API {cpu['api']} ms, PostgreSQL {cpu['postgres']} ms"
+    """What a request cost each side in CPU, when measured (throughput on a shared machine
+    moves with its neighbours, this moves only with the code), and how many answers were
+    computed rather than served from memory during the load."""
+    out = ""
+    if cpu := load.get("cpu_ms_per_request"):
+        out += f"; CPU per request: API {cpu['api']} ms, PostgreSQL {cpu['postgres']} ms"
+    if answers := {k: n for k, n in load.get("answers", {}).items() if n}:  # none: cache off
+        out += f"; {answers.get('computed', 0)} answers computed, {answers.get('kept', 0)} kept"
+    return out
 
 
 def _serve(r: dict[str, Any]) -> list[Row]:
