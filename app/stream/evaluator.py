@@ -75,6 +75,20 @@ def rollups_of(indicator: Indicator) -> set[str]:
     return out  # lifecycle state tables are named in notices too (ingest lists them)
 
 
+def cancelled() -> bool:
+    """Whether the running task has been asked to stop, whatever exception it is handling.
+
+    A query cut short by cancellation is rolled back on its way out (SQLAlchemy finishes
+    the connection's ``close()`` before re-raising the cancellation); when the database has
+    just gone away that rollback fails, and its ``OperationalError`` is raised instead of
+    the ``CancelledError``. A loop that catches ``Exception`` to carry on must ask this
+    first, or it swallows its own cancellation and runs on: the task group that cancelled
+    it then waits for it for ever.
+    """
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
 def merge(notices: list[ChangeNotice]) -> ChangeNotice:
     communes: set[str] = set()
     every = any(not n.communes for n in notices)
@@ -143,6 +157,8 @@ class Evaluator:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the lock connection failed: someone else may lead
+                if cancelled():
+                    raise asyncio.CancelledError from exc
                 log.warning("evaluator stopped; retrying", error=repr(exc))
             finally:
                 self.leading.clear()
@@ -198,6 +214,8 @@ class Evaluator:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
+                if cancelled():
+                    raise asyncio.CancelledError from exc
                 log.exception("periodic evaluation failed", error=repr(exc))
 
     # --- work -----------------------------------------------------------------------------
