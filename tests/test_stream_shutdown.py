@@ -79,7 +79,7 @@ async def test_stopping_the_evaluator_waits_for_its_tile_update_to_finish(
     )
     started, ended = asyncio.Event(), asyncio.Event()
 
-    async def tiles(notice: ChangeNotice) -> None:
+    async def tiles(notice: ChangeNotice, *among: object) -> None:
         started.set()
         try:
             await asyncio.Event().wait()
@@ -152,7 +152,7 @@ async def test_a_second_ctrl_c_still_shuts_the_app_down_with_its_query_cancelled
     evaluator, hub = resources.evaluator, resources.hub
     await wait_for(evaluator.leading.is_set, HANG_GUARD, "the evaluator to lead")
 
-    async def slow(notice: ChangeNotice) -> None:
+    async def slow(notice: ChangeNotice, *among: object) -> None:
         async with resources.engine.connect() as conn:
             await conn.execute(text(SLOW_QUERY))
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -25,12 +25,15 @@ from app.indicators import service as indicators
 from app.indicators.schemas import IndicatorValue
 from app.indicators.service import Question
 from app.kit.buckets import Bucket
+from app.kit.outages import is_outage
 from app.sources import service as sources
 from app.stream import repository
+from app.stream.backlog import Backlog, merge
 from app.stream.repository import StreamDraft
 from app.stream.schemas import EventKind
 from app.units import repository as units_repo
 from models.alert_rules import RULES, AlertRule
+from models.calendar import business_calendar
 from models.catalogue import BY_CODE, CATALOGUE
 from models.indicators import SOURCE_KINDS, Indicator, Metric
 from models.notify import ChangeNotice
@@ -39,6 +42,11 @@ from models.units import HIERARCHY_2020, HIERARCHY_2025, HIERARCHY_LEVELS
 
 log = structlog.get_logger("stream")
 DEBOUNCE_SECONDS = 0.1
+LANES = 2
+"""Indicators evaluated at once, each on its own connection: one lane's Python work overlaps
+the other's query, and alerts never hold the indicators up."""
+ALERTS = "~alerts"
+"""The backlog's key for the alert rules (no indicator code starts with ``~``)."""
 ALERT_THROTTLE = 10.0
 """Seconds between alert evaluations triggered by change notices (a burst is one)."""
 RETRY_SECONDS = 2.0
@@ -89,20 +97,6 @@ def cancelled() -> bool:
     return task is not None and task.cancelling() > 0
 
 
-def merge(notices: list[ChangeNotice]) -> ChangeNotice:
-    communes: set[str] = set()
-    every = any(not n.communes for n in notices)
-    for n in notices:
-        communes.update(n.communes)
-    return ChangeNotice(
-        rollups=sorted({r for n in notices for r in n.rollups}),
-        communes=[] if every else sorted(communes),
-        first_bucket=min(n.first_bucket for n in notices),
-        last_bucket=max(n.last_bucket for n in notices),
-        committed_at=max(n.committed_at for n in notices),
-    )
-
-
 def row(kind: EventKind, data: dict[str, Any], *, indicator: str | None = None,
         units: frozenset[str] = frozenset(), open_data: bool = True,
         public_only: bool = False) -> StreamDraft:  # fmt: skip
@@ -139,7 +133,7 @@ class Evaluator:
         self._publishing = asyncio.Lock()
         """One publish at a time: stream ids are then committed in the order they are drawn,
         so a replica reading the log after the newest id it has seen never steps over an id
-        committed later (alerts and indicator values are computed side by side)."""
+        committed later (the lanes evaluate side by side)."""
         self.leading = asyncio.Event()
         """Set while this process is the evaluator and LISTENs to ingest's notices."""
 
@@ -169,6 +163,9 @@ class Evaluator:
         self._source_status.clear()
         self._sent.clear()
         await self._touched(["warm"])  # load the unit tree now, not on the first notice
+        # and the holiday calendar (source slots): its first load took seconds, all of
+        # which the first live notice waited
+        await asyncio.to_thread(business_calendar)
         self.leading.set()
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(self._work())
@@ -183,25 +180,47 @@ class Evaluator:
                 await conn.execute("SELECT 1")
 
     async def _work(self) -> None:
+        """Take ingest's notices into the backlog (a burst of batch commits as one), which
+        ``LANES`` lanes evaluate: per indicator, and the alert rules beside them."""
+        backlog = Backlog()
+        # A lane's evaluation always runs to its end or is cancelled with this task: none
+        # is left running unowned past the app's shutdown and the disposal of the engine
+        # whose connection it holds.
+        async with asyncio.TaskGroup() as lanes:
+            for _ in range(LANES):
+                lanes.create_task(self._lane(backlog))
+            while True:
+                batch = [await self._notices.get()]
+                await asyncio.sleep(DEBOUNCE_SECONDS)  # coalesce a burst of batch commits
+                while not self._notices.empty():
+                    batch.append(self._notices.get_nowait())
+                notice = merge(batch)
+                backlog.add(ALERTS, notice)
+                for indicator in CATALOGUE:
+                    if rollups_of(indicator) & set(notice.rollups):
+                        backlog.add(indicator.code, notice)
+
+    async def _lane(self, backlog: Backlog) -> None:
         while True:
-            batch = [await self._notices.get()]
-            await asyncio.sleep(DEBOUNCE_SECONDS)  # coalesce a burst of batch commits
-            while not self._notices.empty():
-                batch.append(self._notices.get_nowait())
-            notice = merge(batch)
-            # Side by side, on two connections: neither the alerts nor the tiles wait for
-            # the other. Both always run to their end (or are cancelled with this task): a
-            # failure of one must not leave the other running unowned, past the app's
-            # shutdown and the disposal of the engine whose connection it holds.
-            results = await asyncio.gather(
-                self.alerts_after(notice), self.on_change(notice), return_exceptions=True
-            )
-            for result in results:
-                if isinstance(result, asyncio.CancelledError):
-                    raise result
-                if isinstance(result, BaseException):
-                    log.error("change notice handling failed", error=repr(result),
-                              exc_info=result)  # fmt: skip
+            code, notice = await backlog.take()
+            try:
+                if code == ALERTS:
+                    await self.alerts_after(notice)
+                else:
+                    await self.on_change(notice, [BY_CODE[code]])
+            except Exception as exc:  # the next change tries again
+                if cancelled():
+                    raise asyncio.CancelledError from exc
+                if is_outage(exc):
+                    # One line: a traceback rendered per indicator of the backlog took
+                    # seconds each on a busy machine, all on the loop the API answers on.
+                    log.warning("change notice handling failed: database unavailable",
+                                indicator=code, error=repr(exc))  # fmt: skip
+                else:
+                    log.error("change notice handling failed", indicator=code,
+                              error=repr(exc), exc_info=exc)  # fmt: skip
+            finally:
+                backlog.done(code)
 
     async def _tick(self) -> None:
         while True:
@@ -227,9 +246,10 @@ class Evaluator:
         async with self._publishing, self._engine.begin() as conn:
             return await repository.append(conn, rows)
 
-    async def on_change(self, notice: ChangeNotice) -> None:
-        """Publish the day values the notice moved, per unit — only those that changed."""
-        wanted = [i for i in CATALOGUE if rollups_of(i) & set(notice.rollups)]
+    async def on_change(self, notice: ChangeNotice, among: Iterable[Indicator] = CATALOGUE) -> None:
+        """Publish the day values of ``among`` the notice moved, per unit — only those that
+        changed."""
+        wanted = [i for i in among if rollups_of(i) & set(notice.rollups)]
         if not wanted:
             return
         end = Bucket.DAY.next_start(Bucket.DAY.floor(notice.last_bucket))
