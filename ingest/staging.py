@@ -8,7 +8,8 @@ live here, shared by :mod:`ingest.store` and :mod:`ingest.store_rollups`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import weakref
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Column, Dialect, Table
@@ -79,12 +80,48 @@ async def copy_values(
                 await copy.write_row(values)
 
 
-async def create_staging(cur: Any, table: Table) -> None:
-    """The session's staging table for ``table`` (emptied at each commit), made if missing."""
-    await cur.execute(
+def staging_ddl(table: Table) -> str:
+    """The statement making the session's staging table for ``table`` (emptied at each
+    commit) if it is missing."""
+    return (
         f'CREATE TEMP TABLE IF NOT EXISTS "{staging_name(table)}" '
         f'(LIKE "{table.name}" INCLUDING DEFAULTS) ON COMMIT DELETE ROWS'
     )
+
+
+_MADE: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
+"""Per driver connection: the staging tables made in a transaction that committed (a
+temporary table lives as long as its session, unless the transaction making it is rolled
+back: only committed ones are remembered)."""
+
+
+async def create_staging(cur: Any, table: Table) -> None:
+    """The session's staging table for ``table`` (emptied at each commit), made if missing."""
+    await create_temp(cur, staging_name(table), staging_ddl(table))
+
+
+async def create_temp(cur: Any, name: str, ddl: str) -> None:
+    """Run ``ddl`` (making the session's temporary table ``name`` if missing) unless the
+    session is known to have it (:func:`make_staging`): a catalogue look-up and a notice
+    saved per table and batch."""
+    if name not in _MADE.get(cur.connection, ()):
+        await cur.execute(ddl)
+
+
+async def make_staging(conn: AsyncConnection, ddls: Mapping[str, str]) -> None:
+    """Make the session's temporary tables ``ddls`` gives (name → statement) that it is not
+    known to have, in a transaction of their own, committed: the batches that follow on
+    this connection skip their statements (:func:`create_temp`)."""
+    raw = await conn.get_raw_connection()
+    pg: Any = raw.driver_connection
+    made = _MADE.setdefault(pg, set())
+    missing = sorted(ddls.keys() - made)
+    if not missing:
+        return
+    async with conn.begin():
+        for name in missing:
+            await run(conn, ddls[name])
+    made.update(missing)
 
 
 def staging_name(table: Table) -> str:

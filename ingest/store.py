@@ -37,8 +37,16 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ingest.spec import EventTable, Lifecycle, Row, table_of
-from ingest.staging import copy_staged, create_staging, pg_type, run, staging_name, text_of
-from ingest.store_lifecycle import KEYS, put_back, take_off_sql
+from ingest.staging import (
+    copy_staged,
+    create_staging,
+    create_temp,
+    pg_type,
+    run,
+    staging_name,
+    text_of,
+)
+from ingest.store_lifecycle import KEYS, MOMENTS, moments_ddl, put_back, take_off_sql
 from models.events import KEPT_ATTRIBUTES, Event
 from models.notify import CHANNEL, ChangeNotice
 from models.tables import (
@@ -233,7 +241,8 @@ def lifecycle_set(lifecycle: Lifecycle, ex: Any) -> dict[str, Any]:
 async def merge_lifecycle(conn: AsyncConnection, lifecycle: Lifecycle, rows: Iterable[Row]) -> int:
     """Upsert state rows so that a late (older) event never rolls a newer state back, and
     move the changed entities' moments between the days of their running totals
-    (:mod:`ingest.store_lifecycle`)."""
+    (:mod:`ingest.store_lifecycle`): the old moments staged per commune, netted against
+    the new ones, only what changed written to the units."""
     deltas = lifecycle_deltas(lifecycle, rows)
     if not deltas:
         return 0
@@ -247,6 +256,10 @@ async def merge_lifecycle(conn: AsyncConnection, lifecycle: Lifecycle, rows: Ite
         merge = _staged_upsert(table, staging, columns, lambda ex: lifecycle_set(lifecycle, ex))
         _LIFECYCLE_SQL[cache_key] = (take_off, text_of(put_back(table, merge), conn.dialect))
     take_off, merge = _LIFECYCLE_SQL[cache_key]
+    raw = await conn.get_raw_connection()
+    pg: Any = raw.driver_connection
+    async with pg.cursor() as cur:
+        await create_temp(cur, MOMENTS.name, moments_ddl())
     await run(conn, take_off, {KEYS: [d[lifecycle.key] for d in deltas]})
     await run(conn, merge)
     return len(deltas)

@@ -6,11 +6,14 @@ indicator queries (which count open, overdue, received and completed entities fr
 counts, or from the state table for hours and the part of a day not over yet).
 
 Keeping the counts exact: before a batch's state deltas are merged, the state rows they will
-change are locked (``FOR UPDATE``, in key order) and their moments taken off their days;
-the merge's ``RETURNING`` gives the new moments, added back in the same statement. Both run
-in the batch's transaction, so the counts always equal a count of the state table. Each
-commune's count goes to every unit the closure table says holds it, in both hierarchies, as
-the roll-ups' unit day tiers do (``ingest.store_rollups``).
+change are locked (``FOR UPDATE``, in key order) and their moments staged, counted negative
+per commune and day (:data:`MOMENTS`); the merge's ``RETURNING`` gives the new moments,
+netted against the staged ones in the same statement, and only the (commune, day) counts
+that changed go to the units: a step that leaves the receipt and the deadline where they
+were costs no unit row for them. Both run in the batch's transaction, so the counts always
+equal a count of the state table. Each commune's change goes to every unit the closure table
+says holds it, in both hierarchies, as the roll-ups' unit day tiers do
+(``ingest.store_rollups``).
 """
 
 from __future__ import annotations
@@ -18,12 +21,17 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
+    Column,
     ColumnElement,
     Dialect,
+    MetaData,
+    Select,
     String,
     Table,
     case,
     cast,
+    delete,
     func,
     literal,
     literal_column,
@@ -31,10 +39,13 @@ from sqlalchemy import (
     select,
     union_all,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.schema import CreateTable
 
 from models.clock import LOCAL_TZ
 from models.tables import LIFECYCLE_UNIT_DAILY, AdminUnitClosure, kept_columns
+from models.tables.base import Timestamp
 from models.tables.lifecycle_totals import COMPLETED, KEPT, KEY
 
 COMPLETION = ("completed_at", "resolved_at")
@@ -102,35 +113,65 @@ def day_moments(c: Columns, state: Table) -> dict[str, tuple[ColumnElement[Any],
 
 _CLOSURE = AdminUnitClosure.__table__
 
+MOMENTS = Table(
+    "staging_lifecycle_moments",
+    MetaData(),
+    Column("moment", String(20), nullable=False),
+    Column("commune_code", String(8), nullable=False),
+    Column("bucket_start", Timestamp, nullable=False),
+    *(LIFECYCLE_UNIT_DAILY.c[k]._copy() for k in KEPT),
+    Column("entities", BigInteger, nullable=False),
+    prefixes=["TEMPORARY"],
+    postgresql_on_commit="DELETE ROWS",
+)
+"""The session's staging table of the moments a batch takes off (per commune and day, with
+a negative count), netted against the moments it puts back before they reach the units."""
 
-def _counts(state: Table, rows: Any, sign: int) -> Any:
-    """``INSERT … SELECT`` adding ``sign`` per entity in ``rows`` to its moments' days, in
-    every unit holding its commune."""
+
+def moments_ddl() -> str:
+    """The staging table :data:`MOMENTS`, made if missing, emptied at each commit."""
+    ddl = CreateTable(MOMENTS, if_not_exists=True)
+    return str(ddl.compile(dialect=postgresql.dialect()))  # type: ignore[no-untyped-call]
+
+
+def _per_commune(state: Table, rows: Any, sign: int) -> Select[Any]:
+    """``sign`` per entity in ``rows`` on each of its moments' days, per commune: the
+    columns of :data:`MOMENTS`, summed per key."""
     kept = kept_columns(state.name)
     days = union_all(
         *(
             select(
                 literal(name, String).label("moment"),
-                func.date_trunc("day", at, LOCAL_TZ).label("bucket_start"),
                 rows.c.commune_code.label("commune_code"),
+                func.date_trunc("day", at, LOCAL_TZ).label("bucket_start"),
                 *dims,
             ).where(at.is_not(None))
             for name, (at, dims) in day_moments(rows.c, state).items()
         )
     ).subquery("days")
+    keys = [days.c.moment, days.c.commune_code, days.c.bucket_start, *(days.c[k] for k in kept)]
+    return select(*keys, cast(sign * func.count(), BigInteger).label("entities")).group_by(*keys)
+
+
+def _to_units(state: Table, changes: Any) -> Any:
+    """``INSERT … SELECT`` adding the per-commune ``changes`` (the columns of
+    :data:`MOMENTS`, netted, none zero) to every unit holding the commune."""
+    kept = kept_columns(state.name)
     unit = _CLOSURE.c.ancestor_code
     keys = (
-        days.c.moment,
+        changes.c.moment,
         _CLOSURE.c.hierarchy,
         unit,
-        days.c.bucket_start,
-        *(days.c[k] for k in kept),
+        changes.c.bucket_start,
+        *(changes.c[k] for k in kept),
     )
     table_name = literal(state.name, String).label("state_table")
+    total = func.sum(changes.c.entities)
     counted = (
-        select(table_name, *keys, (sign * func.count()).label("n"))
-        .select_from(days.join(_CLOSURE, _CLOSURE.c.descendant_code == days.c.commune_code))
+        select(table_name, *keys, cast(total, BigInteger).label("n"))
+        .select_from(changes.join(_CLOSURE, _CLOSURE.c.descendant_code == changes.c.commune_code))
         .group_by(*keys)
+        .having(total != 0)
         .order_by(*keys)
     )
     target = LIFECYCLE_UNIT_DAILY
@@ -148,7 +189,8 @@ KEYS = "keys"
 def take_off_sql(state: Table, key: str, dialect: Dialect) -> str:
     """Lock the state rows of the entities whose keys are the ``%(keys)s`` parameter (a
     list: an index look-up per key, whatever the planner knows of a staging table), in key
-    order, and take their current moments off their days."""
+    order, and stage their current moments, counted negative per commune and day, in
+    :data:`MOMENTS` for :func:`put_back`."""
     cols = _columns(state)
     locked = (
         select(*cols)
@@ -157,7 +199,12 @@ def take_off_sql(state: Table, key: str, dialect: Dialect) -> str:
         .with_for_update()
         .cte("locked")
     )
-    sql = _text(_counts(state, locked, -1).add_cte(locked), dialect)
+    kept = kept_columns(state.name)
+    staged = insert(MOMENTS).from_select(
+        ["moment", "commune_code", "bucket_start", *kept, "entities"],
+        _per_commune(state, locked, -1),
+    )
+    sql = _text(staged.add_cte(locked), dialect)
     # The compiler escapes a literal "%" for the driver's parameter style: the
     # placeholder is meant as one.
     return sql.replace(f"%%({KEYS})s", f"%({KEYS})s")
@@ -165,10 +212,34 @@ def take_off_sql(state: Table, key: str, dialect: Dialect) -> str:
 
 def put_back(state: Table, merge: Any) -> Any:
     """The merge (an ``INSERT … ON CONFLICT`` into ``state``) as a CTE returning the new
-    moments' columns, and the statement adding them to their days."""
+    moments' columns, and the statement adding them to their days net of the old moments
+    :func:`take_off_sql` staged (emptying :data:`MOMENTS`): a moment an event left where
+    it was (most of them: the receipt, the deadline) cancels out per commune and day and
+    costs no unit row; only the days that changed are written, in every unit holding the
+    commune."""
     cols = _columns(state)
+    kept = kept_columns(state.name)
     merged = merge.returning(*cols).cte("merged")
-    return _counts(state, merged, 1).add_cte(merged)
+    taken = delete(MOMENTS).returning(*MOMENTS.c).cte("taken")
+    both = union_all(
+        select(
+            taken.c.moment,
+            taken.c.commune_code,
+            taken.c.bucket_start,
+            *(taken.c[k] for k in kept),
+            taken.c.entities,
+        ),
+        _per_commune(state, merged, 1),
+    ).subquery("both_")
+    keys = [both.c.moment, both.c.commune_code, both.c.bucket_start, *(both.c[k] for k in kept)]
+    total = func.sum(both.c.entities)
+    changes = (
+        select(*keys, cast(total, BigInteger).label("entities"))
+        .group_by(*keys)
+        .having(total != 0)
+        .subquery("changes")
+    )
+    return _to_units(state, changes).add_cte(merged).add_cte(taken)
 
 
 def _columns(state: Table) -> list[Any]:

@@ -17,24 +17,26 @@ from __future__ import annotations
 import contextlib
 import gc
 from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import structlog
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ingest import store, store_rollups
 from ingest.deadletter import KEEP_BYTES, DeadLetterSink, RawMessage
 from ingest.retry import is_transient
-from ingest.spec import EventTable, Row
+from ingest.spec import EventTable, Row, table_of
+from ingest.staging import make_staging, staging_ddl, staging_name
+from ingest.store_lifecycle import MOMENTS, moments_ddl
 from ingest.tables import EVENT_TABLES, SOURCE_HOURLY
 from ingest.validation import Validator
 from models.clock import floor_hour
 from models.events import Event, EventRejected, RejectReason, structured_from_kafka
 from models.notify import MAX_COMMUNES, ChangeNotice
 from models.partitions import ensure_month_partitions, is_partitioned, month_start
-from models.tables import SourceFreshness
+from models.tables import SourceFreshness, tiers_of
 
 __all__ = ["BatchResult", "RawMessage", "Writer"]
 
@@ -82,6 +84,7 @@ class Writer:
         self._tables = tables or EVENT_TABLES
         self._months: dict[str, set[datetime]] = defaultdict(set)
         self._partitioned: dict[str, bool] = {}
+        self._staging = staging_ddls(self._tables.values())
 
     @property
     def engine(self) -> AsyncEngine:
@@ -180,34 +183,47 @@ class Writer:
         event_rows = {name: _rows(self._tables[name], events) for name, events in by_type.items()}
         for type_name, rows in event_rows.items():
             await self._ensure_partitions(self._tables[type_name], rows)
-        async with self._engine.begin() as conn:
-            changed: list[str] = []
-            new_rows: list[Row] = []
-            for type_name in sorted(by_type):  # one table order for every worker
-                spec, events = self._tables[type_name], by_type[type_name]
-                rows = await store.insert_events(conn, spec, event_rows[type_name])
-                await store.keep_attributes(conn, rows, events)
-                name = spec.table.name
-                part.inserted_by_table[name] = len(rows)
-                part.duplicates_by_table[name] = len(events) - len(rows)
-                if not rows:
-                    continue
-                for rollup in spec.rollups:
-                    await store_rollups.add_to_rollup(conn, rollup, rows)
-                    changed.append(rollup.table.name)
-                if spec.lifecycle:
-                    await store.merge_lifecycle(conn, spec.lifecycle, rows)
-                    changed.append(spec.lifecycle.table.name)
-                for row in rows:  # the stored rows are the batch's own: completed in place
-                    row["event_type"] = type_name
-                new_rows.extend(rows)
-            if new_rows:
-                await store_rollups.add_to_rollup(conn, SOURCE_HOURLY, new_rows)
-                await store.update_freshness(conn, new_rows)
-                changed += [SOURCE_HOURLY.table.name, SourceFreshness.__tablename__]
-                part.notice = change_notice(changed, new_rows)
-                await store.notify(conn, part.notice)
-            await store.insert_rejects(conn, [reject_row(m, e) for m, e in rejects])
+        async with self._engine.connect() as conn:
+            await make_staging(conn, self._staging)
+            async with conn.begin():
+                return await self._store_in(conn, by_type, event_rows, rejects, part)
+
+    async def _store_in(
+        self,
+        conn: AsyncConnection,
+        by_type: dict[str, list[Event]],
+        event_rows: dict[str, list[Row]],
+        rejects: list[Reject],
+        part: BatchResult,
+    ) -> BatchResult:
+        """The batch's statements, in the caller's transaction on ``conn``."""
+        changed: list[str] = []
+        new_rows: list[Row] = []
+        for type_name in sorted(by_type):  # one table order for every worker
+            spec, events = self._tables[type_name], by_type[type_name]
+            rows = await store.insert_events(conn, spec, event_rows[type_name])
+            await store.keep_attributes(conn, rows, events)
+            name = spec.table.name
+            part.inserted_by_table[name] = len(rows)
+            part.duplicates_by_table[name] = len(events) - len(rows)
+            if not rows:
+                continue
+            for rollup in spec.rollups:
+                await store_rollups.add_to_rollup(conn, rollup, rows)
+                changed.append(rollup.table.name)
+            if spec.lifecycle:
+                await store.merge_lifecycle(conn, spec.lifecycle, rows)
+                changed.append(spec.lifecycle.table.name)
+            for row in rows:  # the stored rows are the batch's own: completed in place
+                row["event_type"] = type_name
+            new_rows.extend(rows)
+        if new_rows:
+            await store_rollups.add_to_rollup(conn, SOURCE_HOURLY, new_rows)
+            await store.update_freshness(conn, new_rows)
+            changed += [SOURCE_HOURLY.table.name, SourceFreshness.__tablename__]
+            part.notice = change_notice(changed, new_rows)
+            await store.notify(conn, part.notice)
+        await store.insert_rejects(conn, [reject_row(m, e) for m, e in rejects])
         return part
 
     async def _ensure_partitions(self, spec: EventTable, rows: list[Row]) -> None:
@@ -224,6 +240,20 @@ class Writer:
             if self._partitioned[name]:
                 await ensure_month_partitions(conn, name, months)
         self._months[name] |= months
+
+
+def staging_ddls(specs: Iterable[EventTable]) -> dict[str, str]:
+    """Every staging table a batch of these streams may copy into: name → statement."""
+    tables = [SOURCE_HOURLY.table, table_of(SourceFreshness)]
+    ddls = {}
+    for spec in specs:
+        tables += [spec.table, *(tiers_of(r.table).hour for r in spec.rollups)]
+        if spec.lifecycle:
+            tables.append(spec.lifecycle.table)
+            ddls[MOMENTS.name] = moments_ddl()
+    for table in tables:
+        ddls[staging_name(table)] = staging_ddl(table)
+    return ddls
 
 
 def _rows(spec: EventTable, events: list[Event]) -> list[Row]:
