@@ -9,8 +9,15 @@ import structlog
 
 def configure(level: str = "INFO", json: bool = False) -> None:
     logging.basicConfig(level=level, format="%(message)s")
+    # Plain tracebacks, not rich's boxes with every frame's local variables: those took
+    # seconds to draw on a busy machine, on the event loop that answers requests, and printed
+    # whatever the frames held (keys, rows).
     renderer: structlog.typing.Processor = (
-        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
+        structlog.processors.JSONRenderer()
+        if json
+        else structlog.dev.ConsoleRenderer(
+            colors=False, exception_formatter=structlog.dev.plain_traceback
+        )
     )
     structlog.configure(
         processors=[
