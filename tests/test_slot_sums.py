@@ -1,7 +1,8 @@
 """Owed and arrived reporting slots per unit and period, summed in the database from the
 source day masks, equal a recount source by source (``slot_tally``, the masks tallied in
-Python) for every bucket and level: with slots still under way, after late events, and
-while a declared closure holds, then once it is withdrawn."""
+Python) for every bucket and level, and so do each source's slots in ``/sources``: with
+slots still under way, after late events, and while a declared closure holds, then once it
+is withdrawn."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.kit.buckets import Bucket
 from app.sources import closures
 from app.sources.schemas import ClosureIn
-from app.sources.service import slot_sums, slot_tally, sources_for
+from app.sources.service import slot_sums, slot_tally, source_statuses, sources_for
 from models.clock import LOCAL
 from models.units import legacy_units
 from simulators.base import EventDoc, events_between
@@ -94,6 +95,21 @@ async def _both(
     return got, (dict(owed), dict(arrived))
 
 
+async def _statuses(
+    engine: AsyncEngine, now: datetime
+) -> tuple[dict[str, tuple[int, int]], dict[str, tuple[int, int]]]:
+    """Each source's (owed, arrived) slots as ``/sources`` gives them, and recounted."""
+    async with engine.connect() as conn:
+        found = await source_statuses(conn, start=START, end=END, now=now, volume_scale=0.05)
+        sources = sources_for(None, 0.05)
+        tallied = await slot_tally(conn, sources, Bucket.YEAR, START, END, now)
+    recount = {
+        code: (sum(c[0] for c in periods.values()), sum(c[1] for c in periods.values()))
+        for code, periods in tallied.items()
+    }
+    return {s.source: (s.expected_slots, s.received_slots) for s in found}, recount
+
+
 CASES = [
     (level, bucket, now)
     for level in LEVELS
@@ -111,6 +127,9 @@ async def test_the_sums_equal_a_recount_through_late_events_and_a_closure(week: 
             assert got == recount, (label, level, bucket, now)
             assert sum(got[0].values()) > 0, (label, level, bucket, now)
             out[f"{level}/{bucket.value}/{now.isoformat()}"] = got
+        for now in {now for _, _, now in CASES}:
+            statuses, recount = await _statuses(week.engine, now)
+            assert statuses == recount, (label, now)
         return out
 
     first = await check("stored")

@@ -265,20 +265,9 @@ async def slot_sums(
         # The sources closed at some point are tallied one by one below; the others'
         # arrivals are summed per unit and period in the database.
         closed = await _closed(conn, sources, start - 7 * DAY, end + DAY)
+        unit_of = {s.code: commune_to_unit[s.commune_code] for s in sources}
         planned = [s for s in sources if s.code not in closed]
-        plan = slot_plan(planned, bucket, start, end, now)
-        unit_of = {s.code: commune_to_unit[s.commune_code] for s in planned}
-        per_unit: dict[tuple[str, int], int] = defaultdict(int)
-        for code, number in plan.schedule_of.items():
-            for period_no, n in plan.owed[number].items():
-                per_unit[unit_of[code], period_no] += n
-        arrivals = await repository.arrived_slots(conn, unit_of, plan.schedule_of, plan.rows)
-        for key in sorted(per_unit.keys() | arrivals.keys(), key=lambda k: (k[1], k[0])):
-            got, only_arrived = arrivals.get(key, (0, 0))
-            if n_owed := per_unit.get(key, 0) + only_arrived:
-                unit, when = key[0], plan.periods[key[1]]
-                expected[unit, when] += n_owed
-                received[unit, when] += got
+        await _planned_sums(conn, planned, unit_of, bucket, start, end, now, expected, received)
         sources = [s for s in sources if s.code in closed]
         if not sources:
             return dict(expected), dict(received)
@@ -290,11 +279,69 @@ async def slot_sums(
     return dict(expected), dict(received)
 
 
+async def _planned_sums(
+    conn: AsyncConnection,
+    sources: list[SourceSystem],
+    unit_of: Mapping[str, str],
+    bucket: Bucket,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    expected: dict[tuple[str, datetime], float],
+    received: dict[tuple[str, datetime], float],
+) -> None:
+    """Add the owed slots (due or arrived) and the arrived ones of ``sources`` (none closed
+    in the range, which starts and ends on local midnights) per (unit, bucket) to
+    ``expected`` and ``received``: what every source of a schedule owes is worked out once
+    (``slot_plan``), what arrived is counted by the database from the day masks."""
+    plan = slot_plan(sources, bucket, start, end, now)
+    chosen = {s.code: unit_of[s.code] for s in sources}
+    owed: dict[tuple[str, int], int] = defaultdict(int)
+    for code, number in plan.schedule_of.items():
+        for period, n in plan.owed[number].items():
+            owed[chosen[code], period] += n
+    arrivals = await repository.arrived_slots(conn, chosen, plan.schedule_of, plan.rows)
+    for key in sorted(owed.keys() | arrivals.keys(), key=lambda k: (k[1], k[0])):
+        got, only_arrived = arrivals.get(key, (0, 0))
+        if n_owed := owed.get(key, 0) + only_arrived:
+            unit, when = key[0], plan.periods[key[1]]
+            expected[unit, when] += n_owed
+            received[unit, when] += got
+
+
 def completeness_of(
     expected: dict[tuple[str, datetime], float], received: dict[tuple[str, datetime], float]
 ) -> dict[tuple[str, datetime], float]:
     """Arrived ÷ owed slots per key, to 4 decimals; keys with nothing owed have none."""
     return {key: round(received.get(key, 0.0) / n, 4) for key, n in expected.items() if n > 0}
+
+
+async def _slots_per_source(
+    conn: AsyncConnection,
+    sources: list[SourceSystem],
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    first: datetime,
+    closed: Intervals,
+) -> dict[str, dict[datetime, list[int]]]:
+    """Per source, [owed slots due or arrived, arrived] over ``[start, end)`` (whole local
+    days), as :func:`tally` counts them: in the database but for the sources ``closed`` at
+    some point, which are tallied from their masks (read from ``first``)."""
+    expected: dict[tuple[str, datetime], float] = defaultdict(float)
+    received: dict[tuple[str, datetime], float] = defaultdict(float)
+    planned = [s for s in sources if s.code not in closed]
+    itself = {s.code: s.code for s in planned}
+    await _planned_sums(conn, planned, itself, Bucket.YEAR, start, end, now, expected, received)
+    out: dict[str, dict[datetime, list[int]]] = {s.code: {} for s in sources}
+    for (code, period), n in expected.items():
+        out[code][period] = [int(n), int(received[code, period])]
+    shut = [s for s in sources if s.code in closed]
+    if shut:
+        codes = [s.code for s in shut]
+        masks = await repository.hour_masks(conn, codes, start=first, end=end + DAY)
+        out.update(tally(shut, masks, Bucket.YEAR, start, end, now, closed=closed))
+    return out
 
 
 async def source_statuses(
@@ -317,11 +364,18 @@ async def source_statuses(
     }
     hours = reporting_hours_by_period(sources, Bucket.YEAR, start, as_of)
     first = min(start, as_of - LOOKBACK) - 7 * DAY
-    masks: Masks = await repository.hour_masks(conn, None, start=first, end=max(end, as_of) + DAY)
     # The period's slots as known now; its status as it stood at ``as_of`` (when judging a
     # moment in the past, only what had happened by then).
     closed = await _closed(conn, sources, first, max(end, as_of) + 8 * DAY)
-    slot_counts = tally(sources, masks, Bucket.YEAR, start, end, now, closed=closed)
+    if _whole_days_only(start, end) and repository.day_masks_kept():
+        # The period's slots summed per source by the database (but the closed sources');
+        # the masks of the weeks status looks back over read alone.
+        slot_counts = await _slots_per_source(conn, sources, start, end, now, first, closed)
+        recent = max(first, floor_local_day(as_of - LOOKBACK - 7 * DAY))
+        masks = await repository.hour_masks(conn, None, start=recent, end=max(end, as_of) + DAY)
+    else:
+        masks = await repository.hour_masks(conn, None, start=first, end=max(end, as_of) + DAY)
+        slot_counts = tally(sources, masks, Bucket.YEAR, start, end, now, closed=closed)
     masks = _as_it_stood(masks, sources, as_of)
     items = []
     for source in sources:
