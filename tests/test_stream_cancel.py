@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from app.stream.backlog import Backlog
 from app.stream.evaluator import Evaluator
+from app.stream.service import Hub
 from models.indicators import Indicator
 from models.notify import ChangeNotice
 from tests.helpers import HANG_GUARD, wait_for
@@ -125,4 +126,32 @@ async def test_a_lane_that_finds_the_database_gone_logs_one_line(
         assert [(e["log_level"], "exc_info" in e) for e in logs] == [("warning", False)]
     finally:
         lane.cancel()
+        await engine.dispose()
+
+
+async def test_the_live_delivery_stops_though_its_rollback_fails(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The hub's delivery loop retries a failed read; cancelled mid-read when the database
+    has gone, it stops instead of taking the failed clean-up for one more failure."""
+    evaluator, engine = _evaluator()
+    hub = Hub(engine, "postgresql+psycopg://nobody@127.0.0.1:9/none", evaluator)
+    started: list[bool] = []
+
+    async def deliver_new() -> None:
+        started.append(True)
+        try:
+            await asyncio.Event().wait()  # a long read
+        finally:
+            raise gone()
+
+    monkeypatch.setattr(hub, "_deliver_new", deliver_new)
+    delivery = asyncio.create_task(hub._deliver())
+    hub._new.set()
+    try:
+        await wait_for(lambda: bool(started), HANG_GUARD, "the delivery to start")
+        assert await stopped(delivery)
+        assert started == [True]
+    finally:
+        delivery.cancel()
         await engine.dispose()
