@@ -48,19 +48,19 @@ async def export_series(
         return question, b"".join(service.rendered(doc, fmt))
 
     question, body = await answers.answer(key, compute, lambda answer: len(answer[1]))
-    return _streamed(code, question, fmt, service.pieces(body))
+    return _streamed(code, question, fmt, body)
 
 
-def _streamed(code: str, question: Question, fmt: str, body: Iterator[bytes]) -> Response:
+def _streamed(code: str, question: Question, fmt: str, body: Iterator[bytes] | bytes) -> Response:
+    """The file: written piece by piece as the client reads it, or, kept whole in memory
+    already, sent as it is (with its length; no worker-thread hop per piece)."""
     name = f"{code}_{question.unit}_{question.level}_{question.bucket}"
     if fmt == "csv":
-        return StreamingResponse(
-            body,
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
-        )
-    return StreamingResponse(
-        body,
-        media_type="application/json",
-        headers={"Content-Disposition": f'inline; filename="{name}.json"'},
-    )
+        media = "text/csv; charset=utf-8"
+        headers = {"Content-Disposition": f'attachment; filename="{name}.csv"'}
+    else:
+        media = "application/json"
+        headers = {"Content-Disposition": f'inline; filename="{name}.json"'}
+    if isinstance(body, bytes):
+        return Response(body, media_type=media, headers=headers)
+    return StreamingResponse(body, media_type=media, headers=headers)

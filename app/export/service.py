@@ -4,7 +4,7 @@ The body is written in chunks of :data:`CHUNK` values as the client reads it (a 
 communes by day is tens of megabytes of text); the values themselves are the answer's, as
 the values route gives them. A settled series' body (every period over) is written whole
 once, kept per database snapshot (``app.kit.answers``, within ``IOC_ANSWER_CACHE_MB``) and
-sent in pieces to whoever asks again before the data changes: a few megabytes of text,
+sent as it is to whoever asks again before the data changes: a few megabytes of text,
 beside the values it is written from, which are held whole either way."""
 
 from __future__ import annotations
@@ -87,16 +87,6 @@ def rendered(doc: ExportDocument, fmt: str) -> Iterator[bytes]:
     if fmt == "csv":
         return (piece.encode() for piece in csv_chunks(doc))
     return json_chunks(doc)
-
-
-PIECE_BYTES = 64 * 1024
-
-
-def pieces(body: bytes) -> Iterator[bytes]:
-    """A body already whole (a kept answer), sent in pieces."""
-    view = memoryview(body)
-    for i in range(0, len(body), PIECE_BYTES):
-        yield bytes(view[i : i + PIECE_BYTES])
 
 
 def _cell(number: float | None) -> str:
