@@ -16,7 +16,7 @@ in status and completeness alike).
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 
@@ -296,10 +296,12 @@ async def _planned_sums(
     (``slot_plan``), what arrived is counted by the database from the day masks."""
     plan = slot_plan(sources, bucket, start, end, now)
     chosen = {s.code: unit_of[s.code] for s in sources}
+    # Every source of a schedule owes the same: its slots times the unit's sources of it.
     owed: dict[tuple[str, int], int] = defaultdict(int)
-    for code, number in plan.schedule_of.items():
+    sharing = Counter((chosen[code], number) for code, number in plan.schedule_of.items())
+    for (unit, number), k in sharing.items():
         for period, n in plan.owed[number].items():
-            owed[chosen[code], period] += n
+            owed[unit, period] += k * n
     arrivals = await repository.arrived_slots(conn, chosen, plan.schedule_of, plan.rows)
     for key in sorted(owed.keys() | arrivals.keys(), key=lambda k: (k[1], k[0])):
         got, only_arrived = arrivals.get(key, (0, 0))
