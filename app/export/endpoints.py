@@ -35,23 +35,28 @@ async def export_series(
 ) -> Response:
     """An indicator series as open data; health counts under 5 are withheld from the public.
     The body is streamed as it is written; a settled series' body is kept whole
-    (``app.kit.answers``) and streamed from memory to the next asker of the same snapshot."""
+    (``app.kit.answers``) and sent from memory to the next asker of the same snapshot."""
+
+    async def written() -> tuple[Question, Iterator[bytes]]:
+        question = await asked.question(conn)
+        doc = service.document(question, await service.values(conn, question, principal))
+        return question, service.rendered(doc, fmt)
+
     key = await answers.key(conn, request, principal.role, settled=asked.settled())
     if key is None:
-        question = await asked.question(conn)
-        doc = service.document(question, await service.values(conn, question, principal))
-        return _streamed(code, question, fmt, service.rendered(doc, fmt))
+        return _streamed(code, *await written(), fmt=fmt)
 
     async def compute() -> tuple[Question, bytes]:
-        question = await asked.question(conn)
-        doc = service.document(question, await service.values(conn, question, principal))
-        return question, b"".join(service.rendered(doc, fmt))
+        question, pieces = await written()
+        return question, b"".join(pieces)
 
     question, body = await answers.answer(key, compute, lambda answer: len(answer[1]))
-    return _streamed(code, question, fmt, body)
+    return _streamed(code, question, body, fmt=fmt)
 
 
-def _streamed(code: str, question: Question, fmt: str, body: Iterator[bytes] | bytes) -> Response:
+def _streamed(
+    code: str, question: Question, body: Iterator[bytes] | bytes, *, fmt: str
+) -> Response:
     """The file: written piece by piece as the client reads it, or, kept whole in memory
     already, sent as it is (with its length; no worker-thread hop per piece)."""
     name = f"{code}_{question.unit}_{question.level}_{question.bucket}"

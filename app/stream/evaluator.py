@@ -83,18 +83,20 @@ def rollups_of(indicator: Indicator) -> set[str]:
     return out  # lifecycle state tables are named in notices too (ingest lists them)
 
 
-def cancelled() -> bool:
-    """Whether the running task has been asked to stop, whatever exception it is handling.
+def stop_if_cancelled(exc: Exception) -> None:
+    """Raise ``CancelledError`` (from ``exc``) if the running task has been asked to stop,
+    whatever exception it is handling.
 
     A query cut short by cancellation is rolled back on its way out (SQLAlchemy finishes
     the connection's ``close()`` before re-raising the cancellation); when the database has
     just gone away that rollback fails, and its ``OperationalError`` is raised instead of
-    the ``CancelledError``. A loop that catches ``Exception`` to carry on must ask this
+    the ``CancelledError``. A loop that catches ``Exception`` to carry on must call this
     first, or it swallows its own cancellation and runs on: the task group that cancelled
     it then waits for it for ever.
     """
     task = asyncio.current_task()
-    return task is not None and task.cancelling() > 0
+    if task is not None and task.cancelling() > 0:
+        raise asyncio.CancelledError from exc
 
 
 def row(kind: EventKind, data: dict[str, Any], *, indicator: str | None = None,
@@ -151,8 +153,7 @@ class Evaluator:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the lock connection failed: someone else may lead
-                if cancelled():
-                    raise asyncio.CancelledError from exc
+                stop_if_cancelled(exc)
                 log.warning("evaluator stopped; retrying", error=repr(exc))
             finally:
                 self.leading.clear()
@@ -209,8 +210,7 @@ class Evaluator:
                 else:
                     await self.on_change(notice, [BY_CODE[code]])
             except Exception as exc:  # the next change tries again
-                if cancelled():
-                    raise asyncio.CancelledError from exc
+                stop_if_cancelled(exc)
                 if is_outage(exc):
                     # One line: a traceback rendered per indicator of the backlog took
                     # seconds each on a busy machine, all on the loop the API answers on.
@@ -233,8 +233,7 @@ class Evaluator:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                if cancelled():
-                    raise asyncio.CancelledError from exc
+                stop_if_cancelled(exc)
                 log.exception("periodic evaluation failed", error=repr(exc))
 
     # --- work -----------------------------------------------------------------------------

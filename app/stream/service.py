@@ -22,7 +22,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.stream import repository
-from app.stream.evaluator import Evaluator, cancelled
+from app.stream.evaluator import Evaluator, stop_if_cancelled
 from app.stream.repository import LoggedEvent
 from app.stream.schemas import StreamEvent, Subscription
 from ingest.retry import wait_out
@@ -192,8 +192,7 @@ class Hub:
                     async for _ in conn.notifies():
                         self._new.set()
             except Exception as exc:  # the connection was lost: make it again
-                if cancelled():  # stopping, whatever the dead connection raised instead
-                    raise asyncio.CancelledError from exc
+                stop_if_cancelled(exc)  # stopping, whatever the dead connection raised
                 log.warning("stream listen lost; reconnecting", error=repr(exc))
             finally:
                 self.listening.clear()
@@ -207,8 +206,7 @@ class Hub:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                if cancelled():  # stopping, whatever the dead connection raised instead
-                    raise asyncio.CancelledError from exc
+                stop_if_cancelled(exc)  # stopping, whatever the dead connection raised
                 log.warning("stream read failed; retrying", error=repr(exc))
                 await asyncio.sleep(1)
                 self._new.set()
