@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, text
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ingest.spec import table_of
@@ -64,6 +64,7 @@ async def maintain(
         table = spec.table.name
         async with engine.begin() as conn:
             if await is_partitioned(conn, table):
+                await lock_partitions(conn, table)
                 report.created += await ensure_month_partitions(conn, table, months)
                 if cutoff:
                     report.dropped += await drop_partitions_before(conn, table, cutoff)
@@ -73,6 +74,18 @@ async def maintain(
         async with engine.begin() as conn:
             report.keys_dropped = await drop_keys_before(conn, month_start(cutoff))
     return report
+
+
+async def lock_partitions(conn: AsyncConnection, table: str) -> None:
+    """Take the transaction's lock on making or dropping ``table``'s partitions. Workers
+    (and their hourly upkeep) make the partitions their events need: two making the same
+    one at once would both find it missing and one fail on the catalogue ("already
+    exists"), so they take turns; the second then finds it made."""
+    await conn.execute(select(func.pg_advisory_xact_lock(PARTITION_LOCK, func.hashtext(table))))
+
+
+PARTITION_LOCK = 1_296_129
+"""The first key of the partition locks (:func:`lock_partitions`), the table's hash the second."""
 
 
 async def drop_keys_before(conn: AsyncConnection, before: datetime) -> int:

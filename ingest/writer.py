@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ingest import store, store_rollups
 from ingest.deadletter import KEEP_BYTES, DeadLetterSink, RawMessage
+from ingest.maintenance import lock_partitions
 from ingest.retry import is_transient
 from ingest.spec import EventTable, Row, table_of
 from ingest.staging import make_staging, staging_ddl, staging_name
@@ -238,6 +239,7 @@ class Writer:
             if name not in self._partitioned:
                 self._partitioned[name] = await is_partitioned(conn, name)
             if self._partitioned[name]:
+                await lock_partitions(conn, name)
                 await ensure_month_partitions(conn, name, months)
         self._months[name] |= months
 
