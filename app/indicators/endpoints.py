@@ -78,8 +78,7 @@ class SeriesAsked:
 
     def settled(self) -> bool:
         """Every period asked is over (``Question.settled``), known before any look-up."""
-        periods = self.bucket.periods(self.start, self.end)
-        return not periods or periods[-1][1] <= self.now
+        return self.bucket.settled(self.start, self.end, self.now)
 
     async def question(self, conn: AsyncConnection) -> Question:
         return await service.ask(

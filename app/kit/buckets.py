@@ -43,6 +43,13 @@ class Bucket(StrEnum):
             return day.replace(day=1, month=(day.month - 1) // 3 * 3 + 1)
         return day.replace(day=1, month=1)
 
+    def settled(self, start: datetime, end: datetime, now: datetime) -> bool:
+        """Every bucket overlapping ``[start, end)`` is over at ``now`` (the last of
+        :meth:`periods` ends by then), without listing them: asked on every request."""
+        if end <= start:
+            return True
+        return self.next_start(self.floor(end - timedelta(microseconds=1))) <= now
+
     def periods(self, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
         """``[start, end)`` of every bucket overlapping ``[start, end)``, in local time."""
         out = []
