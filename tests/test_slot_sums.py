@@ -2,7 +2,7 @@
 source day masks, equal a recount source by source (``slot_tally``, the masks tallied in
 Python) for every bucket and level, and so do each source's slots in ``/sources``: with
 slots still under way, after late events, and while a declared closure holds, then once it
-is withdrawn."""
+is withdrawn; over ranges from a Monday, from mid-week and off local midnight."""
 
 from __future__ import annotations
 
@@ -171,3 +171,14 @@ async def test_a_range_off_local_midnight_equals_the_recount(week: Week) -> None
         got, recount = await _both(week.engine, "district", bucket, END + timedelta(days=1), start)
         assert got == recount
         assert sum(got[0].values()) > 0
+
+
+async def test_a_range_from_mid_week_equals_the_recount(week: Week) -> None:
+    """Whole local days from a Wednesday: the week slots that end in the range look back
+    to their Monday, before the range starts."""
+    start = START + timedelta(days=2)
+    for level, bucket in (("district", Bucket.DAY), ("province", Bucket.WEEK)):
+        for now in (START + timedelta(days=3, hours=10, minutes=40), END + timedelta(days=1)):
+            got, recount = await _both(week.engine, level, bucket, now, start)
+            assert got == recount, (level, bucket, now)
+            assert sum(got[0].values()) > 0

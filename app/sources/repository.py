@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -17,7 +17,6 @@ from sqlalchemy import (
     insert,
     literal,
     select,
-    text,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -139,101 +138,6 @@ async def hour_masks(
 def day_masks_kept() -> bool:
     """Are per-source day masks kept (what :func:`arrived_slots` reads)?"""
     return _TIERS.source_day_mask is not None
-
-
-_ARRIVED = text(
-    """
-    WITH src AS (
-        SELECT * FROM unnest(CAST(:codes AS text[]), CAST(:units AS int[]),
-                             CAST(:schedules AS int[]), CAST(:many AS bool[]))
-            AS s(source, unit, schedule, many)
-    ), plan AS (
-        SELECT * FROM unnest(CAST(:p_schedule AS int[]), CAST(:p_slot AS int[]),
-                             CAST(:p_day AS timestamptz[]), CAST(:p_hours AS int[]),
-                             CAST(:p_whole AS bool[]), CAST(:p_pending AS bool[]),
-                             CAST(:p_period AS int[]))
-            AS p(schedule, slot, day_start, hours, whole, pending, period)
-    )
-    SELECT unit, period, sum(n) AS arrived, sum(n) FILTER (WHERE pending) AS pending
-    FROM (
-        SELECT g.unit, p.period, p.pending,
-               sum(CASE WHEN p.whole
-                        THEN bit_count(CAST(g.hour_mask & p.hours AS bit(32)))
-                        ELSE CAST(g.hour_mask & p.hours <> 0 AS int) END) AS n
-        FROM (
-            SELECT s.unit, s.schedule, m.bucket_start, m.hour_mask
-            FROM src AS s
-            JOIN {masks} AS m ON m.source = s.source
-            WHERE NOT s.many AND m.bucket_start >= :lo AND m.bucket_start < :hi
-            OFFSET 0
-        ) AS g
-        JOIN plan AS p ON p.schedule = g.schedule AND p.day_start = g.bucket_start
-        GROUP BY g.unit, p.period, p.pending
-        UNION ALL
-        SELECT g.unit, p.period, p.pending, 1 AS n
-        FROM (
-            SELECT s.unit, s.schedule, s.source, m.bucket_start, m.hour_mask
-            FROM src AS s
-            JOIN {masks} AS m ON m.source = s.source
-            WHERE s.many AND m.bucket_start >= :lo AND m.bucket_start < :hi
-            OFFSET 0
-        ) AS g
-        JOIN plan AS p ON p.schedule = g.schedule AND p.day_start = g.bucket_start
-        WHERE g.hour_mask & p.hours <> 0
-        GROUP BY g.unit, p.period, p.pending, g.source, p.slot
-    ) AS slots
-    GROUP BY unit, period
-    """
-)
-"""Arrived planned slots per unit and period: slots of one day counted row by row (a
-whole day by its arrived hours), slots of several days (a week) once per source however
-many of their days arrived."""
-
-
-async def arrived_slots(
-    conn: AsyncConnection,
-    unit_of: dict[str, str],
-    schedule_of: dict[str, int],
-    rows: list[tuple[int, int, datetime, int, bool, bool, bool, int]],
-) -> dict[tuple[str, int], tuple[int, int]]:
-    """Per (unit, period number): the planned slots (``app.sources.slots.SlotPlan``) of the
-    sources in ``unit_of`` (source code → unit) that arrived, and of them those counted
-    only because they arrived; summed in the database from the source day masks, so a
-    year of a thousand sources comes back as one row per unit and period."""
-    table = _TIERS.source_day_mask
-    if table is None or not rows or not unit_of:
-        return {}
-    codes = list(unit_of)
-    unit_names = sorted(set(unit_of.values()))
-    unit_no = {unit: n for n, unit in enumerate(unit_names)}
-    columns = list(zip(*rows, strict=True))
-    days = columns[2]
-    # A schedule's slots are all of one day or all of several (a week cadence).
-    several = {row[0] for row in rows if row[6]}
-    assert all(row[6] for row in rows if row[0] in several)
-    stmt = text(_ARRIVED.text.format(masks=table.name))
-    result = await conn.execute(
-        stmt,
-        {
-            "codes": codes,
-            "units": [unit_no[unit_of[c]] for c in codes],
-            "schedules": [schedule_of[c] for c in codes],
-            "many": [schedule_of[c] in several for c in codes],
-            "p_schedule": list(columns[0]),
-            "p_slot": list(columns[1]),
-            "p_day": list(days),
-            "p_hours": list(columns[3]),
-            "p_whole": list(columns[4]),
-            "p_pending": list(columns[5]),
-            "p_period": list(columns[7]),
-            "lo": min(days),
-            "hi": max(days) + timedelta(days=1),
-        },
-    )
-    return {
-        (unit_names[unit], period): (int(n), int(pending or 0))
-        for unit, period, n, pending in result
-    }
 
 
 def _day_masks(table: Table, start: datetime, end: datetime) -> Select[Any]:

@@ -16,20 +16,38 @@ in status and completeness alike).
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections import defaultdict
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.kit.buckets import LOCAL, Bucket
 from app.sources import repository
+from app.sources.completeness import (
+    closed_in,
+    completeness_of,
+    slot_sums,
+    slot_tally,
+    slots_per_source,
+    sources_for,
+    whole_days_only,
+)
 from app.sources.schemas import SourceStatus
-from app.sources.slots import DAY, LOOKBACK, Masks, local_days, slot_plan, standing, tally
+from app.sources.slots import DAY, LOOKBACK, Masks, local_days, standing, tally
 from models.cadence import cadence_of
 from models.clock import floor_local_day
-from models.closures import Intervals, closed_intervals
-from models.sources import SourceSystem, source_registry
+from models.sources import SourceSystem
+
+__all__ = [
+    "SLOT_KINDS",
+    "completeness_of",
+    "slot_sums",
+    "slot_tally",
+    "source_metric",
+    "source_statuses",
+    "sources_for",
+]
 
 HOUR = timedelta(hours=1)
 SLOT_KINDS = ("expected_slots", "received_slots")
@@ -154,14 +172,6 @@ def _as_it_stood(masks: Masks, sources: list[SourceSystem], as_of: datetime) -> 
     return out
 
 
-def sources_for(event_types: Iterable[str] | None, volume_scale: float) -> list[SourceSystem]:
-    """The sources sending any of ``event_types`` (None: all), expecting ``volume_scale``."""
-    wanted = set(event_types) if event_types is not None else None
-    return [
-        s for s in source_registry(volume_scale) if wanted is None or wanted & set(s.event_types)
-    ]
-
-
 async def source_metric(
     conn: AsyncConnection,
     kind: str,
@@ -206,146 +216,6 @@ async def source_metric(
     return dict(out)
 
 
-async def slot_tally(
-    conn: AsyncConnection,
-    sources: list[SourceSystem],
-    bucket: Bucket,
-    start: datetime,
-    end: datetime,
-    now: datetime,
-    observed_from: Mapping[str, datetime | None] | None = None,
-) -> dict[str, dict[datetime, list[int]]]:
-    """Per source and bucket: [owed slots due or arrived, of which arrived]; with
-    ``observed_from``, only slots that begin once the source's data is observed."""
-    if not sources:
-        return {}
-    # A week slot ending in the range looks at its whole week; a day slot at its whole day.
-    masks = await repository.hour_masks(
-        conn, _codes_or_all(sources), start=start - 7 * DAY, end=end + DAY
-    )
-    closed = await _closed(conn, sources, start - 7 * DAY, end + DAY)
-    return tally(sources, masks, bucket, start, end, now, observed_from, closed)
-
-
-async def _closed(
-    conn: AsyncConnection, sources: list[SourceSystem], start: datetime, end: datetime
-) -> Intervals:
-    """The declared closures of the sources overlapping ``[start, end)``."""
-    return closed_intervals(await repository.closures_in(conn, start=start, end=end), sources)
-
-
-def _whole_days_only(start: datetime, end: datetime) -> bool:
-    """Do ``start`` and ``end`` fall on local midnights (so do the days a tally looks at)?"""
-    return floor_local_day(start) == start and floor_local_day(end) == end
-
-
-def _codes_or_all(sources: list[SourceSystem]) -> list[str] | None:
-    return None if len(sources) == len(source_registry()) else [s.code for s in sources]
-
-
-async def slot_sums(
-    conn: AsyncConnection,
-    event_types: list[str] | None,
-    commune_to_unit: dict[str, str],
-    *,
-    bucket: Bucket,
-    start: datetime,
-    end: datetime,
-    now: datetime,
-    volume_scale: float,
-) -> tuple[dict[tuple[str, datetime], float], dict[tuple[str, datetime], float]]:
-    """Owed slots due or arrived, and arrived, per (unit, bucket) of the sources located in
-    the units: both from one tally."""
-    registered = sources_for(event_types, volume_scale)
-    sources = [s for s in registered if s.commune_code in commune_to_unit]
-    expected: dict[tuple[str, datetime], float] = defaultdict(float)
-    received: dict[tuple[str, datetime], float] = defaultdict(float)
-    commune = {s.code: s.commune_code for s in sources}
-    if sources and _whole_days_only(start, end) and repository.day_masks_kept():
-        # The sources closed at some point are tallied one by one below; the others'
-        # arrivals are summed per unit and period in the database.
-        closed = await _closed(conn, sources, start - 7 * DAY, end + DAY)
-        unit_of = {s.code: commune_to_unit[s.commune_code] for s in sources}
-        planned = [s for s in sources if s.code not in closed]
-        await _planned_sums(conn, planned, unit_of, bucket, start, end, now, expected, received)
-        sources = [s for s in sources if s.code in closed]
-        if not sources:
-            return dict(expected), dict(received)
-    for code, periods in (await slot_tally(conn, sources, bucket, start, end, now)).items():
-        unit = commune_to_unit[commune[code]]
-        for period, (owed, arrived) in periods.items():
-            expected[unit, period] += owed
-            received[unit, period] += arrived
-    return dict(expected), dict(received)
-
-
-async def _planned_sums(
-    conn: AsyncConnection,
-    sources: list[SourceSystem],
-    unit_of: Mapping[str, str],
-    bucket: Bucket,
-    start: datetime,
-    end: datetime,
-    now: datetime,
-    expected: dict[tuple[str, datetime], float],
-    received: dict[tuple[str, datetime], float],
-) -> None:
-    """Add the owed slots (due or arrived) and the arrived ones of ``sources`` (none closed
-    in the range, which starts and ends on local midnights) per (unit, bucket) to
-    ``expected`` and ``received``: what every source of a schedule owes is worked out once
-    (``slot_plan``), what arrived is counted by the database from the day masks."""
-    plan = slot_plan(sources, bucket, start, end, now)
-    chosen = {s.code: unit_of[s.code] for s in sources}
-    # Every source of a schedule owes the same: its slots times the unit's sources of it.
-    owed: dict[tuple[str, int], int] = defaultdict(int)
-    sharing = Counter((chosen[code], number) for code, number in plan.schedule_of.items())
-    for (unit, number), k in sharing.items():
-        for period, n in plan.owed[number].items():
-            owed[unit, period] += k * n
-    arrivals = await repository.arrived_slots(conn, chosen, plan.schedule_of, plan.rows)
-    for key in sorted(owed.keys() | arrivals.keys(), key=lambda k: (k[1], k[0])):
-        got, only_arrived = arrivals.get(key, (0, 0))
-        if n_owed := owed.get(key, 0) + only_arrived:
-            unit, when = key[0], plan.periods[key[1]]
-            expected[unit, when] += n_owed
-            received[unit, when] += got
-
-
-def completeness_of(
-    expected: dict[tuple[str, datetime], float], received: dict[tuple[str, datetime], float]
-) -> dict[tuple[str, datetime], float]:
-    """Arrived ÷ owed slots per key, to 4 decimals; keys with nothing owed have none."""
-    return {key: round(received.get(key, 0.0) / n, 4) for key, n in expected.items() if n > 0}
-
-
-async def _slots_per_source(
-    conn: AsyncConnection,
-    sources: list[SourceSystem],
-    start: datetime,
-    end: datetime,
-    now: datetime,
-    first: datetime,
-    closed: Intervals,
-) -> dict[str, dict[datetime, list[int]]]:
-    """Per source, [owed slots due or arrived, arrived] over ``[start, end)`` (whole local
-    days), as :func:`tally` counts them: in the database but for the sources ``closed`` at
-    some point, which are tallied from their masks (read from ``first``)."""
-    expected: dict[tuple[str, datetime], float] = defaultdict(float)
-    received: dict[tuple[str, datetime], float] = defaultdict(float)
-    planned = [s for s in sources if s.code not in closed]
-    itself = {s.code: s.code for s in planned}
-    await _planned_sums(conn, planned, itself, Bucket.YEAR, start, end, now, expected, received)
-    out: dict[str, dict[datetime, list[int]]] = {s.code: {} for s in sources}
-    for (code, period), n in expected.items():
-        out[code][period] = [int(n), int(received[code, period])]
-    shut = [s for s in sources if s.code in closed]
-    if shut:
-        codes = [s.code for s in shut]
-        masks = await repository.hour_masks(conn, codes, start=first, end=end + DAY)
-        out.update(tally(shut, masks, Bucket.YEAR, start, end, now, closed=closed))
-    return out
-
-
 async def source_statuses(
     conn: AsyncConnection, *, start: datetime, end: datetime, now: datetime, volume_scale: float
 ) -> list[SourceStatus]:
@@ -368,11 +238,11 @@ async def source_statuses(
     first = min(start, as_of - LOOKBACK) - 7 * DAY
     # The period's slots as known now; its status as it stood at ``as_of`` (when judging a
     # moment in the past, only what had happened by then).
-    closed = await _closed(conn, sources, first, max(end, as_of) + 8 * DAY)
-    if _whole_days_only(start, end) and repository.day_masks_kept():
+    closed = await closed_in(conn, sources, first, max(end, as_of) + 8 * DAY)
+    if whole_days_only(start, end) and repository.day_masks_kept():
         # The period's slots summed per source by the database (but the closed sources');
         # the masks of the weeks status looks back over read alone.
-        slot_counts = await _slots_per_source(conn, sources, start, end, now, first, closed)
+        slot_counts = await slots_per_source(conn, sources, start, end, now, first, closed)
         recent = max(first, floor_local_day(as_of - LOOKBACK - 7 * DAY))
         masks = await repository.hour_masks(conn, None, start=recent, end=max(end, as_of) + DAY)
     else:

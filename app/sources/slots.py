@@ -146,7 +146,7 @@ def slots(
 
 
 @dataclass(frozen=True, slots=True)
-class _Counted:
+class Counted:
     """An owed slot as a tally counts it: in ``period``; once ``due`` (past its grace) even
     if nothing arrived. ``whole_day``: all the owed hours of a past day at once, counted by
     bits."""
@@ -178,7 +178,7 @@ def tally(
     observed, so it cannot be missing. With ``closed``, a source owes nothing it was closed
     for (its declared closures)."""
     arrived_by_source = _by_source(masks)
-    plans: dict[tuple[object, ...], list[_Counted]] = {}
+    plans: dict[tuple[object, ...], list[Counted]] = {}
     out: dict[str, dict[datetime, list[int]]] = {}
     for source in sources:
         shut = closed.get(source.code, ()) if closed else ()
@@ -189,7 +189,7 @@ def tally(
         schedule = (cadence_of(source), source.calendar, source.reporting_weekdays)
         plan = plans.get(schedule)
         if plan is None:
-            plan = plans[schedule] = _plan(source, bucket, start, end, now)
+            plan = plans[schedule] = counted_slots(source, bucket, start, end, now)
         got = arrived_by_source.get(source.code, {})
         per: dict[datetime, list[int]] = defaultdict(lambda: [0, 0])
         for counted in plan:
@@ -238,15 +238,15 @@ def _one_by_one(
     return per
 
 
-def _plan(
+def counted_slots(
     source: SourceSystem, bucket: Bucket, start: datetime, end: datetime, now: datetime
-) -> list[_Counted]:
+) -> list[Counted]:
     """The slots a tally counts for the sources of ``source``'s schedule."""
     cadence = cadence_of(source)
     if cadence.slot == "hour" and bucket is not Bucket.HOUR:
         return list(_whole_days(source, cadence, bucket, start, end, now))
     return [
-        _Counted(owed, bucket.floor(owed.due_at - TICK), owed.due_at + GRACE <= now)
+        Counted(owed, bucket.floor(owed.due_at - TICK), owed.due_at + GRACE <= now)
         for owed in owed_slots(source, start, end)
     ]
 
@@ -258,7 +258,7 @@ def _whole_days(
     start: datetime,
     end: datetime,
     now: datetime,
-) -> Iterator[_Counted]:
+) -> Iterator[Counted]:
     """Hour slots a day at a time (bit counts), hour by hour only on edge and recent days:
     a year of an hourly feed is 365 steps, not 8,760."""
     for day in local_days(start, end):
@@ -268,13 +268,13 @@ def _whole_days(
         midnight = _midnight(day)
         if start <= midnight and midnight + DAY <= end and midnight + DAY + GRACE <= now:
             whole = Owed(midnight, midnight + DAY, (day,), owed)
-            yield _Counted(whole, bucket.floor(midnight), True, whole_day=True)
+            yield Counted(whole, bucket.floor(midnight), True, whole_day=True)
             continue
         for hour in _bits(owed):
             slot_end = midnight + (hour + 1) * HOUR
             if start < slot_end <= end:
                 one = Owed(slot_end - HOUR, slot_end, (day,), 1 << hour)
-                yield _Counted(one, bucket.floor(slot_end - TICK), slot_end + GRACE <= now)
+                yield Counted(one, bucket.floor(slot_end - TICK), slot_end + GRACE <= now)
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,7 +315,7 @@ def slot_plan(
         if number is None:
             number = plans[schedule] = len(plans)
             per = owed[number] = {}
-            for slot, counted in enumerate(_plan(source, bucket, start, end, now)):
+            for slot, counted in enumerate(counted_slots(source, bucket, start, end, now)):
                 period = period_no.setdefault(counted.period, len(period_no))
                 hours = counted.owed.hours
                 if counted.whole_day:
