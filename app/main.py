@@ -85,7 +85,7 @@ def create_app(
             publisher=publisher,
             validator=Validator.from_settings(settings),
             evaluator=evaluator,
-            hub=Hub(engine, database_url, evaluator),
+            hub=Hub(engine, database_url, evaluator, counted=stream_clients.set),
             metrics=metrics,
             auth_failures=TokenBuckets(rate=per_minute / 60, burst=per_minute),
             gateway_quota=TokenBuckets(rate=per_second, burst=max(2 * per_second, MAX_EVENTS)),
@@ -132,7 +132,7 @@ def create_app(
             {"detail": exc.message}, status_code=exc.status_code, headers=exc.headers
         )
 
-    ops.instrument(app, metrics)
+    stream_clients = ops.instrument(app, metrics)
     app.include_router(ops.router)
     apidocs.install(app)
     app.include_router(wall_router)

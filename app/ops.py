@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 from fastapi import APIRouter, Depends, FastAPI, Response
@@ -12,12 +13,13 @@ from prometheus_client import (
     Gauge,
     Histogram,
     generate_latest,
+    multiprocess,
 )
 from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.auth import Role, require_role
-from app.resources import ResourcesDep, running
+from app.resources import ResourcesDep
 
 router = APIRouter(tags=["ops"])
 
@@ -60,22 +62,37 @@ async def metrics(resources: ResourcesDep) -> Response:
 
     Operator (or admin) key: Prometheus sends it with ``authorization: {credentials: KEY}``.
     """
-    return Response(generate_latest(resources.metrics), media_type=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(exposed(resources.metrics)), media_type=CONTENT_TYPE_LATEST)
 
 
-def instrument(app: FastAPI, registry: CollectorRegistry) -> None:
+def exposed(registry: CollectorRegistry) -> CollectorRegistry:
+    """What ``/metrics`` reports: ``registry``; with several API processes on one port
+    (:mod:`ioc.processes`, which sets ``PROMETHEUS_MULTIPROC_DIR``), every process's figures
+    summed, since a scrape reaches whichever process accepts it."""
+    shared = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not shared:
+        return registry
+    summed = CollectorRegistry()
+    multiprocess.MultiProcessCollector(summed, path=shared)  # type: ignore[no-untyped-call]
+    return summed
+
+
+def instrument(app: FastAPI, registry: CollectorRegistry) -> Gauge:
     """Count requests and time them per route template (not per URL: bounded labels), into
-    ``registry`` (the one ``/metrics`` serves)."""
+    ``registry`` (the one ``/metrics`` serves). Returns the live-stream clients gauge, which
+    the hub sets as clients come and go (summed over the live processes when several)."""
     requests = Counter(
         "ioc_api_requests", "API requests", ["method", "route", "status"], registry=registry
     )
     latency = Histogram(
         "ioc_api_request_seconds", "API request latency", ["route"], registry=registry
     )
-    clients = Gauge("ioc_stream_clients", "Connected live-stream clients", registry=registry)
-    clients.set_function(lambda: _stream_clients(app))
-
+    clients = Gauge(
+        "ioc_stream_clients", "Connected live-stream clients", registry=registry,
+        multiprocess_mode="livesum",
+    )  # fmt: skip
     app.add_middleware(_Measured, requests=requests, latency=latency)
+    return clients
 
 
 class _Measured:
@@ -114,8 +131,3 @@ class _Measured:
             if not counted:
                 count(500)
             raise
-
-
-def _stream_clients(app: FastAPI) -> float:
-    resources = running(app)
-    return float(resources.hub.subscriber_count) if resources is not None else 0.0

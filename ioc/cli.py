@@ -101,26 +101,42 @@ def demo(
 
 
 @app.command()
-def serve() -> None:
+def serve(
+    processes: Annotated[
+        int | None,
+        typer.Option(min=1, max=64, help="API processes on the port (default: IOC_API_PROCESSES)."),
+    ] = None,
+) -> None:
     """Serve the indicators API (uses IOC_DATABASE_URL, else the embedded PostgreSQL)."""
     from app.main import create_app
+    from ioc.processes import bind, serve_processes
 
     settings = _settings()
+    count = processes or settings.api_processes
+    level = settings.log_level.lower()  # IOC_LOG_LEVEL=WARNING also quiets the access log
     _require_free_port(settings.api_host, settings.api_port)
     with services(settings, need_broker=False) as svc:
 
-        async def run() -> None:
+        async def schema() -> None:
             engine = make_engine(svc.database_url)
             try:
                 await require_schema(engine)
             finally:
                 await engine.dispose()
-            app_ = create_app(svc.database_url, settings.kafka_bootstrap)
-            await api_server(
-                app_, settings.api_host, settings.api_port, settings.log_level.lower()
-            ).serve()  # IOC_LOG_LEVEL=WARNING also quiets the access log
 
-        _run(run())
+        async def run() -> None:
+            await schema()
+            app_ = create_app(svc.database_url, settings.kafka_bootstrap)
+            await api_server(app_, settings.api_host, settings.api_port, level).serve()
+
+        if count == 1:
+            _run(run())
+            return
+        _run(schema())
+        sock = bind(settings.api_host, settings.api_port)
+        where = f"http://{settings.api_host}:{settings.api_port}"
+        console.print(f"serving on {where} with {count} API processes")
+        serve_processes(count, sock, svc.database_url, settings.kafka_bootstrap, level)
 
 
 @app.command()

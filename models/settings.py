@@ -83,6 +83,9 @@ class Settings(BaseSettings):
     volume_scale: float = Field(default=1.0, gt=0)
     """The volume the sources send at against the province's (1): a simulated feed run with
     ``--scale F`` sends F, and the source registry expects that (``models.sources``)."""
+    api_processes: int = Field(default=1, ge=1, le=64)
+    """API processes ``ioc serve`` runs on its port (``ioc.processes``): one answers on one
+    core; a machine whose cores are not all taken by PostgreSQL serves more with more."""
     answer_cache_mb: int = Field(default=64, ge=0)
     """Memory for answers to settled questions (``app.kit.answers``), kept per database
     snapshot so they are never served after the data changed; 0 turns the cache off."""

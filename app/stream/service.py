@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import OrderedDict
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -91,8 +92,16 @@ class Mailbox:
 
 
 class Hub:
-    def __init__(self, engine: AsyncEngine, database_url: str, evaluator: Evaluator) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        database_url: str,
+        evaluator: Evaluator,
+        counted: Callable[[int], object] = lambda clients: None,
+    ) -> None:
         self._engine = engine
+        self._counted = counted
+        """Told the number of clients whenever it changes (the metrics' gauge)."""
         self._url = database_url
         self._subscribers: dict[Mailbox, Subscription] = {}
         self._last_id: int | None = None
@@ -125,6 +134,7 @@ class Hub:
         headers misses nothing committed after them."""
         mailbox = Mailbox()
         self._subscribers[mailbox] = sub  # first: nothing falls between the two
+        self._counted(len(self._subscribers))
         try:
             if last_event_id:
                 missed = await self._missed(last_event_id)
@@ -139,6 +149,7 @@ class Hub:
 
     def unsubscribe(self, mailbox: Mailbox) -> None:
         self._subscribers.pop(mailbox, None)
+        self._counted(len(self._subscribers))
 
     async def _missed(self, last_event_id: str | None) -> list[StreamEvent]:
         if not last_event_id:
