@@ -113,7 +113,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     async with database(args.database_url) as (engine, url):
         async with engine.connect() as conn:
             out["machine"]["postgresql"] = await conn.scalar(text("SHOW server_version"))
-        with api_server(url, args.scale) as base:
+        with api_server(url, args.scale, processes=args.api_processes) as base:
             if args.loaded:
                 span_end = args.start + timedelta(days=args.days)
             else:
@@ -135,7 +135,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 interval=args.sse_interval,
             )  # fmt: skip
             out["memory"] = memory.peaks(url)
-        with api_server(url, args.scale, answer_cache=False) as base:
+        with api_server(url, args.scale, answer_cache=False, processes=args.api_processes) as base:
             paths = questions(args.start, span_end)
             one = wrk(base, paths, clients=1, seconds=args.query_seconds, database_url=url)
             many = wrk(
@@ -221,6 +221,10 @@ def main() -> None:
     parser.add_argument("--start", type=date.fromisoformat, default=date(2025, 1, 1))
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument(
+        "--api-processes", type=int, default=1,
+        help="API processes serving the queries and the live stream (IOC_API_PROCESSES)",
+    )  # fmt: skip
     parser.add_argument("--sse-clients", type=int, default=200)
     parser.add_argument("--sse-batches", type=int, default=3)
     parser.add_argument("--sse-live-batches", type=int, default=10)

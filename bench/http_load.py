@@ -49,11 +49,12 @@ METRICS_KEY = secrets.token_urlsafe(24)
 
 @contextlib.contextmanager
 def api_server(
-    database_url: str, volume_scale: float = 1.0, answer_cache: bool = True
+    database_url: str, volume_scale: float = 1.0, answer_cache: bool = True, processes: int = 1
 ) -> Iterator[str]:
     """``ioc serve`` on a free loopback port, expecting the sources at the simulated
     ``volume_scale``; yields its base URL. ``answer_cache=False``: every answer computed
-    afresh (``IOC_ANSWER_CACHE_MB=0``), the cost of a question nobody asked before."""
+    afresh (``IOC_ANSWER_CACHE_MB=0``), the cost of a question nobody asked before.
+    ``processes``: API processes on the port (``IOC_API_PROCESSES``)."""
     port = free_port()
     env = {
         **os.environ,
@@ -64,6 +65,7 @@ def api_server(
         "IOC_LOG_LEVEL": "WARNING",
         "IOC_VOLUME_SCALE": str(volume_scale),
         "IOC_ADMIN_API_KEY": METRICS_KEY,  # the bench reads /metrics with it
+        "IOC_API_PROCESSES": str(processes),
         **({} if answer_cache else {"IOC_ANSWER_CACHE_MB": "0"}),
     }
     proc = subprocess.Popen(

@@ -41,10 +41,17 @@ def postmaster(database_url: str) -> psutil.Process | None:
     return None
 
 
+def api_processes() -> list[psutil.Process]:
+    """The API child (``ioc serve``) and, with ``--processes N``, the API processes it runs."""
+    me = psutil.Process()
+    servers = [c for c in me.children(recursive=True) if "serve" in (c.cmdline() or [])]
+    return [*servers, *(c for s in servers for c in s.children(recursive=True))]
+
+
 def peaks(database_url: str) -> dict[str, Any]:
     me = psutil.Process()
     out: dict[str, Any] = {"benchmark_process_mb": _peak_mb(me)}
-    servers = [c for c in me.children(recursive=True) if "serve" in (c.cmdline() or [])]
+    servers = api_processes()
     out["api_process_mb"] = max((m for c in servers if (m := _peak_mb(c))), default=None)
     server = postmaster(database_url)
     if server is not None:
@@ -59,8 +66,7 @@ def cpu_seconds(database_url: str) -> dict[str, dict[int, float]]:
     """CPU seconds used so far by each process of the API child (``ioc serve``) and of the
     PostgreSQL server (postmaster and the backends alive now), by pid: taken before and after
     a load, :func:`cpu_spent` says where its cost went, whatever else the machine runs."""
-    me = psutil.Process()
-    api = [c for c in me.children(recursive=True) if "serve" in (c.cmdline() or [])]
+    api = api_processes()
     server = postmaster(database_url)
     pg = [server, *server.children()] if server is not None else []
     return {"api": _spent(api), "postgres": _spent(pg)}

@@ -17,7 +17,7 @@ Row = tuple[str, str, str, str]
 def markdown(r: dict[str, Any]) -> str:
     """Every stage the run measured; a run on data already loaded (``--loaded``) has no
     ceiling, simulate, ingest or span rows."""
-    rows = _machine(r["machine"])
+    rows = _machine(r["machine"], r.get("settings", {}).get("api_processes", 1))
     if "ingest" in r:
         rows += _load(r)
     rows += _serve(r)
@@ -26,13 +26,14 @@ def markdown(r: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _machine(m: dict[str, Any]) -> list[Row]:
+def _machine(m: dict[str, Any], api_processes: int) -> list[Row]:
     return [
         (
             "machine",
             f"{m['cpus']} × {m['cpu']}, {m['memory_gb']} GB, PostgreSQL {m['postgresql']}, "
             f"Python {m['python']}; load average {m['load_average_at_start'][0]:.1f} at start, "
-            f"{m['load_average_at_end'][0]:.1f} at end",
+            f"{m['load_average_at_end'][0]:.1f} at end; "
+            f"API processes: {api_processes}",
             "",
             "",
         )
