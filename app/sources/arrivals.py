@@ -117,7 +117,8 @@ async def arrived_slots(
 
 
 _CELLS = """
-    SELECT s.unit, s.source, m.i, m.hour_mask & p.hours[m.i] AS got, {pending} AS got_pending
+    SELECT s.unit, s.source, m.i, {key} AS key,
+           m.hour_mask & p.hours[m.i] AS got, {pending} AS got_pending
     FROM src AS s CROSS JOIN p CROSS JOIN LATERAL (
         SELECT hour_mask, s.base + CAST(date_part('day', bucket_start - :lo) AS int) AS i
         FROM {masks}
@@ -135,36 +136,46 @@ _BY_DAY = """
         SELECT CAST(:hours AS int[]) AS hours, CAST(:pending AS int[]) AS pending,
                CAST(:period AS int[]) AS period
     ), slots AS (
-        SELECT unit, i, sum(bit_count(CAST(got AS bit(32)))) AS n,
+        SELECT unit, key, sum(bit_count(CAST(got AS bit(32)))) AS n,
                sum(bit_count(CAST(got_pending AS bit(32)))) AS n_pending
         FROM ({hourly}) AS cells
         WHERE got <> 0
-        GROUP BY unit, i
+        GROUP BY unit, key
         UNION ALL
-        SELECT unit, i, count(*), count(*) FILTER (WHERE got_pending <> 0)
+        SELECT unit, key, count(*), count(*) FILTER (WHERE got_pending <> 0)
         FROM ({daily}) AS cells
         WHERE got <> 0
-        GROUP BY unit, i
+        GROUP BY unit, key
         UNION ALL
-        SELECT unit, min(i), 1, CAST(bool_or(got_pending <> 0) AS int)
+        SELECT unit, min(key), 1, CAST(bool_or(got_pending <> 0) AS int)
         FROM ({weekly}) AS cells
         WHERE got <> 0
         GROUP BY unit, source, (i - 1) / 7
     )
-    SELECT unit, p.period[i] AS period, sum(n) AS arrived, sum(n_pending) AS pending
+    SELECT unit, {period} AS period, sum(n) AS arrived, sum(n_pending) AS pending
     FROM slots CROSS JOIN p
-    GROUP BY unit, p.period[i]
+    GROUP BY unit, {period}
     """
 """Arrived slots per unit and period: a day's owed hours that arrived (an hour schedule's
 slots) or whether any did (a day schedule's slot), and a week's slot once per source however
 many of its days arrived (a schedule's cells are whole weeks from a Monday). The pending
-part: slots counted only because they arrived. Summed per unit and day first, so the
-period of a day is looked up once per unit, not once per source."""
+part: slots counted only because they arrived. Where units hold several sources each, summed
+per unit and day first, so a day's period is looked up once per unit, not once per source;
+per source (``/sources``), straight per period."""
 
 
 def _ints(values: Iterable[int]) -> str:
     """An int array as PostgreSQL's text form: one string, not a parameter per element."""
     return "{" + ",".join(map(str, values)) + "}"
+
+
+def _layout(masks: str, per_day: bool, pending: str) -> dict[str, str]:
+    """The parts of :data:`_BY_DAY`: keyed by day (then period) or by period straight."""
+    key, period = ("m.i", "p.period[key]") if per_day else ("p.period[m.i]", "key")
+    parts = {"period": period}
+    for name, kind in (("hourly", "= 0"), ("daily", "= 1"), ("weekly", "= 2")):
+        parts[name] = _CELLS.format(masks=masks, pending=pending, kind=kind, key=key)
+    return parts
 
 
 async def arrived_by_day(
@@ -181,14 +192,7 @@ async def arrived_by_day(
     # A range wholly past has no slot pending: no pending hours to look up per row.
     pending = "m.hour_mask & p.pending[m.i]" if any(plan.pending) else "0"
     result = await conn.execute(
-        text(
-            _BY_DAY.format(
-                **{
-                    name: _CELLS.format(masks=_MASKS.name, pending=pending, kind=kind)
-                    for name, kind in (("hourly", "= 0"), ("daily", "= 1"), ("weekly", "= 2"))
-                }
-            )
-        ),
+        text(_BY_DAY.format(**_layout(_MASKS.name, len(codes) >= 2 * len(unit_names), pending))),
         {
             "codes": codes,
             "units": [unit_no[unit_of[c]] for c in codes],

@@ -17,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.kit.buckets import Bucket
 from app.sources import arrivals, repository
-from app.sources.day_plan import DayPlan, day_plan
-from app.sources.slots import DAY, SlotPlan, slot_plan, tally
+from app.sources.day_plan import DayPlan, SlotPlan, day_plan, slot_plan
+from app.sources.slots import DAY, tally
 from models.clock import floor_local_day
 from models.closures import Intervals, closed_intervals
 from models.sources import SourceSystem, source_registry

@@ -12,6 +12,9 @@ is a slot (the arrived bits are counted), for a ``day`` schedule any arrival fil
 day's slot, for a ``week`` schedule any arrival on any of the week's seven days fills the
 week's slot. ``hours`` holds the hours of every slot a day's cell counts, ``pending`` those
 of the slots not yet due (counted only once they arrive).
+
+An hour bucket's slots of one day fall in several periods: its plan (``slot_plan``) is a row
+per slot and day, joined to the masks (``app.sources.arrivals.arrived_slots``).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from app.kit.buckets import LOCAL, Bucket
-from app.sources.slots import counted_slots
+from app.sources.slots import counted_slots, local_midnight
 from models.cadence import GRACE, SlotKind, cadence_of
 from models.sources import SourceSystem
 
@@ -147,3 +150,66 @@ def day_plan(
         [-1 if p is None else period_no[p] for plan in plans for p in plan.period],
         [{period_no[p]: n for p, n in plan.owed.items()} for plan in plans],
     )
+
+
+@dataclass(frozen=True, slots=True)
+class SlotPlan:
+    """The slots a tally counts for some sources, laid out for the database to look the
+    arrivals up (``repository.arrived_slots``): what every source of a schedule owes is
+    known without its data, only what arrived needs its day masks.
+
+    ``rows``: one per (slot, local day it looks at): (schedule, slot number, local
+    midnight, hours mask, whole-day?, counted only if arrived?, a slot of several days?,
+    period number); a whole-day
+    row counts the arrived hours (bits), any other row whether any of its hours arrived
+    (a week slot has seven rows, filled if any of them is)."""
+
+    schedule_of: dict[str, int]
+    """Source code → its schedule's number."""
+    periods: list[datetime]
+    """Period number → bucket start."""
+    owed: dict[int, dict[int, int]]
+    """Schedule → period number → slots each of its sources owes there, arrived or not
+    (the due ones; a whole day's owed hours)."""
+    rows: list[tuple[int, int, datetime, int, bool, bool, bool, int]]
+
+
+def slot_plan(
+    sources: Iterable[SourceSystem], bucket: Bucket, start: datetime, end: datetime, now: datetime
+) -> SlotPlan:
+    """The plan of :func:`tally` for ``sources`` (none observed-from, none closed), each
+    schedule worked out once."""
+    plans: dict[tuple[object, ...], int] = {}
+    schedule_of: dict[str, int] = {}
+    period_no: dict[datetime, int] = {}
+    owed: dict[int, dict[int, int]] = {}
+    rows: list[tuple[int, int, datetime, int, bool, bool, bool, int]] = []
+    for source in sources:
+        schedule = (cadence_of(source), source.calendar, source.reporting_weekdays)
+        number = plans.get(schedule)
+        if number is None:
+            number = plans[schedule] = len(plans)
+            per = owed[number] = {}
+            for slot, counted in enumerate(counted_slots(source, bucket, start, end, now)):
+                period = period_no.setdefault(counted.period, len(period_no))
+                hours = counted.owed.hours
+                if counted.whole_day:
+                    per[period] = per.get(period, 0) + hours.bit_count()
+                elif counted.due:
+                    per[period] = per.get(period, 0) + 1
+                pending = not counted.due and not counted.whole_day
+                days = counted.owed.days
+                many = len(days) > 1
+                for day in days:
+                    row = (
+                        number,
+                        slot,
+                        local_midnight(day),
+                        hours,
+                        counted.whole_day,
+                        pending,
+                        many,
+                    )
+                    rows.append((*row, period))
+        schedule_of[source.code] = number
+    return SlotPlan(schedule_of, list(period_no), owed, rows)

@@ -53,35 +53,38 @@ async def counts(
     conn: AsyncConnection,
     event_types: list[str] | None,
     *,
-    bucket: Bucket,
+    bucket: Bucket | None,
     start: datetime,
     end: datetime,
     sources: list[str] | None = None,
 ) -> list[SourceCounts]:
-    """Unique events, timely events and summed lag per (source, bucket of event time),
-    optionally of some event types or some sources only; whole local days are read from
-    the day tier (365 rows a source-year instead of 8,760)."""
+    """Unique events, timely events and summed lag per (source, bucket of event time)
+    (``bucket`` None: per source over the whole range, given as starting at ``start``, with
+    no bucket worked out row by row), optionally of some event types or some sources only;
+    whole local days are read from the day tier (365 rows a source-year instead of 8,760)."""
     totals: dict[tuple[str, datetime], list[float]] = {}
-    for grain, span_start, span_end in spans(bucket, start, end):
+    for grain, span_start, span_end in spans(bucket or Bucket.YEAR, start, end):
         table = _TIERS.day if grain is Grain.DAY else _TIERS.hour
-        period = bucket.start_of(table.c.bucket_start).label("period_start")
+        keys: list[ColumnElement[Any]] = [table.c.source]
+        if bucket is not None:
+            keys.append(bucket.start_of(table.c.bucket_start).label("period_start"))
         stmt = (
             select(
-                table.c.source,
-                period,
+                *keys,
                 func.sum(table.c.events).label("received"),
                 func.sum(table.c.within_1h).label("on_time"),
                 func.sum(table.c.lag_seconds_sum).label("lag_sum"),
             )
             .where(table.c.bucket_start >= span_start, table.c.bucket_start < span_end)
-            .group_by(table.c.source, period)
+            .group_by(*keys)
         )
         if event_types is not None:
             stmt = stmt.where(table.c.event_type.in_(event_types))
         if sources is not None:
             stmt = stmt.where(table.c.source.in_(sources))
         for r in await conn.execute(stmt):
-            acc = totals.setdefault((r.source, r.period_start), [0, 0, 0.0])
+            period = r.period_start if bucket is not None else start
+            acc = totals.setdefault((r.source, period), [0, 0, 0.0])
             acc[0] += int(r.received)
             acc[1] += int(r.on_time)
             acc[2] += float(r.lag_sum)

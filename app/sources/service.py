@@ -224,7 +224,7 @@ async def source_statuses(
     sources = sources_for(None, volume_scale)
     as_of = min(end, now)
     totals: dict[str, list[float]] = defaultdict(lambda: [0, 0, 0.0])
-    for row in await repository.counts(conn, None, bucket=Bucket.YEAR, start=start, end=end):
+    for row in await repository.counts(conn, None, bucket=None, start=start, end=end):
         acc = totals[row.source]
         acc[0] += row.received
         acc[1] += row.on_time

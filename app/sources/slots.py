@@ -42,7 +42,7 @@ class Slot:
     arrived: bool
 
 
-def _midnight(day: dt.date) -> datetime:
+def local_midnight(day: dt.date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=LOCAL)
 
 
@@ -78,18 +78,18 @@ def owed_slots(source: SourceSystem, start: datetime, end: datetime) -> Iterator
     if cadence.slot == "week":
         monday = start.astimezone(LOCAL).date()
         monday -= timedelta(days=monday.weekday())
-        while _midnight(monday) < end + 7 * DAY:
+        while local_midnight(monday) < end + 7 * DAY:
             week = tuple(monday + timedelta(days=i) for i in range(7))
-            due = _midnight(monday) + 7 * DAY
+            due = local_midnight(monday) + 7 * DAY
             if start < due <= end and any(cadence.owed_on(source, d) for d in week):
-                yield Owed(_midnight(monday), due, week, ALL_HOURS)
+                yield Owed(local_midnight(monday), due, week, ALL_HOURS)
             monday += 7 * DAY
         return
     for day in local_days(start - DAY, end + DAY):
         owed = cadence.owed_on(source, day)
         if not owed:
             continue
-        midnight = _midnight(day)
+        midnight = local_midnight(day)
         if cadence.slot == "day":
             due = midnight + cadence.due_hour * HOUR
             if start < due <= end:
@@ -124,7 +124,7 @@ def _shut(source: SourceSystem, owed: Owed, closed: Closed) -> bool:
         return False
     cadence = cadence_of(source)
     for day in owed.days:
-        midnight = _midnight(day)
+        midnight = local_midnight(day)
         for hour in _bits(cadence.owed_on(source, day) & owed.hours):
             begins = midnight + hour * HOUR
             if not any(a <= begins and begins + HOUR <= b for a, b in near):
@@ -133,12 +133,17 @@ def _shut(source: SourceSystem, owed: Owed, closed: Closed) -> bool:
 
 
 def slots(
-    source: SourceSystem, masks: Masks, start: datetime, end: datetime, closed: Closed = ()
+    source: SourceSystem,
+    masks: Masks,
+    start: datetime,
+    end: datetime,
+    closed: Closed = (),
+    owed_then: Iterable[Owed] | None = None,
 ) -> Iterator[Slot]:
     """The source's owed slots whose end lies in ``(start, end]``, in time order, but those
-    it was closed for."""
+    it was closed for (``owed_then``: those slots, when already worked out)."""
     code = source.code
-    for owed in owed_slots(source, start, end):
+    for owed in owed_slots(source, start, end) if owed_then is None else owed_then:
         if closed and _shut(source, owed, closed):
             continue
         filled = any(masks.get((code, day), 0) & owed.hours for day in owed.days)
@@ -265,7 +270,7 @@ def _whole_days(
         owed = cadence.owed_on(source, day)
         if not owed:
             continue
-        midnight = _midnight(day)
+        midnight = local_midnight(day)
         if start <= midnight and midnight + DAY <= end and midnight + DAY + GRACE <= now:
             whole = Owed(midnight, midnight + DAY, (day,), owed)
             yield Counted(whole, bucket.floor(midnight), True, whole_day=True)
@@ -277,59 +282,19 @@ def _whole_days(
                 yield Counted(one, bucket.floor(slot_end - TICK), slot_end + GRACE <= now)
 
 
-@dataclass(frozen=True, slots=True)
-class SlotPlan:
-    """The slots a tally counts for some sources, laid out for the database to look the
-    arrivals up (``repository.arrived_slots``): what every source of a schedule owes is
-    known without its data, only what arrived needs its day masks.
-
-    ``rows``: one per (slot, local day it looks at): (schedule, slot number, local
-    midnight, hours mask, whole-day?, counted only if arrived?, a slot of several days?,
-    period number); a whole-day
-    row counts the arrived hours (bits), any other row whether any of its hours arrived
-    (a week slot has seven rows, filled if any of them is)."""
-
-    schedule_of: dict[str, int]
-    """Source code → its schedule's number."""
-    periods: list[datetime]
-    """Period number → bucket start."""
-    owed: dict[int, dict[int, int]]
-    """Schedule → period number → slots each of its sources owes there, arrived or not
-    (the due ones; a whole day's owed hours)."""
-    rows: list[tuple[int, int, datetime, int, bool, bool, bool, int]]
+_NEAR_KEPT: dict[tuple[object, ...], tuple[Owed, ...]] = {}
 
 
-def slot_plan(
-    sources: Iterable[SourceSystem], bucket: Bucket, start: datetime, end: datetime, now: datetime
-) -> SlotPlan:
-    """The plan of :func:`tally` for ``sources`` (none observed-from, none closed), each
-    schedule worked out once."""
-    plans: dict[tuple[object, ...], int] = {}
-    schedule_of: dict[str, int] = {}
-    period_no: dict[datetime, int] = {}
-    owed: dict[int, dict[int, int]] = {}
-    rows: list[tuple[int, int, datetime, int, bool, bool, bool, int]] = []
-    for source in sources:
-        schedule = (cadence_of(source), source.calendar, source.reporting_weekdays)
-        number = plans.get(schedule)
-        if number is None:
-            number = plans[schedule] = len(plans)
-            per = owed[number] = {}
-            for slot, counted in enumerate(counted_slots(source, bucket, start, end, now)):
-                period = period_no.setdefault(counted.period, len(period_no))
-                hours = counted.owed.hours
-                if counted.whole_day:
-                    per[period] = per.get(period, 0) + hours.bit_count()
-                elif counted.due:
-                    per[period] = per.get(period, 0) + 1
-                pending = not counted.due and not counted.whole_day
-                days = counted.owed.days
-                many = len(days) > 1
-                for day in days:
-                    row = (number, slot, _midnight(day), hours, counted.whole_day, pending, many)
-                    rows.append((*row, period))
-        schedule_of[source.code] = number
-    return SlotPlan(schedule_of, list(period_no), owed, rows)
+def _owed_near(source: SourceSystem, start: datetime, end: datetime) -> tuple[Owed, ...]:
+    """:func:`owed_slots` of the few weeks status looks at, worked out once per schedule
+    and range (the thousand sources of ``/sources`` share about thirty schedules)."""
+    key = (cadence_of(source), source.calendar, source.reporting_weekdays, start, end)
+    kept = _NEAR_KEPT.get(key)
+    if kept is None:
+        if len(_NEAR_KEPT) >= 256:
+            _NEAR_KEPT.clear()
+        kept = _NEAR_KEPT[key] = tuple(owed_slots(source, start, end))
+    return kept
 
 
 @dataclass(frozen=True, slots=True)
@@ -361,9 +326,10 @@ def standing(
     # The last week first: its last slot usually arrived. Only a source that missed every
     # slot of it, fewer than the silent mark, needs the whole look-back.
     for back in (NEAR, LOOKBACK):
+        due = _owed_near(source, as_of - back, as_of + 8 * DAY)
         owed = [
             s
-            for s in slots(source, masks, as_of - back, as_of + 8 * DAY, closed)
+            for s in slots(source, masks, as_of - back, as_of + 8 * DAY, closed, due)
             if since is None or s.start + opens >= since
         ]
         past = [s for s in owed if s.due_at + GRACE <= as_of]
