@@ -7,13 +7,14 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response, StreamingResponse
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.auth import CurrentPrincipal
 from app.export import service
 from app.export.schemas import ExportDocument
 from app.indicators.endpoints import SeriesAskedDep
 from app.indicators.questions import Question
-from app.kit.db import ConnDep
+from app.kit.db import ReadsDep
 from app.resources import AnswersDep
 
 router = APIRouter(prefix="/export", tags=["open data"])
@@ -27,7 +28,7 @@ router = APIRouter(prefix="/export", tags=["open data"])
 async def export_series(
     request: Request,
     answers: AnswersDep,
-    conn: ConnDep,
+    reads: ReadsDep,
     principal: CurrentPrincipal,
     asked: SeriesAskedDep,
     code: Annotated[str, Path(max_length=64, examples=["health.encounters"])],
@@ -37,20 +38,29 @@ async def export_series(
     The body is streamed as it is written; a settled series' body is kept whole
     (``app.kit.answers``) and sent from memory to the next asker of the same snapshot."""
 
-    async def written() -> tuple[Question, Iterator[bytes]]:
+    settled = asked.settled()
+    kept = await answers.kept(reads, request, principal.role, settled=settled)
+    if kept is not None:
+        return _streamed(code, *kept, fmt=fmt)
+
+    async def written(conn: AsyncConnection) -> tuple[Question, Iterator[bytes]]:
         question = await asked.question(conn)
         doc = service.document(question, await service.values(conn, question, principal))
         return question, service.rendered(doc, fmt)
 
-    key = await answers.key(conn, request, principal.role, settled=asked.settled())
-    if key is None:
-        return _streamed(code, *await written(), fmt=fmt)
+    body: bytes | Iterator[bytes]
+    async with reads.transaction() as conn:
+        key = await answers.key(conn, request, principal.role, settled=settled)
+        if key is None:  # the values are read now; the file is written as the client reads
+            question, body = await written(conn)
+        else:
 
-    async def compute() -> tuple[Question, bytes]:
-        question, pieces = await written()
-        return question, b"".join(pieces)
+            async def compute() -> tuple[Question, bytes]:
+                question, pieces = await written(conn)
+                return question, b"".join(pieces)
 
-    question, body = await answers.answer(key, compute, lambda answer: len(answer[1]))
+            question, whole = await answers.answer(key, compute, lambda answer: len(answer[1]))
+            body = whole
     return _streamed(code, question, body, fmt=fmt)
 
 

@@ -15,7 +15,7 @@ from app.indicators.schemas import IndicatorSeries, Ranking
 from app.indicators.service import Question
 from app.kit.answers import json_body
 from app.kit.buckets import Bucket
-from app.kit.db import ConnDep
+from app.kit.db import ReadsDep
 from app.kit.ranges import RangeDep, aware, within_bounds
 from app.resources import AnswersDep, NowDep, VolumeScaleDep
 from models.indicators import Indicator
@@ -111,18 +111,19 @@ SeriesAskedDep = Annotated[SeriesAsked, Depends(series_asked)]
 @router.get("/{code}/values", response_model=IndicatorSeries)
 async def indicator_values(
     request: Request,
-    conn: ConnDep,
+    reads: ReadsDep,
     principal: CurrentPrincipal,
     asked: SeriesAskedDep,
     answers: AnswersDep,
 ) -> Response:
     """A time-bucketed series of one indicator for the units at a level within a unit."""
 
-    async def compute() -> bytes:
+    async def compute(conn: AsyncConnection) -> bytes:
         return json_body(await service.series(conn, await asked.question(conn), principal))
 
-    key = await answers.key(conn, request, principal.role, settled=asked.settled())
-    body = await answers.answer(key, compute, len)
+    body = await answers.served(
+        reads, request, principal.role, settled=asked.settled(), compute=compute, size=len
+    )
     return Response(body, media_type="application/json")
 
 
@@ -130,7 +131,7 @@ async def indicator_values(
 async def indicator_ranking(
     request: Request,
     answers: AnswersDep,
-    conn: ConnDep,
+    reads: ReadsDep,
     scale: VolumeScaleDep,
     now: NowDep,
     principal: CurrentPrincipal,
@@ -154,7 +155,7 @@ async def indicator_ranking(
     moment = within_bounds("period", aware(period)) if period else now
     start, end = service.bucket_bounds(bucket, moment)
 
-    async def compute() -> bytes:
+    async def compute(conn: AsyncConnection) -> bytes:
         within = await service.ask(
             conn, indicator, unit=unit, level=None, bucket=bucket, start=start, end=end,
             hierarchy=hierarchy, volume_scale=scale, now=now,
@@ -165,6 +166,7 @@ async def indicator_ranking(
         )  # fmt: skip
         return json_body(await service.ranking(conn, ranked, within, principal))
 
-    key = await answers.key(conn, request, principal.role, settled=end <= now)
-    body = await answers.answer(key, compute, len)
+    body = await answers.served(
+        reads, request, principal.role, settled=end <= now, compute=compute, size=len
+    )
     return Response(body, media_type="application/json")

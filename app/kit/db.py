@@ -9,23 +9,24 @@ cannot put them out of step, and the answer can be kept under that snapshot
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from functools import lru_cache
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app.kit.snapshots import Reads, repeatable_read
 from app.resources import EngineDep
 
 READS = frozenset({"GET", "HEAD"})
 
 
-@lru_cache(maxsize=16)
-def repeatable_read(engine: AsyncEngine) -> AsyncEngine:
-    """``engine``, its transactions begun ``REPEATABLE READ`` (said in the BEGIN itself: no
-    statement of its own). Made once per engine: an options copy is about a tenth of a
-    kept answer's cost, made per request."""
-    return engine.execution_options(isolation_level="REPEATABLE READ")
+async def get_reads(engine: EngineDep) -> Reads:
+    return Reads(engine)
+
+
+ReadsDep = Annotated[Reads, Depends(get_reads)]
+"""For the routes whose answers may be kept: they open their transaction only when an
+answer has to be computed (:meth:`app.kit.answers.AnswerCache.served`)."""
 
 
 async def _connection(engine: EngineDep, request: Request) -> AsyncIterator[AsyncConnection]:
