@@ -2,7 +2,7 @@
 lifecycle merges, freshness, notice), and of two workers side by side.
 
     ./run python bench/ingest_writer.py [--batches 10] [--size 2000]
-    ./run python bench/ingest_writer.py --scale 0.5 [--days 2] [--workers 2]
+    ./run python bench/ingest_writer.py --scale 0.5 [--days 2] [--workers 2] [--serial]
 
 Without ``--scale``: a mix of every stream (``tests.ingest_builders``), new then replayed.
 With ``--scale``: simulated days of every stream (as ``python -m bench`` ingests them),
@@ -10,7 +10,9 @@ after the machine's ceilings measured in the same run (``bench/limits.py``); the
 warms the caches and the last days give ``events_per_s`` and ``ratio_to_ceiling``. With
 ``--workers 2`` the same days are then written again, into a fresh database, by two
 processes at once, each given the sources one Kafka partition of two would carry (messages
-are keyed by source): ``scaling`` is their combined rate over the one worker's.
+are keyed by source): ``scaling`` is their combined rate over the one worker's. Each
+writer prepares its next batch while the current one is stored, as the consumer does;
+``--serial`` prepares it only after (the writer's Python and PostgreSQL then take turns).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from sqlalchemy import text
 from bench import limits
 from bench.ingest_support import bench_database
 from ingest.deadletter import RawMessage
+from ingest.read_ahead import switch_often
 from ingest.writer import Writer
 from models.db import make_engine
 from models.events import dump_event
@@ -98,9 +101,13 @@ def simulated(scale: float, days: int) -> list[list[RawMessage]]:
     return out
 
 
-async def write_days(url: str, days: list[list[RawMessage]], size: int) -> list[Spent]:
-    """What each day took one writer, in batches of ``size``."""
+async def write_days(
+    url: str, days: list[list[RawMessage]], size: int, serial: bool = False
+) -> list[Spent]:
+    """What each day took one writer, in batches of ``size``, each batch prepared while
+    the one before is stored, as the consumer does (``serial``: one after the other)."""
     engine = make_engine(url)
+    switch_often()
     try:
         writer = Writer(engine)
         async with engine.connect() as conn:
@@ -108,8 +115,12 @@ async def write_days(url: str, days: list[list[RawMessage]], size: int) -> list[
         spent = []
         for messages in days:
             started = time.perf_counter(), time.process_time(), _server_cpu(server)
-            for i in range(0, len(messages), size):
-                await writer.write(messages[i : i + size])
+            batches = [messages[i : i + size] for i in range(0, len(messages), size)]
+            if serial:
+                for batch in batches:
+                    await writer.write(batch)
+            else:
+                await _pipelined(writer, batches)
             spent.append(
                 Spent(
                     time.perf_counter() - started[0],
@@ -120,6 +131,17 @@ async def write_days(url: str, days: list[list[RawMessage]], size: int) -> list[
         return spent
     finally:
         await engine.dispose()
+
+
+async def _pipelined(writer: Writer, batches: list[list[RawMessage]]) -> None:
+    """Store each batch while the next one is prepared in a thread (as ``ingest.consumer``)."""
+    prepared = writer.prepare(batches[0]) if batches else None
+    for k in range(len(batches)):
+        assert prepared is not None
+        storing = asyncio.ensure_future(writer.store(prepared))
+        following = batches[k + 1] if k + 1 < len(batches) else None
+        prepared = await asyncio.to_thread(writer.prepare, following) if following else None
+        await storing
 
 
 @dataclass
@@ -158,9 +180,11 @@ def _server_cpu(postmaster: int) -> float:
     return ticks / _TICK
 
 
-def _worker(url: str, days: list[list[RawMessage]], size: int, go: Any, out: Any) -> None:
+def _worker(
+    url: str, days: list[list[RawMessage]], size: int, serial: bool, go: Any, out: Any
+) -> None:
     go.wait()
-    out.put(asyncio.run(write_days(url, days, size)))
+    out.put(asyncio.run(write_days(url, days, size, serial)))
 
 
 def partition_of(msg: RawMessage, partitions: int) -> int:
@@ -168,18 +192,20 @@ def partition_of(msg: RawMessage, partitions: int) -> int:
     return zlib.crc32(msg.key or b"") % partitions
 
 
-async def by_simulation(scale: float, n_days: int, size: int, workers: int) -> dict[str, Any]:
+async def by_simulation(
+    scale: float, n_days: int, size: int, workers: int, serial: bool = False
+) -> dict[str, Any]:
     days = simulated(scale, n_days)
     measured = slice(1, None) if n_days > 1 else slice(None)
     events = sum(len(d) for d in days[measured])
-    out: dict[str, Any] = {"scale": scale, "days": n_days, "batch": size}
+    out: dict[str, Any] = {"scale": scale, "days": n_days, "batch": size, "serial": serial}
     async with bench_database() as engine:
         sample = [m for d in days for m in d][:100_000]
         decode = limits.decode_ceiling(sample)
         copy = await limits.copy_ceiling(engine, sample, size)
         out["limits"] = {"decode_per_s": round(decode), "copy_rows_per_s": round(copy)}
         url = engine.url.render_as_string(hide_password=False)
-        spent = (await write_days(url, days, size))[measured]
+        spent = (await write_days(url, days, size, serial))[measured]
         rate = events / sum(s.wall for s in spent)
         out["ingest"] = {
             "events": events,
@@ -201,6 +227,7 @@ async def by_simulation(scale: float, n_days: int, size: int, workers: int) -> d
                         url,
                         [[m for m in d if partition_of(m, workers) == w] for d in days],
                         size,
+                        serial,
                         go,
                         results,
                     ),
@@ -230,11 +257,16 @@ def main() -> None:
     parser.add_argument("--scale", type=float, help="simulated days at this scale")
     parser.add_argument("--days", type=int, default=2)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument(
+        "--serial", action="store_true", help="prepare each batch only after the last is stored"
+    )
     args = parser.parse_args()
     if args.scale is None:
         asyncio.run(builders(args.batches, args.size))
     else:
-        found = asyncio.run(by_simulation(args.scale, args.days, args.size, args.workers))
+        found = asyncio.run(
+            by_simulation(args.scale, args.days, args.size, args.workers, args.serial)
+        )
         print(json.dumps(found))
 
 

@@ -25,9 +25,10 @@ from aiokafka.errors import KafkaError
 from tenacity import AsyncRetrying
 
 from ingest import metrics
-from ingest.deadletter import KafkaDeadLetters, RawMessage, dead_letter_topic
+from ingest.deadletter import KafkaDeadLetters, dead_letter_topic
 from ingest.health import Health
 from ingest.maintenance import Maintenance, maintain
+from ingest.read_ahead import Batch, read, still_ours, switch_often
 from ingest.retry import is_transient, wait_out
 from ingest.topics import ensure_topics
 from ingest.writer import BatchResult, Writer
@@ -168,27 +169,46 @@ async def _loop(
     on_batch: Callable[[BatchResult], None] | None,
     retention_days: int | None,
 ) -> None:
+    """Store batch after batch, reading and preparing the next batch (:meth:`Writer.prepare`,
+    in a thread) while PostgreSQL stores the current one: the worker's Python and the
+    database run at once, not in turn. Offsets are still committed one batch at a time,
+    each after its own transaction; a batch read ahead is never committed before it is
+    stored, and is dropped unstored when the worker stops (it comes again)."""
     next_maintenance = 0.0
+    ahead: Batch | None = None
+    switch_often()
     while not stop.is_set():
         if time.monotonic() >= next_maintenance:
             await _maintain(writer, retention_days, patiently)
             next_maintenance = time.monotonic() + MAINTENANCE_EVERY_S
-        batches = await consumer.getmany(timeout_ms=timeout_ms, max_records=max_records)
-        health.ok(assigned=len(consumer.assignment()))
-        if not batches:
+        batch = ahead or await read(consumer, writer, health, timeout_ms, max_records)
+        ahead = None
+        if batch is None:
             continue
         started = time.perf_counter()
         async with in_flight:
-            messages = [
-                RawMessage(m.topic, m.partition, m.offset, m.key, m.value, tuple(m.headers))
-                for records in batches.values()
-                for m in records
-            ]
-            result: BatchResult = await patiently()(writer.write, messages, dead_letters)
-            offsets = {tp: recs[-1].offset + 1 for tp, recs in batches.items()}
-            await _commit(consumer, offsets, patiently)
-        metrics.record(result, Counter(m.topic for m in messages), time.perf_counter() - started)
-        _record_lag(consumer, batches)
+            batch = still_ours(consumer, writer, batch)
+            if batch is None:
+                continue
+            records, prepared = batch
+            storing: asyncio.Future[BatchResult] = asyncio.ensure_future(
+                patiently()(writer.store, prepared, dead_letters)
+            )
+            reading = asyncio.ensure_future(
+                read(consumer, writer, health, timeout_ms, max_records, in_thread=True)
+            )
+            try:
+                result = await storing
+                offsets = {tp: recs[-1].offset + 1 for tp, recs in records.items()}
+                await _commit(consumer, offsets, patiently)
+            except BaseException:
+                reading.cancel()
+                await asyncio.gather(reading, return_exceptions=True)
+                raise
+        metrics.record(
+            result, Counter(m.topic for m in prepared.messages), time.perf_counter() - started
+        )
+        _record_lag(consumer, records)
         log.debug(
             "batch",
             consumed=result.consumed,
@@ -198,6 +218,7 @@ async def _loop(
         )
         if on_batch:
             on_batch(result)
+        ahead = await reading
 
 
 async def _started_producer(bootstrap: str) -> AIOKafkaProducer:

@@ -15,7 +15,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ingest.consumer import consume
-from ingest.deadletter import RawMessage, dead_letter_topic
+from ingest.deadletter import DeadLetterSink, RawMessage, dead_letter_topic
+from ingest.prepared import Prepared
 from ingest.writer import BatchResult, Writer
 from models.events import dump_event
 from models.settings import Settings
@@ -99,10 +100,10 @@ class CrashAfterCommit(Writer):
 
     stored = 0
 
-    async def write(
-        self, messages: Sequence[RawMessage], dead_letters: object = None
+    async def store(
+        self, prepared: Prepared, dead_letters: DeadLetterSink | None = None
     ) -> BatchResult:
-        result = await super().write(messages)
+        result = await super().store(prepared)
         self.stored = result.inserted
         raise Crash
 

@@ -246,3 +246,43 @@ async def test_a_nul_character_is_refused_instead_of_failing_the_batch(
     assert (result.inserted, result.rejected) == (1, {"schema": 1})
     detail = await rows(clean_db, "SELECT detail FROM ingest_reject")
     assert detail == [("a string contains the NUL character",)]
+
+
+async def test_a_batch_prepared_before_the_last_one_was_stored_counts_each_event_once(
+    clean_db: AsyncEngine,
+) -> None:
+    """The consumer prepares a batch (its deltas summed as if every event were new) while
+    the batch before is stored; when that one already held some of its events, only the
+    events really stored are counted."""
+    claims = [b.claim(T0 + timedelta(minutes=i), i) for i in range(30)]
+    steps = [b.dossier(f"D-{i}", "received", T0, T0) for i in range(5)]
+    done = [b.dossier(f"D-{i}", "completed", T0 + timedelta(days=2), T0) for i in range(5)]
+    first = [*claims[:20], *steps]
+    second = [*claims[10:], *steps[3:], *done]  # 10 claims and 2 receipts already in first
+    writer = Writer(clean_db)
+    ready = [
+        writer.prepare([RawMessage("t", 0, i, None, dump_event(d)) for i, d in enumerate(docs)])
+        for docs in (first, second)
+    ]
+    stored = [await writer.store(p) for p in ready]
+    assert [(r.inserted, r.duplicates) for r in stored] == [(25, 0), (15, 12)]
+
+    assert await scalar(clean_db, "SELECT sum(claims) FROM health_claim_hourly") == 30
+    assert await scalar(clean_db, "SELECT sum(amount_vnd_sum) FROM health_claim_hourly") == sum(
+        50_000 * (i + 1) for i in range(30)
+    )
+    assert await scalar(clean_db, "SELECT sum(claims) FROM health_claim_daily") == 30
+    transitions = await rows(
+        clean_db,
+        "SELECT stage, sum(dossiers) FROM public_service_dossier_hourly GROUP BY 1 ORDER BY 1",
+    )
+    assert transitions == [("completed", 5), ("received", 5)]
+    state = await rows(clean_db, "SELECT stage, count(*) FROM public_service_dossier GROUP BY 1")
+    assert state == [("completed", 5)]
+    received = await scalar(
+        clean_db,
+        "SELECT sum(entities) FROM lifecycle_unit_daily WHERE moment = 'received'"
+        " AND hierarchy = '2020' AND unit_code = (SELECT min(ancestor_code)"
+        " FROM admin_unit_closure WHERE hierarchy = '2020' AND ancestor_level = 'province')",
+    )
+    assert received == 5
