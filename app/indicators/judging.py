@@ -48,10 +48,17 @@ def judged(
 
 
 def period_covered(
-    bucket: Bucket, period: datetime, start: datetime, end: datetime, now: datetime
+    bucket: Bucket,
+    period: datetime,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    period_end: datetime | None = None,
 ) -> float:
     """Share of the period inside ``[start, min(end, now))``: 1 only for a whole, finished
-    one (4 decimals, rounded down, so a period short of a second is not shown whole)."""
-    period_end = bucket.next_start(period)
+    one (4 decimals, rounded down, so a period short of a second is not shown whole).
+    ``period_end``: the period's end when already known (``bucket.next_start(period)``)."""
+    if period_end is None:
+        period_end = bucket.next_start(period)
     covered = min(period_end, end, now) - max(period, start)
     return math.floor(max(covered / (period_end - period), 0.0) * 10_000) / 10_000

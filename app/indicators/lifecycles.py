@@ -29,6 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app.indicators.questions import periods_of
 from app.indicators.repository import (
     Slice,
     Sums,
@@ -63,7 +64,7 @@ async def lifecycle_counts(
     past yet.
     """
     table = Base.metadata.tables[str(metric.rollup)]
-    periods = where.bucket.periods(where.start, where.end)
+    periods = periods_of(where.bucket, where.start, where.end)
     if not periods:
         return {}
     at_end = metric.kind in ("open_at_end", "open_overdue_at_end")

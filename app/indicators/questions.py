@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -111,7 +112,7 @@ async def ask(
             f"{hierarchy}; choose one of {allowed}."
         )
     units = len(await units_repo.units_at_level(conn, hierarchy, level, unit))
-    points = units * len(bucket.periods(start, end))
+    points = units * len(periods_of(bucket, start, end))
     if points > MAX_POINTS:
         raise InvalidRequest(
             f"{units} units × {points // max(units, 1)} {bucket} buckets = {points} points, "
@@ -119,6 +120,17 @@ async def ask(
             "or a higher level."
         )
     return Question(indicator, unit, level, bucket, start, end, hierarchy, volume_scale, now)
+
+
+@lru_cache(maxsize=256)
+def periods_of(
+    bucket: Bucket, start: datetime, end: datetime
+) -> tuple[tuple[datetime, datetime], ...]:
+    """``bucket.periods(start, end)``, worked out once per range: a request lists a year's
+    days when it is checked (how many points), when its route asks whether it is settled,
+    and when its values are judged (each period's end); a year of days is 365 calendar
+    steps in Python each time."""
+    return tuple(bucket.periods(start, end))
 
 
 def bucket_bounds(bucket: Bucket, moment: datetime) -> tuple[datetime, datetime]:
