@@ -60,7 +60,7 @@ async def summed(
     stamps: dict[tuple[str, datetime], datetime] = {}
     memo = Memo() if memo is None else memo
     for part in (metric, *metric.plus):
-        key_of_part = part.model_dump_json(exclude={"weight", "plus"})
+        key_of_part = _part_key(part)
         if key_of_part not in memo.parts:
             memo.parts[key_of_part] = await _one_metric(conn, q, part, now, memo)
         if not metric.plus:  # one part: its sums weighted, as the loop below would add them
@@ -74,6 +74,26 @@ async def summed(
             if as_of is not None and (key not in stamps or as_of > stamps[key]):
                 stamps[key] = as_of
     return {key: (total, stamps.get(key)) for key, total in totals.items()}
+
+
+def _part_key(part: Metric) -> str:
+    """A part's sums are its own, whatever its weight and the parts added to it."""
+    return part.model_dump_json(exclude={"weight", "plus"})
+
+
+async def sum_together(
+    conn: AsyncConnection, q: Question, metrics: tuple[Metric | None, ...], memo: Memo
+) -> None:
+    """Sum ``metrics`` (a rate's numerator and denominator) in one query when they are
+    single sums of one roll-up, into ``memo`` for :func:`summed` to find: one pass over
+    a year of day rows instead of one per metric. Otherwise nothing is done here."""
+    parts = [m for m in metrics if m is not None and not m.plus]
+    keys = [_part_key(m) for m in parts]
+    if len(parts) < 2 or len(set(keys)) < len(keys) or any(k in memo.parts for k in keys):
+        return
+    found = await repository.rollup_sums_together(conn, tuple(parts), q.slice)
+    if found is not None:
+        memo.parts.update(zip(keys, found, strict=True))
 
 
 async def _one_metric(

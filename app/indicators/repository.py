@@ -9,11 +9,13 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Float,
+    Integer,
     Table,
     and_,
     any_,
     cast,
     func,
+    or_,
     select,
     true,
 )  # fmt: skip
@@ -104,6 +106,69 @@ async def rollup_sums(
     return out
 
 
+async def rollup_sums_together(
+    conn: AsyncConnection, metrics: tuple[Metric, ...], where: Slice
+) -> list[Sums] | None:
+    """:func:`rollup_sums` of several metrics of one roll-up (a rate's numerator and
+    denominator) from one pass over its rows, each metric's filters applied to its own
+    sum (``FILTER``); None when one query cannot answer them all.
+
+    Each gets what its own query would: a (unit, bucket) only where one of its rows is,
+    the sum of its rows, the newest ``as_of`` among them. Only for whole-number measures,
+    whose sums are exact in any order: a float measure summed in another order could end
+    in other last digits."""
+    tiers = tiers_of(str(metrics[0].rollup))
+    if tiers.unit_day is None or not all(
+        m.kind == "sum" and m.rollup == metrics[0].rollup and _answers(tiers.unit_day, m)
+        and isinstance(tiers.unit_day.c[str(m.measure)].type, Integer)
+        for m in metrics
+    ):  # fmt: skip
+        return None
+    found: list[Sums] = [{} for _ in metrics]
+    for grain, start, end in spans(where.bucket, where.start, where.end):
+        part = replace(where, start=start, end=end)
+        if grain is Grain.DAY:
+            each = await _unit_sums_together(conn, tiers.unit_day, metrics, part)
+        else:
+            each = [await _sums(conn, tiers.hour, m, part) for m in metrics]
+        for into, more in zip(found, each, strict=True):
+            add_sums(into, more)
+    return found
+
+
+async def _unit_sums_together(
+    conn: AsyncConnection, table: Table, metrics: tuple[Metric, ...], where: Slice
+) -> list[Sums]:
+    """:func:`_unit_sums` of each metric, from one pass over the units' day rows."""
+    period = where.bucket.start_of(table.c.bucket_start).label("period_start")
+    conditions = [metric_condition(table, m) for m in metrics]
+    columns: list[ColumnElement[Any]] = []
+    for metric, condition in zip(metrics, conditions, strict=True):
+        columns += [
+            cast(func.coalesce(func.sum(table.c[str(metric.measure)]).filter(condition), 0), Float),
+            func.max(table.c.updated_at).filter(condition),
+            func.count().filter(condition),
+        ]
+    stmt = (
+        select(table.c.unit_code, period, *columns)
+        .where(
+            table.c.hierarchy == where.hierarchy,
+            table.c.unit_code == any_(func.array(units_of(where).scalar_subquery())),
+            table.c.bucket_start >= where.start,
+            table.c.bucket_start < where.end,
+            or_(*conditions),
+        )
+        .group_by(table.c.unit_code, period)
+    )
+    found: list[Sums] = [{} for _ in metrics]
+    for row in await conn.execute(stmt):
+        key = (row[0], row[1])
+        for i, sums in enumerate(found):
+            if row[4 + 3 * i]:  # rows of this metric in the group
+                sums[key] = (float(row[2 + 3 * i]), row[3 + 3 * i])
+    return found
+
+
 def _answers(table: Table, metric: Metric) -> bool:
     """Does the tier keep the measure and every column the metric filters on?"""
     return str(metric.measure) in table.c and all(col in table.c for col in metric.filters)
@@ -160,7 +225,13 @@ def _total(measure: ColumnElement[Any]) -> ColumnElement[float]:
 
 
 def add_sums(into: Sums, more: Sums) -> None:
-    """Sums of disjoint times added into ``into``: totals add, the newest ``as_of`` wins."""
+    """Sums of disjoint times added into ``into``: totals add, the newest ``as_of`` wins.
+    Into nothing yet (a range of whole days is one part), ``more`` is taken as it is: the
+    same totals but a negative zero, which :func:`app.indicators.metrics.summed` makes 0
+    as it weighs every part."""
+    if not into:
+        into.update(more)
+        return
     for key, (total, as_of) in more.items():
         have, seen = into.get(key, (0.0, None))
         stamps = [s for s in (seen, as_of) if s is not None]

@@ -49,6 +49,8 @@ async def values(
     now = q.as_of()
     ind = q.indicator
     memo = Memo()
+    if ind.denominator is not None and ind.denominator.kind == "sum":
+        await metrics.sum_together(conn, q, (ind.numerator, ind.denominator), memo)
     num = await summed(conn, q, ind.numerator, now, memo)
     den: Sums = {}
     population: dict[str, float] | None = None
