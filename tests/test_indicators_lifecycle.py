@@ -7,8 +7,12 @@ from typing import Any
 
 import pytest
 from httpx import AsyncClient
+from sqlalchemy import Date, func, literal, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.indicators.lifecycles import _working_days_through
+from app.indicators.metrics import holidays_between
 from app.kit.buckets import LOCAL, Bucket
 from ingest.writer import RawMessage, Writer
 from models.calendar import working_days_between
@@ -181,3 +185,25 @@ async def test_satisfaction_by_hour_rates_the_dossiers_completed_in_that_hour(
     # ... and 10:00 has A alone, not disliked (it read (1 − 2) ÷ 1 = −100 % before).
     assert (hours["10:00"]["numerator"], hours["10:00"]["denominator"]) == (1, 1)
     assert all(0 <= v["value"] <= 100 for v in hours.values())
+
+
+async def test_working_days_counted_in_the_database_are_the_calendars(engine: AsyncEngine) -> None:
+    """Working days in (received, done] as the processing time's SQL counts them (those
+    through done less those through received), for every pair of days over two Tết breaks
+    and the 30 April, 1 May and 2 September holidays, against ``models.calendar``; done
+    before received counts 0."""
+    first, last = date(2024, 12, 20), date(2026, 2, 28)
+    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    holidays = holidays_between(
+        datetime.combine(first, datetime.min.time(), UTC),
+        datetime.combine(last, datetime.min.time(), UTC),
+    )
+    day = func.unnest(literal(days, ARRAY(Date)), type_=Date).column_valued("day")
+    async with engine.connect() as conn:
+        rows = await conn.execute(select(day, _working_days_through(day, holidays)))
+        through = {d: n for d, n in rows}
+    assert len(through) == len(days)
+    for received in days[::3]:
+        for done in days:
+            counted = max(through[done] - through[received], 0)
+            assert counted == max(working_days_between(received, done), 0), (received, done)

@@ -18,15 +18,20 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Date,
+    Integer,
     Table,
     and_,
     any_,
     case,
     func,
+    literal,
     literal_column,
     select,
     true,
+    type_coerce,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.indicators.questions import periods_of
@@ -293,6 +298,22 @@ def _totals_of(rows: Any) -> dict[str, _Totals]:
     return out
 
 
+_MONDAY: ColumnElement[Any] = literal_column("DATE '0001-01-01'")
+"""A Monday before any date a table holds: working days are counted from it."""
+
+
+def _working_days_through(day: ColumnElement[Any], holidays: list[date]) -> ColumnElement[Any]:
+    """Working days from ``_MONDAY`` through the date ``day``: five a week and those of the
+    week begun up to Friday, less the ``holidays`` on a weekday up to ``day`` (how many of
+    those sorted dates are ≤ ``day``: ``width_bucket``, a binary search)."""
+    elapsed = type_coerce((day - _MONDAY).self_group(), Integer)  # date − date: days
+    weekdays = 5 * elapsed.op("/")(7) + func.least(elapsed.op("%")(7) + 1, 5)
+    weekday_holidays = sorted({d for d in holidays if d.isoweekday() < 6})
+    if not weekday_holidays:
+        return weekdays
+    return weekdays - func.width_bucket(day, literal(weekday_holidays, ARRAY(Date)))
+
+
 async def working_days_to_done(
     conn: AsyncConnection, metric: Metric, where: Slice, holidays: list[date]
 ) -> Sums:
@@ -304,18 +325,12 @@ async def working_days_to_done(
     """
     table = Base.metadata.tables[str(metric.rollup)]
     done = _completed(table)
-    day = func.generate_series(
-        func.date(func.timezone(LOCAL_TZ, table.c.received_at)) + 1,
-        func.date(func.timezone(LOCAL_TZ, done)),
-        literal_column("interval '1 day'"),
-    ).column_valued("day")
-    working = (
-        select(func.count())
-        .where(
-            func.extract("isodow", day) < 6,
-            func.date(day).not_in(holidays) if holidays else true(),
-        )
-        .scalar_subquery()
+    # Working days in (received, done] = those through done − those through received:
+    # arithmetic per entity, where a calendar of its days was generated and filtered.
+    working = func.greatest(
+        _working_days_through(func.date(func.timezone(LOCAL_TZ, done)), holidays)
+        - _working_days_through(func.date(func.timezone(LOCAL_TZ, table.c.received_at)), holidays),
+        0,
     )
     taken: ColumnElement[Any] = working
     if "supplement_days" in table.c:
