@@ -32,6 +32,13 @@ def sources_for(event_types: Iterable[str] | None, volume_scale: float) -> list[
     ]
 
 
+def located_in(
+    event_types: Iterable[str] | None, volume_scale: float, commune_to_unit: Mapping[str, str]
+) -> list[SourceSystem]:
+    """:func:`sources_for` located in the units ``commune_to_unit`` maps communes to."""
+    return [s for s in sources_for(event_types, volume_scale) if s.commune_code in commune_to_unit]
+
+
 async def slot_tally(
     conn: AsyncConnection,
     sources: list[SourceSystem],
@@ -82,8 +89,7 @@ async def slot_sums(
 ) -> tuple[dict[tuple[str, datetime], float], dict[tuple[str, datetime], float]]:
     """Owed slots due or arrived, and arrived, per (unit, bucket) of the sources located in
     the units: both from one tally."""
-    registered = sources_for(event_types, volume_scale)
-    sources = [s for s in registered if s.commune_code in commune_to_unit]
+    sources = located_in(event_types, volume_scale, commune_to_unit)
     expected: dict[tuple[str, datetime], float] = defaultdict(float)
     received: dict[tuple[str, datetime], float] = defaultdict(float)
     commune = {s.code: s.commune_code for s in sources}

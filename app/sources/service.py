@@ -27,6 +27,7 @@ from app.sources import repository
 from app.sources.completeness import (
     closed_in,
     completeness_of,
+    located_in,
     slot_sums,
     slot_tally,
     slots_per_source,
@@ -186,8 +187,7 @@ async def source_metric(
 ) -> dict[tuple[str, datetime], float]:
     """``expected`` / ``received`` / ``on_time`` events per (unit, bucket) of sources located
     in the units (``commune_to_unit`` maps a source's commune to the unit it counts for)."""
-    registered = sources_for(event_types, volume_scale)
-    sources = [s for s in registered if s.commune_code in commune_to_unit]
+    sources = located_in(event_types, volume_scale, commune_to_unit)
     out: dict[tuple[str, datetime], float] = defaultdict(float)
     if kind in SLOT_KINDS:
         sums = await slot_sums(
