@@ -34,7 +34,6 @@ from sqlalchemy import text
 from bench import limits
 from bench.ingest_support import bench_database
 from ingest.deadletter import RawMessage
-from ingest.read_ahead import switch_often
 from ingest.writer import Writer
 from models.db import make_engine
 from models.events import dump_event
@@ -107,7 +106,6 @@ async def write_days(
     """What each day took one writer, in batches of ``size``, each batch prepared while
     the one before is stored, as the consumer does (``serial``: one after the other)."""
     engine = make_engine(url)
-    switch_often()
     try:
         writer = Writer(engine)
         async with engine.connect() as conn:
@@ -134,13 +132,15 @@ async def write_days(
 
 
 async def _pipelined(writer: Writer, batches: list[list[RawMessage]]) -> None:
-    """Store each batch while the next one is prepared in a thread (as ``ingest.consumer``)."""
+    """Store each batch while the next one is prepared on the event loop between the
+    store's statements (as ``ingest.consumer``)."""
     prepared = writer.prepare(batches[0]) if batches else None
     for k in range(len(batches)):
         assert prepared is not None
         storing = asyncio.ensure_future(writer.store(prepared))
         following = batches[k + 1] if k + 1 < len(batches) else None
-        prepared = await asyncio.to_thread(writer.prepare, following) if following else None
+        await asyncio.sleep(0)  # the store sends its first statement
+        prepared = writer.prepare(following) if following else None
         await storing
 
 

@@ -103,8 +103,7 @@ class Writer:
     def prepare(self, messages: Sequence[RawMessage]) -> Prepared:
         """What a batch's transaction needs that the database plays no part in: validation,
         rows, deltas summed ahead (:mod:`ingest.prepared`). No side effect: a worker
-        prepares its next batch while the current one is stored, maybe in another thread,
-        and may drop it unstored."""
+        prepares its next batch while the current one is stored, and may drop it unstored."""
         with _collector_paused():
             valid, rejects = self._validate(messages)
             by_type, event_rows = rows_by_type(self._tables, valid)
@@ -292,9 +291,9 @@ def _collector_paused() -> Iterator[None]:
     tens of thousands of objects (envelopes, payloads, rows) that live until it ends and
     are then freed by reference counting; the collector would traverse them again and again
     as they pile up (about half the validation's time, measured). It runs after the batch
-    instead, on what survived it. Counted: a batch is prepared in a thread while the one
-    before is stored, and the collector stays paused until both are done (the consumer
-    waits for both before it goes on, so it does run between batches)."""
+    instead, on what survived it. Counted: a batch is prepared while the one before is
+    stored, and the collector stays paused until both are done (the consumer waits for
+    both before it goes on, so it does run between batches)."""
     global _pauses, _paused_here
     with _pause_lock:
         if _pauses == 0:
