@@ -2,7 +2,7 @@
 lifecycle merges, freshness, notice), and of two workers side by side.
 
     ./run python bench/ingest_writer.py [--batches 10] [--size 2000]
-    ./run python bench/ingest_writer.py --scale 0.5 [--days 2] [--workers 2] [--serial]
+    ./run python bench/ingest_writer.py --scale 0.5 [--days 2] [--workers 2]
 
 Without ``--scale``: a mix of every stream (``tests.ingest_builders``), new then replayed.
 With ``--scale``: simulated days of every stream (as ``python -m bench`` ingests them),
@@ -10,9 +10,7 @@ after the machine's ceilings measured in the same run (``bench/limits.py``); the
 warms the caches and the last days give ``events_per_s`` and ``ratio_to_ceiling``. With
 ``--workers 2`` the same days are then written again, into a fresh database, by two
 processes at once, each given the sources one Kafka partition of two would carry (messages
-are keyed by source): ``scaling`` is their combined rate over the one worker's. Each
-writer prepares its next batch while the current one is stored, as the consumer does;
-``--serial`` prepares it only after (the writer's Python and PostgreSQL then take turns).
+are keyed by source): ``scaling`` is their combined rate over the one worker's.
 """
 
 from __future__ import annotations
@@ -100,11 +98,8 @@ def simulated(scale: float, days: int) -> list[list[RawMessage]]:
     return out
 
 
-async def write_days(
-    url: str, days: list[list[RawMessage]], size: int, serial: bool = False
-) -> list[Spent]:
-    """What each day took one writer, in batches of ``size``, each batch prepared while
-    the one before is stored, as the consumer does (``serial``: one after the other)."""
+async def write_days(url: str, days: list[list[RawMessage]], size: int) -> list[Spent]:
+    """What each day took one writer, in batches of ``size``."""
     engine = make_engine(url)
     try:
         writer = Writer(engine)
@@ -113,12 +108,8 @@ async def write_days(
         spent = []
         for messages in days:
             started = time.perf_counter(), time.process_time(), _server_cpu(server)
-            batches = [messages[i : i + size] for i in range(0, len(messages), size)]
-            if serial:
-                for batch in batches:
-                    await writer.write(batch)
-            else:
-                await _pipelined(writer, batches)
+            for i in range(0, len(messages), size):
+                await writer.write(messages[i : i + size])
             spent.append(
                 Spent(
                     time.perf_counter() - started[0],
@@ -129,19 +120,6 @@ async def write_days(
         return spent
     finally:
         await engine.dispose()
-
-
-async def _pipelined(writer: Writer, batches: list[list[RawMessage]]) -> None:
-    """Store each batch while the next one is prepared on the event loop between the
-    store's statements (as ``ingest.consumer``)."""
-    prepared = writer.prepare(batches[0]) if batches else None
-    for k in range(len(batches)):
-        assert prepared is not None
-        storing = asyncio.ensure_future(writer.store(prepared))
-        following = batches[k + 1] if k + 1 < len(batches) else None
-        await asyncio.sleep(0)  # the store sends its first statement
-        prepared = writer.prepare(following) if following else None
-        await storing
 
 
 @dataclass
@@ -180,11 +158,9 @@ def _server_cpu(postmaster: int) -> float:
     return ticks / _TICK
 
 
-def _worker(
-    url: str, days: list[list[RawMessage]], size: int, serial: bool, go: Any, out: Any
-) -> None:
+def _worker(url: str, days: list[list[RawMessage]], size: int, go: Any, out: Any) -> None:
     go.wait()
-    out.put(asyncio.run(write_days(url, days, size, serial)))
+    out.put(asyncio.run(write_days(url, days, size)))
 
 
 def partition_of(msg: RawMessage, partitions: int) -> int:
@@ -192,20 +168,18 @@ def partition_of(msg: RawMessage, partitions: int) -> int:
     return zlib.crc32(msg.key or b"") % partitions
 
 
-async def by_simulation(
-    scale: float, n_days: int, size: int, workers: int, serial: bool = False
-) -> dict[str, Any]:
+async def by_simulation(scale: float, n_days: int, size: int, workers: int) -> dict[str, Any]:
     days = simulated(scale, n_days)
     measured = slice(1, None) if n_days > 1 else slice(None)
     events = sum(len(d) for d in days[measured])
-    out: dict[str, Any] = {"scale": scale, "days": n_days, "batch": size, "serial": serial}
+    out: dict[str, Any] = {"scale": scale, "days": n_days, "batch": size}
     async with bench_database() as engine:
         sample = [m for d in days for m in d][:100_000]
         decode = limits.decode_ceiling(sample)
         copy = await limits.copy_ceiling(engine, sample, size)
         out["limits"] = {"decode_per_s": round(decode), "copy_rows_per_s": round(copy)}
         url = engine.url.render_as_string(hide_password=False)
-        spent = (await write_days(url, days, size, serial))[measured]
+        spent = (await write_days(url, days, size))[measured]
         rate = events / sum(s.wall for s in spent)
         out["ingest"] = {
             "events": events,
@@ -227,7 +201,6 @@ async def by_simulation(
                         url,
                         [[m for m in d if partition_of(m, workers) == w] for d in days],
                         size,
-                        serial,
                         go,
                         results,
                     ),
@@ -257,16 +230,11 @@ def main() -> None:
     parser.add_argument("--scale", type=float, help="simulated days at this scale")
     parser.add_argument("--days", type=int, default=2)
     parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument(
-        "--serial", action="store_true", help="prepare each batch only after the last is stored"
-    )
     args = parser.parse_args()
     if args.scale is None:
         asyncio.run(builders(args.batches, args.size))
     else:
-        found = asyncio.run(
-            by_simulation(args.scale, args.days, args.size, args.workers, args.serial)
-        )
+        found = asyncio.run(by_simulation(args.scale, args.days, args.size, args.workers))
         print(json.dumps(found))
 
 

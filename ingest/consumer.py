@@ -25,10 +25,9 @@ from aiokafka.errors import KafkaError
 from tenacity import AsyncRetrying
 
 from ingest import metrics
-from ingest.deadletter import KafkaDeadLetters, dead_letter_topic
+from ingest.deadletter import KafkaDeadLetters, RawMessage, dead_letter_topic
 from ingest.health import Health
 from ingest.maintenance import Maintenance, maintain
-from ingest.read_ahead import Batch, read, still_ours
 from ingest.retry import is_transient, wait_out
 from ingest.topics import ensure_topics
 from ingest.writer import BatchResult, Writer
@@ -169,46 +168,27 @@ async def _loop(
     on_batch: Callable[[BatchResult], None] | None,
     retention_days: int | None,
 ) -> None:
-    """Store batch after batch, reading and preparing the next batch (:meth:`Writer.prepare`)
-    while PostgreSQL stores the current one: the worker's Python and the database run at
-    once, not in turn. The preparing runs on the event loop between the store's statements,
-    not in a thread: a thread fighting the loop for Python's lock cost ~30 µs of CPU per
-    event more on each side (measured), more than the overlap gained. Offsets are still
-    committed one batch at a time, each after its own transaction; a batch read ahead is
-    never committed before it is stored, and is dropped unstored when the worker stops
-    (it comes again)."""
     next_maintenance = 0.0
-    ahead: Batch | None = None
     while not stop.is_set():
         if time.monotonic() >= next_maintenance:
             await _maintain(writer, retention_days, patiently)
             next_maintenance = time.monotonic() + MAINTENANCE_EVERY_S
-        batch = ahead or await read(consumer, writer, health, timeout_ms, max_records)
-        ahead = None
-        if batch is None:
+        batches = await consumer.getmany(timeout_ms=timeout_ms, max_records=max_records)
+        health.ok(assigned=len(consumer.assignment()))
+        if not batches:
             continue
         started = time.perf_counter()
         async with in_flight:
-            batch = still_ours(consumer, writer, batch)
-            if batch is None:
-                continue
-            records, prepared = batch
-            storing: asyncio.Future[BatchResult] = asyncio.ensure_future(
-                patiently()(writer.store, prepared, dead_letters)
-            )
-            reading = asyncio.ensure_future(read(consumer, writer, health, timeout_ms, max_records))
-            try:
-                result = await storing
-                offsets = {tp: recs[-1].offset + 1 for tp, recs in records.items()}
-                await _commit(consumer, offsets, patiently)
-            except BaseException:
-                reading.cancel()
-                await asyncio.gather(reading, return_exceptions=True)
-                raise
-        metrics.record(
-            result, Counter(m.topic for m in prepared.messages), time.perf_counter() - started
-        )
-        _record_lag(consumer, records)
+            messages = [
+                RawMessage(m.topic, m.partition, m.offset, m.key, m.value, tuple(m.headers))
+                for records in batches.values()
+                for m in records
+            ]
+            result: BatchResult = await patiently()(writer.write, messages, dead_letters)
+            offsets = {tp: recs[-1].offset + 1 for tp, recs in batches.items()}
+            await _commit(consumer, offsets, patiently)
+        metrics.record(result, Counter(m.topic for m in messages), time.perf_counter() - started)
+        _record_lag(consumer, batches)
         log.debug(
             "batch",
             consumed=result.consumed,
@@ -218,7 +198,6 @@ async def _loop(
         )
         if on_batch:
             on_batch(result)
-        ahead = await reading
 
 
 async def _started_producer(bootstrap: str) -> AIOKafkaProducer:

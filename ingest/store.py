@@ -238,19 +238,12 @@ def lifecycle_set(lifecycle: Lifecycle, ex: Any) -> dict[str, Any]:
     return set_
 
 
-async def merge_lifecycle(
-    conn: AsyncConnection,
-    lifecycle: Lifecycle,
-    rows: Iterable[Row],
-    deltas: list[Row] | None = None,
-) -> int:
+async def merge_lifecycle(conn: AsyncConnection, lifecycle: Lifecycle, rows: Iterable[Row]) -> int:
     """Upsert state rows so that a late (older) event never rolls a newer state back, and
     move the changed entities' moments between the days of their running totals
     (:mod:`ingest.store_lifecycle`): the old moments staged per commune, netted against
-    the new ones, only what changed written to the units. ``deltas``: the rows' state
-    deltas, when already folded (:mod:`ingest.prepared`)."""
-    if deltas is None:
-        deltas = lifecycle_deltas(lifecycle, rows)
+    the new ones, only what changed written to the units."""
+    deltas = lifecycle_deltas(lifecycle, rows)
     if not deltas:
         return 0
     table = lifecycle.table

@@ -266,23 +266,16 @@ def _rollup_sql(rollup: Rollup, dialect: Dialect) -> str:
     return _ROLLUP_SQL[name]
 
 
-async def add_to_rollup(
-    conn: AsyncConnection,
-    rollup: Rollup,
-    rows: Iterable[Row],
-    deltas: list[tuple[Any, ...]] | None = None,
-) -> int:
+async def add_to_rollup(conn: AsyncConnection, rollup: Rollup, rows: Iterable[Row]) -> int:
     """Add the rows' deltas to their buckets in every tier of the roll-up (hour, then day);
     return how many hourly bucket rows were touched.
 
     The measures are functions of an event row (declared once, in the stream's spec), so
     the hourly deltas are summed here; they are copied into a staging table once, and one
     statement takes them into the hourly tier and, summed per local day in SQL, into the
-    day tier (with its hour mask where it keeps one). ``deltas``: the rows' deltas, when
-    already summed (:mod:`ingest.prepared`)."""
+    day tier (with its hour mask where it keeps one)."""
     tiers = tiers_of(rollup.table).by_grain()
-    if deltas is None:
-        deltas = rollup_deltas(rollup, rows, tiers[0][0])
+    deltas = rollup_deltas(rollup, rows, tiers[0][0])
     if not deltas:
         return 0
     finest = tiers[0][1]

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import threading
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,7 +27,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from ingest import store, store_rollups
 from ingest.deadletter import KEEP_BYTES, DeadLetterSink, RawMessage
 from ingest.maintenance import lock_partitions
-from ingest.prepared import Prepared, Reject, Valid, ahead_for, rows_by_type, sum_ahead
 from ingest.retry import is_transient
 from ingest.spec import EventTable, Row, table_of
 from ingest.staging import make_staging, staging_ddl, staging_name
@@ -44,6 +42,9 @@ from models.tables import SourceFreshness, tiers_of
 __all__ = ["BatchResult", "RawMessage", "Writer"]
 
 log = structlog.get_logger("ingest")
+
+Reject = tuple[RawMessage, EventRejected]
+Valid = tuple[RawMessage, Event]
 
 
 @dataclass
@@ -97,38 +98,18 @@ class Writer:
     async def write(
         self, messages: Sequence[RawMessage], dead_letters: DeadLetterSink | None = None
     ) -> BatchResult:
-        """Validate and store one batch (:meth:`prepare`, then :meth:`store`)."""
-        return await self.store(self.prepare(messages), dead_letters)
-
-    def prepare(self, messages: Sequence[RawMessage]) -> Prepared:
-        """What a batch's transaction needs that the database plays no part in: validation,
-        rows, deltas summed ahead (:mod:`ingest.prepared`). No side effect: a worker
-        prepares its next batch while the current one is stored, and may drop it unstored."""
         with _collector_paused():
-            valid, rejects = self._validate(messages)
-            by_type, event_rows = rows_by_type(self._tables, valid)
-            ahead = {}
-            for name, rows in event_rows.items():
-                found = sum_ahead(self._tables[name], rows)
-                if found is not None:
-                    ahead[name] = found
-            return Prepared(messages, valid, rejects, by_type, event_rows, ahead)
+            return await self._write(messages, dead_letters)
 
-    async def store(
-        self, prepared: Prepared, dead_letters: DeadLetterSink | None = None
+    async def _write(
+        self, messages: Sequence[RawMessage], dead_letters: DeadLetterSink | None
     ) -> BatchResult:
-        """Store a prepared batch; ``prepared`` is left as it was, so a store that failed
-        (the database went away) can be tried again with it."""
-        with _collector_paused():
-            return await self._write(prepared, dead_letters)
-
-    async def _write(self, prepared: Prepared, dead_letters: DeadLetterSink | None) -> BatchResult:
-        result = BatchResult(consumed=len(prepared.messages))
-        valid, rejects = prepared.valid, prepared.rejects
+        result = BatchResult(consumed=len(messages))
+        valid, rejects = self._validate(messages)
         if rejects and dead_letters is not None:
             await dead_letters.publish(rejects)
         try:  # the usual case: the whole batch, rejects included, in one transaction
-            result.add_stored(await self._store(valid, rejects, prepared))
+            result.add_stored(await self._store(valid, rejects))
         except Exception as exc:
             if is_transient(exc) or not valid:
                 raise
@@ -136,7 +117,7 @@ class Writer:
             refused = await self._isolate(valid, result)
             if refused and dead_letters is not None:
                 await dead_letters.publish(refused)
-            rejects = rejects + refused
+            rejects += refused
             result.add_stored(await self._store([], rejects))
         for _, why in rejects:
             result.add_reject(str(why.reason))
@@ -194,23 +175,19 @@ class Writer:
         mid = len(valid) // 2
         return await self._isolate(valid[:mid], result) + await self._isolate(valid[mid:], result)
 
-    async def _store(
-        self, valid: list[Valid], rejects: list[Reject], prepared: Prepared | None = None
-    ) -> BatchResult:
-        """One transaction: new events, their roll-ups, states and freshness, the rejects.
-        ``prepared``: the batch of ``valid`` prepared as a whole (not a part of it)."""
+    async def _store(self, valid: list[Valid], rejects: list[Reject]) -> BatchResult:
+        """One transaction: new events, their roll-ups, states and freshness, the rejects."""
         part = BatchResult()
-        if prepared is not None and prepared.valid is valid:
-            by_type, event_rows = prepared.by_type, prepared.event_rows
-        else:
-            by_type, event_rows = rows_by_type(self._tables, valid)
-            prepared = None
+        by_type: dict[str, list[Event]] = defaultdict(list)
+        for _, event in valid:
+            by_type[event.event_type.type].append(event)
+        event_rows = {name: _rows(self._tables[name], events) for name, events in by_type.items()}
         for type_name, rows in event_rows.items():
             await self._ensure_partitions(self._tables[type_name], rows)
         async with self._engine.connect() as conn:
             await make_staging(conn, self._staging)
             async with conn.begin():
-                return await self._store_in(conn, by_type, event_rows, rejects, part, prepared)
+                return await self._store_in(conn, by_type, event_rows, rejects, part)
 
     async def _store_in(
         self,
@@ -219,7 +196,6 @@ class Writer:
         event_rows: dict[str, list[Row]],
         rejects: list[Reject],
         part: BatchResult,
-        prepared: Prepared | None,
     ) -> BatchResult:
         """The batch's statements, in the caller's transaction on ``conn``."""
         changed: list[str] = []
@@ -233,14 +209,11 @@ class Writer:
             part.duplicates_by_table[name] = len(events) - len(rows)
             if not rows:
                 continue
-            ahead = ahead_for(prepared, type_name, len(rows))
-            for i, rollup in enumerate(spec.rollups):
-                deltas = ahead.rollups[i] if ahead else None
-                await store_rollups.add_to_rollup(conn, rollup, rows, deltas)
+            for rollup in spec.rollups:
+                await store_rollups.add_to_rollup(conn, rollup, rows)
                 changed.append(rollup.table.name)
             if spec.lifecycle:
-                states = ahead.lifecycle if ahead else None
-                await store.merge_lifecycle(conn, spec.lifecycle, rows, states)
+                await store.merge_lifecycle(conn, spec.lifecycle, rows)
                 changed.append(spec.lifecycle.table.name)
             for row in rows:  # the stored rows are the batch's own: completed in place
                 row["event_type"] = type_name
@@ -285,34 +258,31 @@ def staging_ddls(specs: Iterable[EventTable]) -> dict[str, str]:
     return ddls
 
 
+def _rows(spec: EventTable, events: list[Event]) -> list[Row]:
+    """The events' rows, each event time as the same instant in UTC: an event's own offset
+    (a ``TzInfo`` of the validator's) costs a method call in every comparison, hash and
+    bucket computed from it, a UTC time none; what is stored is the same instant."""
+    rows = [spec.to_row(e) for e in events]
+    for row in rows:
+        row["occurred_at"] = row["occurred_at"].astimezone(UTC)
+    return rows
+
+
 @contextlib.contextmanager
 def _collector_paused() -> Iterator[None]:
-    """Python's cycle collector paused while a batch is prepared or stored. A batch makes
-    tens of thousands of objects (envelopes, payloads, rows) that live until it ends and
-    are then freed by reference counting; the collector would traverse them again and again
-    as they pile up (about half the validation's time, measured). It runs after the batch
-    instead, on what survived it. Counted: a batch is prepared while the one before is
-    stored, and the collector stays paused until both are done (the consumer waits for
-    both before it goes on, so it does run between batches)."""
-    global _pauses, _paused_here
-    with _pause_lock:
-        if _pauses == 0:
-            _paused_here = gc.isenabled()
-            gc.disable()
-        _pauses += 1
+    """Python's cycle collector paused while a batch is written. A batch makes tens of
+    thousands of objects (envelopes, payloads, rows) that live until it ends and are then
+    freed by reference counting; the collector would traverse them again and again as they
+    pile up (about half the validation's time, measured). It runs after the batch instead,
+    on what survived it."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
     try:
         yield
     finally:
-        with _pause_lock:
-            _pauses -= 1
-            if _pauses == 0 and _paused_here:
-                gc.enable()
-
-
-_pause_lock = threading.Lock()
-_pauses = 0
-_paused_here = False
-"""Batches in hand, and whether the first of them paused the collector (it was running)."""
+        gc.enable()
 
 
 def _reject_of(exc: Exception) -> EventRejected:

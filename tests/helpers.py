@@ -15,8 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ingest.consumer import consume
-from ingest.deadletter import DeadLetterSink, RawMessage, dead_letter_topic
-from ingest.prepared import Prepared
+from ingest.deadletter import RawMessage, dead_letter_topic
 from ingest.writer import BatchResult, Writer
 from models.events import dump_event
 from models.settings import Settings
@@ -100,10 +99,10 @@ class CrashAfterCommit(Writer):
 
     stored = 0
 
-    async def store(
-        self, prepared: Prepared, dead_letters: DeadLetterSink | None = None
+    async def write(
+        self, messages: Sequence[RawMessage], dead_letters: object = None
     ) -> BatchResult:
-        result = await super().store(prepared)
+        result = await super().write(messages)
         self.stored = result.inserted
         raise Crash
 
