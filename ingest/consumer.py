@@ -276,8 +276,13 @@ async def _commit(
 
 
 def _record_lag(consumer: AIOKafkaConsumer, batches: dict[TopicPartition, Any]) -> None:
-    """Messages still behind each partition's end, as of this batch's fetch."""
+    """Messages still behind each partition's end, as of this batch's fetch; a partition a
+    rebalance took away while the batch was stored is no longer this worker's to report (and
+    asking its end would raise)."""
+    assigned = consumer.assignment()
     for tp, records in batches.items():
+        if tp not in assigned:
+            continue
         end = consumer.highwater(tp)
         if end is not None:
             metrics.LAG.labels(tp.topic, str(tp.partition)).set(
