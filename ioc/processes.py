@@ -53,6 +53,7 @@ def _child(sock: socket.socket, database_url: str, kafka: str | None, log_level:
     A terminal's Ctrl-C reaches the whole process group; a child starting up ignores it
     (the parent's SIGTERM follows), and once serving its server takes both signals."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked by the parent
     from app.main import create_app
     from ioc import logs
     from models.settings import get_settings
@@ -84,7 +85,14 @@ def serve_processes(
         child = context.Process(
             target=_child, args=(sock, database_url, kafka, log_level), daemon=False
         )
-        child.start()
+        # Blocked while the child starts, so it starts blocked (the mask outlives fork and
+        # exec): a Ctrl-C during its imports waits for it to ignore SIGINT instead of
+        # raising there; the parent's own copy is delivered once unblocked, not lost.
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            child.start()
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
         return child
 
     def ask_stop(signum: int, frame: object) -> None:
