@@ -25,6 +25,7 @@ from app.indicators import service as indicators
 from app.indicators.schemas import IndicatorValue
 from app.indicators.service import Question
 from app.kit.buckets import Bucket
+from app.kit.connections import connect
 from app.kit.outages import is_outage
 from app.sources import service as sources
 from app.stream import repository
@@ -145,7 +146,7 @@ class Evaluator:
         """Try to become the evaluator; evaluate while the lock is held; try again after."""
         while True:
             try:
-                async with await repository.connect(self._url) as conn:
+                async with await connect(self._url) as conn:
                     while not await repository.try_lead(conn):  # noqa: ASYNC110 (polls the lock)
                         await asyncio.sleep(RETRY_SECONDS)
                     log.info("this process evaluates alerts and source status")

@@ -4,7 +4,6 @@ replica reads from, and the advisory lock that makes one process the evaluator."
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import asdict, dataclass, fields
 from datetime import timedelta
@@ -13,9 +12,9 @@ from typing import Any
 import orjson
 import psycopg
 from sqlalchemy import delete, func, insert, select, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app.kit.connections import connect
 from app.stream.schemas import EventKind
 from models.notify import CHANNEL
 
@@ -53,27 +52,6 @@ class LoggedEvent(StreamDraft):
 _LOGGED_COLUMNS = [_EVENT.c[f.name] for f in fields(LoggedEvent)]
 """The columns read, named by the row type (a column renamed in the table fails here, at
 import, rather than in a query)."""
-
-
-def conninfo(database_url: str) -> str:
-    """The SQLAlchemy URL as a libpq URI (psycopg takes no ``+driver``)."""
-    return make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-async def connect(database_url: str) -> psycopg.AsyncConnection[Any]:
-    """A dedicated autocommit connection (LISTEN, advisory lock), outside the pool.
-
-    A cancel (the app stopping) while it is being made lets the attempt finish and closes
-    the connection, rather than leaving it open to the garbage collector."""
-    attempt = asyncio.ensure_future(
-        psycopg.AsyncConnection.connect(conninfo(database_url), autocommit=True)
-    )
-    try:
-        return await asyncio.shield(attempt)
-    except asyncio.CancelledError:
-        with contextlib.suppress(Exception):
-            await (await attempt).close()
-        raise
 
 
 async def listen(database_url: str, channel: str) -> psycopg.AsyncConnection[Any]:
