@@ -23,8 +23,10 @@ from app.kit import outages, redact
 from app.kit.answers import AnswerCache
 from app.kit.errors import ApiError
 from app.kit.guards import RequestGuard
+from app.kit.kept_responses import KeptResponses
 from app.kit.limits import TokenBuckets
 from app.kit.security import SecurityHeaders
+from app.kit.snapshots import Snapshots
 from app.resources import Resources, attach
 from app.sources.endpoints import router as sources_router
 from app.stream.endpoints import router as stream_router
@@ -57,6 +59,7 @@ def create_app(
 
     metrics = CollectorRegistry()
     answers = AnswerCache(settings.answer_cache_mb * 2**20, metrics)
+    snapshots = Snapshots(database_url)  # connects on first use, closed with the lifespan
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -90,6 +93,7 @@ def create_app(
             auth_failures=TokenBuckets(rate=per_minute / 60, burst=per_minute),
             gateway_quota=TokenBuckets(rate=per_second, burst=max(2 * per_second, MAX_EVENTS)),
             answers=answers,
+            snapshots=snapshots,
         )
         try:
             await resources.hub.start()
@@ -98,6 +102,7 @@ def create_app(
         finally:
             attach(app, None)
             await resources.hub.stop()
+            await resources.snapshots.close()
             if publisher is not None:
                 await publisher.close()
             await engine.dispose()
@@ -114,6 +119,7 @@ def create_app(
     )
     # Outermost but for CORS (added after it) and the metrics middleware: refused requests
     # still carry CORS headers and are counted.
+    app.add_middleware(KeptResponses, answers=answers, snapshots=snapshots)
     app.add_middleware(RequestGuard)
     app.add_middleware(SecurityHeaders)
     if settings.cors_origins:

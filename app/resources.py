@@ -20,6 +20,7 @@ from starlette.applications import Starlette
 from app.gateway.publisher import BrokerHealth, Publisher
 from app.kit.answers import AnswerCache
 from app.kit.limits import TokenBuckets
+from app.kit.snapshots import Snapshots
 from ingest.validation import Validator
 from models.settings import Settings
 
@@ -54,6 +55,8 @@ class Resources:
     """Events posted per key (``IOC_GATEWAY_EVENTS_PER_SECOND``)."""
     answers: AnswerCache
     """Answers to settled questions, per database snapshot (``IOC_ANSWER_CACHE_MB``)."""
+    snapshots: Snapshots
+    """The database's snapshot now, shared by the requests asking at once."""
 
 
 def attach(app: Starlette, resources: Resources | None) -> None:

@@ -29,23 +29,51 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Hashable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from cachetools import LRUCache
 from prometheus_client import CollectorRegistry, Counter
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection
+from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import JSONResponse
+from starlette.types import Scope
 
 from app.kit.snapshots import Reads, snapshot_of
 
 T = TypeVar("T")
 
 
-def _key(request: Request, role: str, snapshot: str) -> Hashable:
-    query = tuple(sorted(request.query_params.multi_items()))
-    return request.url.path, query, role, snapshot
+Question = tuple[str, tuple[tuple[str, str], ...], str]
+"""A request as far as its answer goes: its path, its query (sorted), the asker's role."""
+
+ANSWER_KEY = "answer_key"
+"""Where a request's scope state holds the key its answer was kept under
+(:mod:`app.kit.kept_responses` sends that answer again without routing the request)."""
+
+
+def question_of(scope: Scope, role: str) -> Question:
+    query = tuple(sorted(QueryParams(scope.get("query_string", b"")).multi_items()))
+    return scope["path"], query, role
+
+
+def _key(request: Request, role: str, snapshot: str) -> tuple[Question, str]:
+    key = question_of(request.scope, role), snapshot
+    request.scope.setdefault("state", {})[ANSWER_KEY] = key
+    return key
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """A kept answer as it was sent, for :mod:`app.kit.kept_responses`: the same body
+    object as the kept answer (not a copy), its headers, and the route that answered."""
+
+    snapshot: str
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+    route: Any
 
 
 def json_body(model: BaseModel) -> bytes:
@@ -86,6 +114,9 @@ class AnswerCache:
             maxsize=max(max_bytes, 1), getsizeof=lambda entry: max(entry[0], 1)
         )
         self.enabled = max_bytes > 0
+        self._sent: LRUCache[Question, Sent] = LRUCache(
+            maxsize=max(max_bytes, 1), getsizeof=lambda sent: max(len(sent.body), 1)
+        )
         self._running: dict[Hashable, asyncio.Future[Any]] = {}
         self._served = Counter(
             "ioc_api_answers",
@@ -93,6 +124,26 @@ class AnswerCache:
             ["result"],
             registry=registry,
         )
+
+    def sent(self, question: Question, snapshot: str) -> Sent | None:
+        """The response last sent for ``question``, if its answer was kept under
+        ``snapshot``; counted as a kept answer served."""
+        sent = self._sent.get(question)
+        if sent is None or sent.snapshot != snapshot:
+            return None
+        self._served.labels("kept").inc()
+        return sent
+
+    def asked(self, question: Question) -> bool:
+        """A response to ``question`` was kept: worth reading the snapshot to find out
+        whether it still holds (no other request pays that read)."""
+        return question in self._sent
+
+    def keep_sent(self, key: Hashable, sent: Sent) -> None:
+        """Keep the response sent with the answer kept under ``key`` (whose body ``sent``
+        holds); nothing when that answer is not kept (too big, or its computation failed)."""
+        if key in self._kept and isinstance(key, tuple):
+            self._sent[key[0]] = sent
 
     async def key(
         self, conn: AsyncConnection, request: Request, role: str, *, settled: bool

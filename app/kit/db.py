@@ -15,13 +15,13 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.kit.snapshots import Reads, repeatable_read
-from app.resources import EngineDep
+from app.resources import EngineDep, ResourcesDep
 
 READS = frozenset({"GET", "HEAD"})
 
 
-async def get_reads(engine: EngineDep) -> Reads:
-    return Reads(engine)
+async def get_reads(resources: ResourcesDep) -> Reads:
+    return Reads(resources.engine, resources.snapshots)
 
 
 ReadsDep = Annotated[Reads, Depends(get_reads)]

@@ -6,12 +6,17 @@ use it without importing the application's resources.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+import psycopg
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from app.kit.connections import connect
 
 
 @lru_cache(maxsize=16)
@@ -22,12 +27,6 @@ def repeatable_read(engine: AsyncEngine) -> AsyncEngine:
     return engine.execution_options(isolation_level="REPEATABLE READ")
 
 
-@lru_cache(maxsize=16)
-def autocommit(engine: AsyncEngine) -> AsyncEngine:
-    """``engine`` without transactions: each statement sees the database as of its start."""
-    return engine.execution_options(isolation_level="AUTOCOMMIT")
-
-
 SNAPSHOT = "SELECT pg_current_snapshot()::text"
 """Which commits a statement sees: two with the same snapshot see the same rows."""
 
@@ -36,22 +35,101 @@ async def snapshot_of(conn: AsyncConnection) -> str:
     """``conn``'s snapshot, straight through psycopg: through SQLAlchemy's statement
     machinery this one look-up was a quarter of a kept answer's CPU."""
     raw = await conn.get_raw_connection()
-    driver: Any = raw.driver_connection
+    return await _snapshot(raw.driver_connection)
+
+
+class Snapshots:
+    """The database's snapshot now, for every request of the process, read on one dedicated
+    autocommit connection with at most one read in flight.
+
+    Why: a kept answer costs a dictionary look-up once its snapshot is known, so the read of
+    the snapshot was most of its cost (a pool checkout with its ping, isolation settings,
+    SQLAlchemy's statement machinery), and fifty clients asking at once made fifty reads.
+
+    Why it stays exact: a request waits for a read *started after it asked*; a read already
+    in flight may have begun before a commit the request must see, so requests that arrive
+    during it share the next one instead. Every commit made before a request asked is then
+    in the snapshot it gets, as with a read of its own; fifty requests arriving during one
+    read share the next, one statement for all of them.
+
+    A read that fails because the connection broke (the database restarted) is retried once
+    on a new connection; a database that stays down is the requests' psycopg error, which
+    the API answers with a 503 (:mod:`app.kit.outages`)."""
+
+    def __init__(self, database_url: str) -> None:
+        self._url = database_url
+        self._conn: psycopg.AsyncConnection[Any] | None = None
+        self._next: asyncio.Future[str] | None = None
+        """The read the requests asking now wait for; not yet started."""
+        self._reader: asyncio.Task[None] | None = None
+
+    async def now(self) -> str:
+        """A snapshot that holds every commit made before this call."""
+        if self._next is None:
+            self._next = asyncio.get_running_loop().create_future()
+        if self._reader is None or self._reader.done():
+            self._reader = asyncio.create_task(self._read_while_asked())
+        return await asyncio.shield(self._next)
+
+    async def close(self) -> None:
+        """Stop reading and close the connection (the API stopping); a later :meth:`now`
+        connects again."""
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(BaseException):
+                await self._reader
+            self._reader = None
+        if self._next is not None:
+            self._next.cancel()
+            self._next = None
+        if self._conn is not None:
+            await self._conn.close()
+            self._conn = None
+
+    async def _read_while_asked(self) -> None:
+        while (asked := self._next) is not None:
+            self._next = None  # who asks from now on waits for the next read
+            try:
+                asked.set_result(await self._read())
+            except Exception as exc:
+                asked.set_exception(exc)
+                asked.exception()  # retrieved: the requests that asked raise it themselves
+            except BaseException:
+                asked.cancel()
+                raise
+
+    async def _read(self) -> str:
+        for attempt in (1, 2):
+            try:
+                if self._conn is None or self._conn.closed:
+                    self._conn = await connect(self._url)
+                return await _snapshot(self._conn)
+            except (psycopg.OperationalError, psycopg.InterfaceError):
+                if self._conn is not None:
+                    await self._conn.close()
+                    self._conn = None
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+
+async def _snapshot(driver: Any) -> str:
     return str((await (await driver.execute(SNAPSHOT)).fetchone())[0])
 
 
 @dataclass(frozen=True, slots=True)
 class Reads:
     """A read route's way to the database when its answer may be kept
-    (:mod:`app.kit.answers`): the database's snapshot now, read without a transaction (a
-    kept answer is then served with no BEGIN or COMMIT at all), or, to compute an answer,
-    one ``REPEATABLE READ`` transaction, opened and committed by the route itself."""
+    (:mod:`app.kit.answers`): the database's snapshot now (:class:`Snapshots`: no
+    transaction, no pool checkout; a kept answer is then served without either), or, to
+    compute an answer, one ``REPEATABLE READ`` transaction, opened and committed by the
+    route itself."""
 
     engine: AsyncEngine
+    snapshots: Snapshots
 
     async def snapshot(self) -> str:
-        async with autocommit(self.engine).connect() as conn:
-            return await snapshot_of(conn)
+        return await self.snapshots.now()
 
     def transaction(self) -> AbstractAsyncContextManager[AsyncConnection]:
         return repeatable_read(self.engine).begin()
