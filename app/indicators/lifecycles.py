@@ -41,6 +41,7 @@ from app.indicators.repository import (
     add_sums,
     keyed_sums,
     metric_condition,
+    stored_zone,
     units_at_level,
     units_of,
 )
@@ -69,7 +70,13 @@ async def lifecycle_counts(
     past yet.
     """
     table = Base.metadata.tables[str(metric.rollup)]
-    periods = periods_of(where.bucket, where.start, where.end)
+    # In the database's zone, as the running totals' buckets: a year of day buckets is a
+    # binary search per bucket, each step a comparison with one of them.
+    zone = await stored_zone(conn)
+    periods = [
+        (start.astimezone(zone), end.astimezone(zone))
+        for start, end in periods_of(where.bucket, where.start, where.end)
+    ]
     if not periods:
         return {}
     at_end = metric.kind in ("open_at_end", "open_overdue_at_end")

@@ -111,15 +111,18 @@ async def _one_metric(
         return await lifecycles.lifecycle_counts(conn, metric, where, now)
     if metric.kind == "population":
         return {}  # per unit, not per period: see values()
+    # Sums worked out in Python are keyed by periods in the database's zone, as the others.
+    zone = await repository.stored_zone(conn)
     if metric.kind in SLOT_KINDS:
         slots = await _slot_sums(conn, q, [metric.stream] if metric.stream else None, now, memo)
-        return {key: (value, None) for key, value in slots[SLOT_KINDS.index(metric.kind)].items()}
+        counted = slots[SLOT_KINDS.index(metric.kind)]
+        return {key: (value, None) for key, value in repository.in_zone(counted, zone).items()}
     mapping = await repository.commune_to_unit(conn, where)
     counts = await source_metric(
         conn, metric.kind, [metric.stream] if metric.stream else None, mapping,
         bucket=q.bucket, start=q.start, end=q.end, now=now, volume_scale=q.volume_scale,
     )  # fmt: skip
-    return {key: (value, None) for key, value in counts.items()}
+    return {key: (value, None) for key, value in repository.in_zone(counts, zone).items()}
 
 
 def holidays_between(start: datetime, end: datetime) -> list[date]:
@@ -133,11 +136,13 @@ async def completeness(
     conn: AsyncConnection, q: Question, now: datetime, memo: Memo | None = None
 ) -> dict[tuple[str, datetime], float]:
     """Arrived ÷ owed reporting slots of the sources feeding the indicator, per (unit,
-    bucket); empty for an indicator no stream feeds."""
+    bucket), keyed by periods in the database's zone like the sums beside it; empty for an
+    indicator no stream feeds."""
     streams = streams_of(q.indicator)
     if streams is None:
         return {}
-    return completeness_of(*await _slot_sums(conn, q, streams, now, memo or Memo()))
+    shares = completeness_of(*await _slot_sums(conn, q, streams, now, memo or Memo()))
+    return repository.in_zone(shares, await repository.stored_zone(conn))
 
 
 async def _slot_sums(

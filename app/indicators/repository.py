@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import (
@@ -50,6 +50,33 @@ class Slice(UnitsAt):
     bucket: Bucket
     start: datetime
     end: datetime
+
+
+async def stored_zone(conn: AsyncConnection) -> tzinfo:
+    """The time zone object the driver gives stored times in (the session's ``TimeZone``).
+
+    Why: a year's answer looks up thousands of (unit, period) keys across sums read from
+    the database and sums worked out in Python (completeness, lifecycle stocks). Two aware
+    datetimes compare by their fields when they share a time zone object, but through both
+    UTC offsets when they do not, some thirty times slower (4 µs against 0.1 µs on the
+    project's machine): periods worked out in Python are put in this zone before they are
+    used as keys beside the database's (the same instants, so the same answers)."""
+    raw = await conn.get_raw_connection()
+    zone: tzinfo = raw.driver_connection.info.timezone  # type: ignore[union-attr]
+    return zone
+
+
+def in_zone(sums: dict[tuple[str, datetime], Any], zone: tzinfo) -> dict[tuple[str, datetime], Any]:
+    """``sums`` keyed by the same instants in ``zone`` (:func:`stored_zone`), each distinct
+    period converted once."""
+    moved: dict[datetime, datetime] = {}
+    out = {}
+    for (unit, period), value in sums.items():
+        at = moved.get(period)
+        if at is None:
+            at = moved[period] = period.astimezone(zone)
+        out[unit, at] = value
+    return out
 
 
 def metric_condition(table: Table, metric: Metric) -> ColumnElement[bool]:
