@@ -41,6 +41,7 @@ from app.indicators.repository import (
     add_sums,
     keyed_sums,
     metric_condition,
+    period_of_day,
     stored_zone,
     units_at_level,
     units_of,
@@ -148,7 +149,7 @@ async def _entity_days(conn: AsyncConnection, table: Table, metric: Metric, wher
     ``level`` and bucket: the units' own day rows, found by key. A bucket without any has
     no row; ``as_of`` is the newest change to a day row still counting one."""
     moment = "received" if metric.kind == "received_in_period" else COMPLETED
-    period = where.bucket.start_of(_DAYS.c.bucket_start).label("period_start")
+    period = period_of_day(where.bucket, _DAYS.c.bucket_start).label("period_start")
     total = func.sum(_DAYS.c.entities)
     stmt = (
         select(
@@ -244,7 +245,7 @@ async def _day_totals(
     reads its own day rows, by key."""
     days = _DAYS
     day = days.c.bucket_start
-    period = case((day < scope.start, None), else_=scope.bucket.start_of(day)).label("period")
+    period = case((day < scope.start, None), else_=period_of_day(scope.bucket, day)).label("period")
     stmt = (
         select(
             days.c.unit_code,

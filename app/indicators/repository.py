@@ -166,27 +166,42 @@ async def rollup_sums_together(
 async def _unit_sums_together(
     conn: AsyncConnection, table: Table, metrics: tuple[Metric, ...], where: Slice
 ) -> list[Sums]:
-    """:func:`_unit_sums` of each metric, from one pass over the units' day rows."""
-    period = where.bucket.start_of(table.c.bucket_start).label("period_start")
+    """:func:`_unit_sums` of each metric, from one pass over the units' day rows (summed
+    per day first for a longer bucket: :func:`_by_day_first`)."""
     conditions = [metric_condition(table, m) for m in metrics]
     columns: list[ColumnElement[Any]] = []
     for metric, condition in zip(metrics, conditions, strict=True):
         columns += [
-            cast(func.coalesce(func.sum(table.c[str(metric.measure)]).filter(condition), 0), Float),
+            func.sum(table.c[str(metric.measure)]).filter(condition),
             func.max(table.c.updated_at).filter(condition),
             func.count().filter(condition),
         ]
-    stmt = (
-        select(table.c.unit_code, period, *columns)
-        .where(
-            table.c.hierarchy == where.hierarchy,
-            table.c.unit_code == any_(func.array(units_of(where).scalar_subquery())),
-            table.c.bucket_start >= where.start,
-            table.c.bucket_start < where.end,
-            or_(*conditions),
-        )
-        .group_by(table.c.unit_code, period)
+    rows = select(table.c.unit_code).where(
+        table.c.hierarchy == where.hierarchy,
+        table.c.unit_code == any_(func.array(units_of(where).scalar_subquery())),
+        table.c.bucket_start >= where.start,
+        table.c.bucket_start < where.end,
+        or_(*conditions),
     )
+    stmt: Select[Any]
+    if _by_day_first(where.bucket, [table.c[str(m.measure)] for m in metrics]):
+        days = (
+            rows.add_columns(table.c.bucket_start.label("day"), *columns)
+            .group_by(table.c.unit_code, table.c.bucket_start)
+            .subquery()
+        )
+        period = where.bucket.start_of(days.c.day).label("period_start")
+        per_day = list(days.c)[2:]
+        columns = []
+        for total, as_of, count in zip(per_day[0::3], per_day[1::3], per_day[2::3], strict=True):
+            columns += [func.sum(total), func.max(as_of), func.sum(count)]
+        stmt = select(days.c.unit_code, period).group_by(days.c.unit_code, period)
+    else:
+        period = period_of_day(where.bucket, table.c.bucket_start).label("period_start")
+        stmt = rows.add_columns(period).group_by(table.c.unit_code, period)
+    for i in range(0, len(columns), 3):
+        columns[i] = cast(func.coalesce(columns[i], 0), Float)
+    stmt = stmt.add_columns(*columns)
     found: list[Sums] = [{} for _ in metrics]
     for row in await conn.execute(stmt):
         key = (row[0], row[1])
@@ -194,6 +209,21 @@ async def _unit_sums_together(
             if row[4 + 3 * i]:  # rows of this metric in the group
                 sums[key] = (float(row[2 + 3 * i]), row[3 + 3 * i])
     return found
+
+
+def period_of_day(bucket: Bucket, day: ColumnElement[Any]) -> ColumnElement[Any]:
+    """The bucket start of a day-tier row's ``day`` (a local midnight, as ingest keys the
+    tier): the day itself for a day bucket, with no ``date_trunc`` in local time per row
+    (about a third of a day-tier read's time in PostgreSQL)."""
+    return day if bucket is Bucket.DAY else bucket.start_of(day)
+
+
+def _by_day_first(bucket: Bucket, measures: list[ColumnElement[Any]]) -> bool:
+    """Sum a week's, month's or year's day rows per unit and day first, then the days per
+    bucket? ``date_trunc`` in local time then runs once per unit and day, not once per
+    row (a year of a province's districts: 28,000 rows, 6,200 days; the query in half the
+    time). Only for whole-number measures, whose sums are exact in any order."""
+    return bucket is not Bucket.DAY and all(isinstance(m.type, Integer) for m in measures)
 
 
 def _answers(table: Table, metric: Metric) -> bool:
@@ -220,27 +250,39 @@ def units_of(where: Slice | UnitsAt) -> Select[Any]:
 
 async def _unit_sums(conn: AsyncConnection, table: Table, metric: Metric, where: Slice) -> Sums:
     """``_sums`` from a unit day tier: each unit's own day rows, found by key (no commune
-    rows, no closure join); ``where`` must be whole local days."""
-    period = where.bucket.start_of(table.c.bucket_start).label("period_start")
-    stmt = (
-        select(
-            table.c.unit_code,
-            period,
-            _total(table.c[str(metric.measure)]),
-            func.max(table.c.updated_at).label("as_of"),
-        )
-        .where(
-            table.c.hierarchy == where.hierarchy,
-            # ``= ANY(ARRAY(subquery))``, not ``IN (subquery)``: the planner then reads the
-            # units' rows by key, where a semi-join (its estimate of the units' count far
-            # too high) scanned the whole tier for a district answer.
-            table.c.unit_code == any_(func.array(units_of(where).scalar_subquery())),
-            table.c.bucket_start >= where.start,
-            table.c.bucket_start < where.end,
-            metric_condition(table, metric),
-        )
-        .group_by(table.c.unit_code, period)
+    rows, no closure join); ``where`` must be whole local days. Summed per day first for a
+    longer bucket (:func:`_by_day_first`)."""
+    measure = table.c[str(metric.measure)]
+    rows = select(table.c.unit_code).where(
+        table.c.hierarchy == where.hierarchy,
+        # ``= ANY(ARRAY(subquery))``, not ``IN (subquery)``: the planner then reads the
+        # units' rows by key, where a semi-join (its estimate of the units' count far
+        # too high) scanned the whole tier for a district answer.
+        table.c.unit_code == any_(func.array(units_of(where).scalar_subquery())),
+        table.c.bucket_start >= where.start,
+        table.c.bucket_start < where.end,
+        metric_condition(table, metric),
     )
+    stmt: Select[Any]
+    if _by_day_first(where.bucket, [measure]):
+        days = (
+            rows.add_columns(
+                table.c.bucket_start.label("day"),
+                func.sum(measure).label("n"),
+                func.max(table.c.updated_at).label("as_of"),
+            )
+            .group_by(table.c.unit_code, table.c.bucket_start)
+            .subquery()
+        )
+        period = where.bucket.start_of(days.c.day).label("period_start")
+        stmt = select(
+            days.c.unit_code, period, _total(days.c.n), func.max(days.c.as_of).label("as_of")
+        ).group_by(days.c.unit_code, period)
+    else:
+        period = period_of_day(where.bucket, table.c.bucket_start).label("period_start")
+        stmt = rows.add_columns(
+            period, _total(measure), func.max(table.c.updated_at).label("as_of")
+        ).group_by(table.c.unit_code, period)
     return await keyed_sums(conn, stmt)
 
 
