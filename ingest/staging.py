@@ -26,6 +26,10 @@ def pg_type(col: Column[Any], dialect: Dialect) -> str:
     return _PG_ALIASES.get(name, name)
 
 
+Statement = tuple[str, dict[str, Any] | None]
+"""SQL text built once and its parameters: a statement staged now, run later in the batch."""
+
+
 async def run(conn: AsyncConnection, sql: str, params: dict[str, Any] | None = None) -> None:
     """Run SQL text built once on the connection's driver, in its transaction (no
     statement building or result processing per batch)."""

@@ -38,6 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ingest.spec import EventTable, Lifecycle, Row, table_of
 from ingest.staging import (
+    Statement,
     copy_staged,
     create_staging,
     create_temp,
@@ -241,11 +242,30 @@ def lifecycle_set(lifecycle: Lifecycle, ex: Any) -> dict[str, Any]:
 async def merge_lifecycle(conn: AsyncConnection, lifecycle: Lifecycle, rows: Iterable[Row]) -> int:
     """Upsert state rows so that a late (older) event never rolls a newer state back, and
     move the changed entities' moments between the days of their running totals
-    (:mod:`ingest.store_lifecycle`): the old moments staged per commune, netted against
-    the new ones, only what changed written to the units."""
+    (:func:`stage_lifecycle`, then its statements run at once); return how many entities
+    changed."""
+    changed = 0
+    for sql, params in await stage_lifecycle(conn, lifecycle, rows):
+        if params is not None:
+            changed = len(params[KEYS])
+        await run(conn, sql, params)
+    return changed
+
+
+async def stage_lifecycle(
+    conn: AsyncConnection, lifecycle: Lifecycle, rows: Iterable[Row]
+) -> list[Statement]:
+    """Copy the entities' state deltas into the state table's staging table; return the
+    statements that merge them (none without deltas), for the caller to run in turn later
+    in the same transaction: the first locks the changed entities' state rows and stages
+    their old moments (:mod:`ingest.store_lifecycle`), the second upserts the state rows so
+    that a late (older) event never rolls a newer state back, nets the old moments against
+    the new ones and writes only what changed to the units' running totals. Returned
+    rather than run because the units' rows are shared with other workers (the writer runs
+    them last, just before the commit)."""
     deltas = lifecycle_deltas(lifecycle, rows)
     if not deltas:
-        return 0
+        return []
     table = lifecycle.table
     columns = [c for c in table.c if c.name in deltas[0]]
     await copy_staged(conn, table, columns, deltas)
@@ -260,9 +280,7 @@ async def merge_lifecycle(conn: AsyncConnection, lifecycle: Lifecycle, rows: Ite
     pg: Any = raw.driver_connection
     async with pg.cursor() as cur:
         await create_temp(cur, MOMENTS.name, moments_ddl())
-    await run(conn, take_off, {KEYS: [d[lifecycle.key] for d in deltas]})
-    await run(conn, merge)
-    return len(deltas)
+    return [(take_off, {KEYS: [d[lifecycle.key] for d in deltas]}), (merge, None)]
 
 
 _LIFECYCLE_SQL: dict[tuple[str, ...], tuple[str, str]] = {}

@@ -36,7 +36,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ingest.spec import Rollup, Row
-from ingest.staging import copy_values, run, staging_name, text_of
+from ingest.staging import Statement, copy_values, run, staging_name, text_of
 from models.clock import LOCAL_TZ
 from models.tables import (
     HOUR_MASK,
@@ -268,18 +268,33 @@ def _rollup_sql(rollup: Rollup, dialect: Dialect) -> str:
 
 async def add_to_rollup(conn: AsyncConnection, rollup: Rollup, rows: Iterable[Row]) -> int:
     """Add the rows' deltas to their buckets in every tier of the roll-up (hour, then day);
-    return how many hourly bucket rows were touched.
+    return how many hourly bucket rows were touched (:func:`stage_rollup`, then its
+    statement run at once)."""
+    staged = await stage_rollup(conn, rollup, rows)
+    for sql, params in staged:
+        await run(conn, sql, params)
+    return len(staged)
+
+
+async def stage_rollup(
+    conn: AsyncConnection, rollup: Rollup, rows: Iterable[Row]
+) -> list[Statement]:
+    """Copy the rows' deltas into the roll-up's staging table; return the statement that
+    adds them to every tier (none when there are no deltas), for the caller to run later
+    in the same transaction.
 
     The measures are functions of an event row (declared once, in the stream's spec), so
     the hourly deltas are summed here; they are copied into a staging table once, and one
     statement takes them into the hourly tier and, summed per local day in SQL, into the
-    day tier (with its hour mask where it keeps one)."""
+    day tier (with its hour mask where it keeps one) and the unit day tier. The statement
+    is returned rather than run because its rows are shared with other workers (a
+    province's day row takes every source's events): the writer runs such statements last,
+    just before the commit, so their row locks are held for as short a time as it can."""
     tiers = tiers_of(rollup.table).by_grain()
     deltas = rollup_deltas(rollup, rows, tiers[0][0])
     if not deltas:
-        return 0
+        return []
     finest = tiers[0][1]
     columns = [finest.c[n] for n in _delta_columns(rollup)]
     await copy_values(conn, finest, columns, deltas)
-    await run(conn, _rollup_sql(rollup, conn.dialect))
-    return len(deltas)
+    return [(_rollup_sql(rollup, conn.dialect), None)]

@@ -29,7 +29,7 @@ from ingest.deadletter import KEEP_BYTES, DeadLetterSink, RawMessage
 from ingest.maintenance import lock_partitions
 from ingest.retry import is_transient
 from ingest.spec import EventTable, Row, table_of
-from ingest.staging import make_staging, staging_ddl, staging_name
+from ingest.staging import Statement, make_staging, run, staging_ddl, staging_name
 from ingest.store_lifecycle import MOMENTS, moments_ddl
 from ingest.tables import EVENT_TABLES, SOURCE_HOURLY
 from ingest.validation import Validator
@@ -200,6 +200,7 @@ class Writer:
         """The batch's statements, in the caller's transaction on ``conn``."""
         changed: list[str] = []
         new_rows: list[Row] = []
+        shared: list[Statement] = []
         for type_name in sorted(by_type):  # one table order for every worker
             spec, events = self._tables[type_name], by_type[type_name]
             rows = await store.insert_events(conn, spec, event_rows[type_name])
@@ -210,21 +211,28 @@ class Writer:
             if not rows:
                 continue
             for rollup in spec.rollups:
-                await store_rollups.add_to_rollup(conn, rollup, rows)
+                shared += await store_rollups.stage_rollup(conn, rollup, rows)
                 changed.append(rollup.table.name)
             if spec.lifecycle:
-                await store.merge_lifecycle(conn, spec.lifecycle, rows)
+                shared += await store.stage_lifecycle(conn, spec.lifecycle, rows)
                 changed.append(spec.lifecycle.table.name)
             for row in rows:  # the stored rows are the batch's own: completed in place
                 row["event_type"] = type_name
             new_rows.extend(rows)
-        if new_rows:
+        if new_rows:  # rows of the batch's own sources: no other worker writes them
             await store_rollups.add_to_rollup(conn, SOURCE_HOURLY, new_rows)
             await store.update_freshness(conn, new_rows)
             changed += [SOURCE_HOURLY.table.name, SourceFreshness.__tablename__]
             part.notice = change_notice(changed, new_rows)
             await store.notify(conn, part.notice)
         await store.insert_rejects(conn, [reject_row(m, e) for m, e in rejects])
+        # Last, just before the commit: the statements whose rows other workers' sources
+        # share (a commune's and a province's day rows, the units' lifecycle totals), in
+        # one order for every worker. Their row locks are then held while PostgreSQL runs
+        # them back to back, not while this batch's events are inserted and its deltas
+        # summed in Python: a second worker waits for that much, not for a whole batch.
+        for sql, params in shared:
+            await run(conn, sql, params)
         return part
 
     async def _ensure_partitions(self, spec: EventTable, rows: list[Row]) -> None:
