@@ -27,6 +27,7 @@ from models.tables.lifecycle_totals import KEPT, KEPT_COLUMNS, KEY
 from simulators.runner import collect
 from simulators.streams import make_streams
 from tests.helpers import write_docs
+from tests.test_rollup_tiers import _write_side_by_side
 
 pytestmark = pytest.mark.integration
 
@@ -80,6 +81,20 @@ async def test_running_totals_equal_a_count_of_the_state_rows(clean_db: AsyncEng
     async with clean_db.connect() as conn:
         expected = await _recounted(conn)
         assert {r[1] for r in expected} == {"received", "done", "due", "due_or_done", "completed"}
+        assert {r[2] for r in expected} == {"2020", "2025"}
+        assert await _kept(conn) == expected
+
+
+async def test_two_writers_at_once_keep_the_running_totals_exact(clean_db: AsyncEngine) -> None:
+    docs = [
+        d
+        for d in collect(make_streams(seed=15, scale=0.1), START, END)
+        if "dossier" in d["type"] or "citizen" in d["type"]
+    ]
+    random.Random(10).shuffle(docs)  # later steps before earlier ones, on either writer
+    await _write_side_by_side(clean_db, docs)
+    async with clean_db.connect() as conn:
+        expected = await _recounted(conn)
         assert {r[2] for r in expected} == {"2020", "2025"}
         assert await _kept(conn) == expected
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import math
 import random
+import zlib
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -258,3 +260,35 @@ def test_unit_day_tiers_keep_every_column_indicators_sum_and_filter_on() -> None
         assert unit_day is not None, part.rollup
         assert str(part.measure) in unit_day.c, (part.rollup, part.measure)
         assert set(part.filters) <= set(unit_day.c.keys()), (part.rollup, part.filters)
+
+
+async def _write_side_by_side(engine: AsyncEngine, docs: list[dict[str, Any]]) -> None:
+    """``docs`` split by source into two partitions (as a keyed producer spreads them), each
+    written by its own writer in batches, both at once: their batches' transactions overlap
+    and share communes' and units' day rows."""
+    parts: list[list[dict[str, Any]]] = [[], []]
+    for doc in docs:
+        parts[zlib.crc32(str(doc["source"]).encode()) % 2].append(doc)
+    assert all(parts), "both partitions should carry sources"
+
+    async def one(part: int) -> None:
+        writer = Writer(engine)
+        stream = parts[part]
+        for start in range(0, len(stream), 300):
+            batch = stream[start : start + 300]
+            result = await writer.write(
+                [RawMessage("t", part, start + i, None, dump_event(d)) for i, d in enumerate(batch)]
+            )
+            assert not result.rejected, result.rejected
+
+    await asyncio.gather(one(0), one(1))
+
+
+async def test_two_writers_at_once_keep_every_tier_exact(clean_db: AsyncEngine) -> None:
+    docs = collect(make_streams(seed=14, scale=0.05), START, END)
+    random.Random(9).shuffle(docs)
+    await _write_side_by_side(clean_db, docs)
+    async with clean_db.connect() as conn:
+        await _unit_tiers_match(conn)
+        events = await conn.scalar(text("SELECT sum(events) FROM source_daily"))
+        assert events == len({(d["source"], d["id"]) for d in docs})
