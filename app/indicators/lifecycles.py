@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Date,
+    Float,
     Integer,
     Table,
     and_,
@@ -39,6 +40,7 @@ from app.indicators.repository import (
     Slice,
     Sums,
     add_sums,
+    exact_sum,
     keyed_sums,
     metric_condition,
     period_of_day,
@@ -340,16 +342,16 @@ async def working_days_to_done(
         - _working_days_through(func.date(func.timezone(LOCAL_TZ, table.c.received_at)), holidays),
         0,
     )
-    taken: ColumnElement[Any] = working
-    if "supplement_days" in table.c:
-        taken = func.greatest(working - table.c.supplement_days, 0)
+    total: ColumnElement[Any] = func.sum(working)
+    if "supplement_days" in table.c:  # a double: summed so the order of rows cannot tell
+        total = exact_sum(type_coerce(func.greatest(working - table.c.supplement_days, 0), Float))
     at_level, within, on_level, on_within = units_at_level(where, table.c.commune_code)
     period = where.bucket.start_of(done).label("period_start")
     stmt = (
         select(
             at_level.c.ancestor_code.label("unit_code"),
             period,
-            func.sum(taken).label("total"),
+            total.label("total"),
             func.max(table.c.updated_at).label("as_of"),
         )
         .select_from(table)
