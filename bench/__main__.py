@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bench import limits, memory
 from bench.http_load import api_server, check_all_answer, wrk
 from bench.report import markdown
-from bench.sse_load import sse_latency, sse_live_latency
+from bench.sse_load import feed, sse_latency, sse_live_latency
 from ingest.deadletter import RawMessage
 from ingest.writer import Writer
 from ioc.embedded import embedded_postgres
@@ -125,8 +125,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             many = wrk(
                 base, paths, clients=args.clients, seconds=args.query_seconds, database_url=url
             )
+            fed = await under_feed(engine, base, paths, args, url)
             out["query"] = {"p95_ms": one["p95_ms"], "alone_ms": alone, "one_client": one,
-                            "concurrent": many, "quiet_after_s": settled_after}  # fmt: skip
+                            "concurrent": many, "under_feed": fed,
+                            "quiet_after_s": settled_after}  # fmt: skip
             out["sse"] = await sse_latency(
                 engine, url, base, clients=args.sse_clients, batches=args.sse_batches
             )
@@ -148,6 +150,24 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         out["database_mb"] = round(size / 2**20, 1)
         out["machine"]["load_average_at_end"] = os.getloadavg()
     return out
+
+
+async def under_feed(
+    engine: AsyncEngine, base: str, paths: list[str], args: argparse.Namespace, url: str
+) -> dict[str, Any]:
+    """The concurrent query load again while a live feed commits a batch every
+    ``--sse-interval`` seconds, as a province's ingest does all day: every commit is a new
+    database snapshot, so the kept answers it invalidates are computed again under load."""
+    stop = asyncio.Event()
+    feeding = asyncio.create_task(feed(engine, args.sse_interval, stop))
+    try:
+        result = await asyncio.to_thread(
+            wrk, base, paths, clients=args.clients, seconds=args.query_seconds, database_url=url
+        )
+    finally:
+        stop.set()
+        batches = await feeding
+    return result | {"feed_batches": batches, "feed_interval_s": args.sse_interval}
 
 
 async def load(

@@ -210,11 +210,7 @@ async def sse_live_latency(
         await settled_log(engine)
         writer = Writer(engine)
         for n, commune in enumerate(communes):
-            now = datetime.now(UTC).replace(microsecond=0)
-            docs = [b.encounter(now, 10_000 * n + i, subject=commune) for i in range(50)]
-            await writer.write(
-                [RawMessage("bench", 0, i, None, dump_event(d)) for i, d in enumerate(docs)]
-            )
+            await feed_batch(writer, n, commune)
             await asyncio.sleep(interval)
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(GIVE_UP_SECONDS):
@@ -236,3 +232,22 @@ async def sse_live_latency(
         "missed": clients * len(communes) - len(latencies),
         **percentiles(latencies),
     }
+
+
+async def feed_batch(writer: Writer, n: int, commune: str) -> None:
+    """The live feed's ``n``-th batch: 50 encounters in ``commune``, timed now, committed."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    docs = [b.encounter(now, 10_000 * n + i, subject=commune) for i in range(50)]
+    await writer.write([RawMessage("bench", 0, i, None, dump_event(d)) for i, d in enumerate(docs)])
+
+
+async def feed(engine: AsyncEngine, interval: float, stop: asyncio.Event) -> int:
+    """A live feed until ``stop``: a batch every ``interval`` seconds, each in the next
+    commune; returns how many were committed."""
+    writer, communes, n = Writer(engine), sorted(commune_codes()), 0
+    while not stop.is_set():
+        await feed_batch(writer, n % 100, communes[n % len(communes)])
+        n += 1
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), interval)
+    return n
