@@ -179,6 +179,9 @@ async def _unit_sums_together(
         ]
     rows = select(table.c.unit_code).where(
         table.c.hierarchy == where.hierarchy,
+        # ``= ANY(ARRAY(subquery))``, not ``IN (subquery)``: the planner then reads the
+        # units' rows by key, where a semi-join (its estimate of the units' count far
+        # too high) scanned the whole tier for a district answer.
         table.c.unit_code == any_(func.array(units_of(where).scalar_subquery())),
         table.c.bucket_start >= where.start,
         table.c.bucket_start < where.end,
@@ -251,40 +254,9 @@ def units_of(where: Slice | UnitsAt) -> Select[Any]:
 
 async def _unit_sums(conn: AsyncConnection, table: Table, metric: Metric, where: Slice) -> Sums:
     """``_sums`` from a unit day tier: each unit's own day rows, found by key (no commune
-    rows, no closure join); ``where`` must be whole local days. Summed per day first for a
-    longer bucket (:func:`_by_day_first`)."""
-    measure = table.c[str(metric.measure)]
-    rows = select(table.c.unit_code).where(
-        table.c.hierarchy == where.hierarchy,
-        # ``= ANY(ARRAY(subquery))``, not ``IN (subquery)``: the planner then reads the
-        # units' rows by key, where a semi-join (its estimate of the units' count far
-        # too high) scanned the whole tier for a district answer.
-        table.c.unit_code == any_(func.array(units_of(where).scalar_subquery())),
-        table.c.bucket_start >= where.start,
-        table.c.bucket_start < where.end,
-        metric_condition(table, metric),
-    )
-    stmt: Select[Any]
-    if _by_day_first(where.bucket, [measure]):
-        days = (
-            rows.add_columns(
-                table.c.bucket_start.label("day"),
-                func.sum(measure).label("n"),
-                func.max(table.c.updated_at).label("as_of"),
-            )
-            .group_by(table.c.unit_code, table.c.bucket_start)
-            .subquery()
-        )
-        period = where.bucket.start_of(days.c.day).label("period_start")
-        stmt = select(
-            days.c.unit_code, period, _total(days.c.n), func.max(days.c.as_of).label("as_of")
-        ).group_by(days.c.unit_code, period)
-    else:
-        period = period_of_day(where.bucket, table.c.bucket_start).label("period_start")
-        stmt = rows.add_columns(
-            period, _total(measure), func.max(table.c.updated_at).label("as_of")
-        ).group_by(table.c.unit_code, period)
-    return await keyed_sums(conn, stmt)
+    rows, no closure join); ``where`` must be whole local days (:func:`_unit_sums_together`
+    for one metric)."""
+    return (await _unit_sums_together(conn, table, (metric,), where))[0]
 
 
 def _total(measure: ColumnElement[Any]) -> ColumnElement[float]:

@@ -139,10 +139,10 @@ class AnswerCache:
         whether it still holds (no other request pays that read)."""
         return question in self._sent
 
-    def keep_sent(self, key: Hashable, sent: Sent) -> None:
+    def keep_sent(self, key: tuple[Question, str], sent: Sent) -> None:
         """Keep the response sent with the answer kept under ``key`` (whose body ``sent``
         holds); nothing when that answer is not kept (too big, or its computation failed)."""
-        if key in self._kept and isinstance(key, tuple):
+        if key in self._kept:
             self._sent[key[0]] = sent
 
     async def key(

@@ -82,9 +82,7 @@ class Snapshots:
         if self._next is not None:
             self._next.cancel()
             self._next = None
-        if self._conn is not None:
-            await self._conn.close()
-            self._conn = None
+        await self._drop()
 
     async def _read_while_asked(self) -> None:
         while (asked := self._next) is not None:
@@ -99,18 +97,24 @@ class Snapshots:
                 raise
 
     async def _read(self) -> str:
-        for attempt in (1, 2):
-            try:
-                if self._conn is None or self._conn.closed:
-                    self._conn = await connect(self._url)
-                return await _snapshot(self._conn)
-            except (psycopg.OperationalError, psycopg.InterfaceError):
-                if self._conn is not None:
-                    await self._conn.close()
-                    self._conn = None
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
+        try:
+            return await self._read_once()
+        except (psycopg.OperationalError, psycopg.InterfaceError):
+            return await self._read_once()  # the connection broke: once more, on a new one
+
+    async def _read_once(self) -> str:
+        if self._conn is None or self._conn.closed:
+            self._conn = await connect(self._url)
+        try:
+            return await _snapshot(self._conn)
+        except (psycopg.OperationalError, psycopg.InterfaceError):
+            await self._drop()
+            raise
+
+    async def _drop(self) -> None:
+        if self._conn is not None:
+            await self._conn.close()
+            self._conn = None
 
 
 async def _snapshot(driver: Any) -> str:
