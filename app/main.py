@@ -58,8 +58,8 @@ def create_app(
     redact.install()
 
     metrics = CollectorRegistry()
-    answers = AnswerCache(settings.answer_cache_mb * 2**20, metrics)
     snapshots = Snapshots(database_url)  # connects on first use, closed with the lifespan
+    answers = AnswerCache(settings.answer_cache_mb * 2**20, snapshots, metrics)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -1,5 +1,5 @@
-"""Keep event-table partitions ahead of need and drop raw events (and their dedupe keys)
-past retention.
+"""Keep event-table partitions ahead of need, drop raw events (and their dedupe keys) past
+retention, and prune the change log (``models.tables.changes``).
 
 Run by every ingest worker at start and then hourly (idempotent, so several workers may run
 it), and on demand with ``ioc db maintain``.
@@ -23,7 +23,8 @@ from models.partitions import (
     month_start,
     next_month,
 )
-from models.tables import EventKey
+from models.tables import ChangeLog, EventKey
+from models.tables.changes import KEEP, LOG_CHANGE, NOTHING_READ
 
 
 @dataclass
@@ -32,6 +33,7 @@ class Maintenance:
     dropped: list[str] = field(default_factory=list)
     chunks_dropped: int = 0
     keys_dropped: int = 0
+    changes_dropped: int = 0
 
 
 async def _is_hypertable(conn: AsyncConnection, table: str) -> bool:
@@ -65,14 +67,19 @@ async def maintain(
         async with engine.begin() as conn:
             if await is_partitioned(conn, table):
                 await lock_partitions(conn, table)
-                report.created += await ensure_month_partitions(conn, table, months)
-                if cutoff:
-                    report.dropped += await drop_partitions_before(conn, table, cutoff)
+                created = await ensure_month_partitions(conn, table, months)
+                dropped = await drop_partitions_before(conn, table, cutoff) if cutoff else []
+                if created and not dropped:  # empty partitions change no answer
+                    await conn.exec_driver_sql(LOG_CHANGE, {"since": NOTHING_READ})
+                report.created += created
+                report.dropped += dropped
             elif cutoff and await _is_hypertable(conn, table):
                 report.chunks_dropped += await drop_chunks_before(conn, table, cutoff)
     if cutoff:
         async with engine.begin() as conn:
             report.keys_dropped = await drop_keys_before(conn, month_start(cutoff))
+    async with engine.begin() as conn:
+        report.changes_dropped = await drop_changes_before(conn, now - KEEP)
     return report
 
 
@@ -86,6 +93,17 @@ async def lock_partitions(conn: AsyncConnection, table: str) -> None:
 
 PARTITION_LOCK = 1_296_129
 """The first key of the partition locks (:func:`lock_partitions`), the table's hash the second."""
+
+
+async def drop_changes_before(conn: AsyncConnection, before: datetime) -> int:
+    """Change-log rows logged before ``before``; the pruning logs that it changed nothing an
+    answer reads (otherwise, as any unlogged commit, it would send every kept answer back)."""
+    log = table_of(ChangeLog)
+    result = await conn.execute(delete(log).where(log.c.logged_at < before))
+    dropped = result.rowcount or 0
+    if dropped:
+        await conn.exec_driver_sql(LOG_CHANGE, {"since": NOTHING_READ})
+    return dropped
 
 
 async def drop_keys_before(conn: AsyncConnection, before: datetime) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Column, Dialect, Table
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -30,13 +30,26 @@ Statement = tuple[str, dict[str, Any] | None]
 """SQL text built once and its parameters: a statement staged now, run later in the batch."""
 
 
-async def run(conn: AsyncConnection, sql: str, params: dict[str, Any] | None = None) -> None:
+class Earliest(NamedTuple):
+    """A staged query of the earliest moment some of the batch's rows count at (one value,
+    NULL for none), for the transaction's change-log row (``models.tables.changes``)."""
+
+    sql: str
+    params: dict[str, Any] | None
+
+
+async def run(conn: AsyncConnection, sql: str, params: dict[str, Any] | None = None) -> Any:
     """Run SQL text built once on the connection's driver, in its transaction (no
-    statement building or result processing per batch)."""
+    statement building or result processing per batch); the first value of its first row,
+    when it returns rows."""
     raw = await conn.get_raw_connection()
     pg: Any = raw.driver_connection
     async with pg.cursor() as cur:
         await cur.execute(sql, params)
+        if cur.description is None:
+            return None
+        row = await cur.fetchone()
+        return None if row is None else row[0]
 
 
 def text_of(stmt: Any, dialect: Dialect) -> str:

@@ -38,6 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ingest.spec import EventTable, Lifecycle, Row, table_of
 from ingest.staging import (
+    Earliest,
     Statement,
     copy_staged,
     create_staging,
@@ -47,7 +48,14 @@ from ingest.staging import (
     staging_name,
     text_of,
 )
-from ingest.store_lifecycle import KEYS, MOMENTS, moments_ddl, put_back, take_off_sql
+from ingest.store_lifecycle import (
+    KEYS,
+    MOMENTS,
+    earliest_sql,
+    moments_ddl,
+    put_back,
+    take_off_sql,
+)
 from models.events import KEPT_ATTRIBUTES, Event
 from models.notify import CHANNEL, ChangeNotice
 from models.tables import (
@@ -260,9 +268,10 @@ async def stage_lifecycle(
     in the same transaction: the first locks the changed entities' state rows and stages
     their old moments (:mod:`ingest.store_lifecycle`), the second upserts the state rows so
     that a late (older) event never rolls a newer state back, nets the old moments against
-    the new ones and writes only what changed to the units' running totals. Returned
-    rather than run because the units' rows are shared with other workers (the writer runs
-    them last, just before the commit)."""
+    the new ones and writes only what changed to the units' running totals; an
+    :class:`~ingest.staging.Earliest` before and after the upsert reads the entities'
+    earliest moment, for the change log. Returned rather than run because the units' rows
+    are shared with other workers (the writer runs them last, just before the commit)."""
     deltas = lifecycle_deltas(lifecycle, rows)
     if not deltas:
         return []
@@ -274,16 +283,22 @@ async def stage_lifecycle(
         staging = staging_name(table)
         take_off = take_off_sql(table, lifecycle.key, conn.dialect)
         merge = _staged_upsert(table, staging, columns, lambda ex: lifecycle_set(lifecycle, ex))
-        _LIFECYCLE_SQL[cache_key] = (take_off, text_of(put_back(table, merge), conn.dialect))
-    take_off, merge = _LIFECYCLE_SQL[cache_key]
+        _LIFECYCLE_SQL[cache_key] = (
+            take_off,
+            text_of(put_back(table, merge), conn.dialect),
+            earliest_sql(table, lifecycle.key, conn.dialect),
+        )
+    take_off, merge, earliest = _LIFECYCLE_SQL[cache_key]
     raw = await conn.get_raw_connection()
     pg: Any = raw.driver_connection
     async with pg.cursor() as cur:
         await create_temp(cur, MOMENTS.name, moments_ddl())
-    return [(take_off, {KEYS: [d[lifecycle.key] for d in deltas]}), (merge, None)]
+    keys = {KEYS: [d[lifecycle.key] for d in deltas]}
+    # The entities' earliest moment before their rows change and after: the change log's.
+    return [(take_off, keys), Earliest(earliest, keys), (merge, None), Earliest(earliest, keys)]
 
 
-_LIFECYCLE_SQL: dict[tuple[str, ...], tuple[str, str]] = {}
+_LIFECYCLE_SQL: dict[tuple[str, ...], tuple[str, str, str]] = {}
 
 
 def freshness_deltas(rows: Iterable[Row]) -> list[Row]:

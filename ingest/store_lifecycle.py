@@ -210,6 +210,18 @@ def take_off_sql(state: Table, key: str, dialect: Dialect) -> str:
     return sql.replace(f"%%({KEYS})s", f"%({KEYS})s")
 
 
+def earliest_sql(state: Table, key: str, dialect: Dialect) -> str:
+    """The earliest moment of the entities whose keys are the ``%(keys)s`` parameter, as
+    their state rows stand (run before the merge and after it: a change moves an entity's
+    counts only at its old and new moments, so nothing earlier can have changed)."""
+    c = state.c
+    every = [*moments(c).values(), completed(c)]
+    query = select(func.min(func.least(*every))).where(
+        c[key] == func.any(literal_column(f"%({KEYS})s"))
+    )
+    return _text(query, dialect).replace(f"%%({KEYS})s", f"%({KEYS})s")
+
+
 def put_back(state: Table, merge: Any) -> Any:
     """The merge (an ``INSERT … ON CONFLICT`` into ``state``) as a CTE returning the new
     moments' columns, and the statement adding them to their days net of the old moments

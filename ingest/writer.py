@@ -3,7 +3,9 @@
 Events are inserted with ``ON CONFLICT DO NOTHING ... RETURNING``; only the rows that really
 came back feed the roll-ups, lifecycle states and source freshness, in the same transaction.
 A redelivered or replayed event therefore changes nothing, and a late one adds to the hour
-it happened in. The change notice is queued in that transaction, so it is sent on commit.
+it happened in. The change notice is queued in that transaction, so it is sent on commit,
+and the transaction's change-log row (``models.tables.changes``) says the earliest moment
+its rows count at, so the API keeps its answers about earlier periods.
 
 No single message can stop ingest: what fails validation is a reject, and when the store
 (or deriving rows) fails on data that passed it, the batch is split in halves, each half
@@ -29,7 +31,7 @@ from ingest.deadletter import KEEP_BYTES, DeadLetterSink, RawMessage
 from ingest.maintenance import lock_partitions
 from ingest.retry import is_transient
 from ingest.spec import EventTable, Row, table_of
-from ingest.staging import Statement, make_staging, run, staging_ddl, staging_name
+from ingest.staging import Earliest, Statement, make_staging, run, staging_ddl, staging_name
 from ingest.store_lifecycle import MOMENTS, moments_ddl
 from ingest.tables import EVENT_TABLES, SOURCE_HOURLY
 from ingest.validation import Validator
@@ -38,6 +40,7 @@ from models.events import Event, EventRejected, RejectReason, structured_from_ka
 from models.notify import MAX_COMMUNES, ChangeNotice
 from models.partitions import ensure_month_partitions, is_partitioned, month_start
 from models.tables import SourceFreshness, tiers_of
+from models.tables.changes import LOG_CHANGE, NOTHING_READ
 
 __all__ = ["BatchResult", "RawMessage", "Writer"]
 
@@ -231,8 +234,14 @@ class Writer:
         # one order for every worker. Their row locks are then held while PostgreSQL runs
         # them back to back, not while this batch's events are inserted and its deltas
         # summed in Python: a second worker waits for that much, not for a whole batch.
-        for sql, params in shared:
-            await run(conn, sql, params)
+        since = min((r["occurred_at"] for r in new_rows), default=None)
+        for statement in shared:
+            found = await run(conn, *statement)
+            if isinstance(statement, Earliest) and found is not None:
+                since = found if since is None else min(since, found)
+        # What the commit may change, in the commit (``models.tables.changes``): nothing
+        # before the batch's earliest event time or moment; rejects alone, nothing read.
+        await run(conn, LOG_CHANGE, {"since": NOTHING_READ if since is None else since})
         return part
 
     async def _ensure_partitions(self, spec: EventTable, rows: list[Row]) -> None:
@@ -248,7 +257,9 @@ class Writer:
                 self._partitioned[name] = await is_partitioned(conn, name)
             if self._partitioned[name]:
                 await lock_partitions(conn, name)
-                await ensure_month_partitions(conn, name, months)
+                if await ensure_month_partitions(conn, name, months):
+                    # An empty partition changes no answer (models.tables.changes).
+                    await run(conn, LOG_CHANGE, {"since": NOTHING_READ})
         self._months[name] |= months
 
 

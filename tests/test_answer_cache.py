@@ -13,6 +13,7 @@ from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.kit.answers import AnswerCache
+from app.kit.snapshots import Snapshots
 from app.resources import resources_of
 from models.db import at_rest
 from models.settings import Settings
@@ -113,8 +114,12 @@ async def test_the_public_and_an_operator_are_kept_apart(
     assert {v["unit_code"]: v["numerator"] for v in operator["values"]}[small] == 3
 
 
-async def test_one_computation_per_question_and_snapshot_at_a_time() -> None:
-    cache = AnswerCache(1 << 20)
+Q = (("/q", (), "public"), 1)
+"""A question in an epoch."""
+
+
+async def test_one_computation_per_question_and_epoch_at_a_time() -> None:
+    cache = AnswerCache(1 << 20, Snapshots("postgresql+psycopg://unused"))
     calls: list[str] = []
     gate = asyncio.Event()
 
@@ -123,19 +128,19 @@ async def test_one_computation_per_question_and_snapshot_at_a_time() -> None:
         await gate.wait()
         return b"answer"
 
-    asked = [asyncio.create_task(cache.answer(("q", "snap"), compute, len)) for _ in range(5)]
+    asked = [asyncio.create_task(cache.answer(Q, T0, compute, len)) for _ in range(5)]
     await asyncio.sleep(0.01)
     gate.set()
     assert await asyncio.gather(*asked) == [b"answer"] * 5
     assert calls == ["computed"]
-    assert await cache.answer(("q", "snap"), compute, len) == b"answer"  # kept
+    assert await cache.answer(Q, T0, compute, len) == b"answer"  # kept
     assert calls == ["computed"]
-    assert await cache.answer(None, compute, len) == b"answer"  # not settled: always computed
+    assert await cache.answer(None, T0, compute, len) == b"answer"  # not settled: always computed
     assert calls == ["computed", "computed"]
 
 
 async def test_a_failed_computation_is_not_kept_and_its_waiters_compute_their_own() -> None:
-    cache = AnswerCache(1 << 20)
+    cache = AnswerCache(1 << 20, Snapshots("postgresql+psycopg://unused"))
     gate = asyncio.Event()
     attempts = 0
 
@@ -148,12 +153,12 @@ async def test_a_failed_computation_is_not_kept_and_its_waiters_compute_their_ow
     async def works() -> bytes:
         return b"answer"
 
-    leader = asyncio.create_task(cache.answer("q", fails, len))
+    leader = asyncio.create_task(cache.answer(Q, T0, fails, len))
     await asyncio.sleep(0.01)
-    waiter = asyncio.create_task(cache.answer("q", works, len))
+    waiter = asyncio.create_task(cache.answer(Q, T0, works, len))
     await asyncio.sleep(0.01)
     gate.set()
     with pytest.raises(ValueError):
         await leader
     assert await waiter == b"answer" and attempts == 1
-    assert await cache.answer("q", fails, len) == b"answer"  # the waiter's answer was kept
+    assert await cache.answer(Q, T0, fails, len) == b"answer"  # the waiter's answer was kept

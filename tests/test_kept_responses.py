@@ -124,7 +124,7 @@ async def test_a_request_never_shares_a_read_begun_before_it_asked() -> None:
         for _ in range(20):
             snapshots.commits += 1  # this client's own commit, then its read
             committed = snapshots.commits
-            assert int(await snapshots.now()) >= committed
+            assert int((await snapshots.now()).snapshot) >= committed
             await asyncio.sleep(0.001 * (n % 3))
 
     await asyncio.gather(*(client(n) for n in range(30)))

@@ -39,7 +39,7 @@ async def export_series(
     (``app.kit.answers``) and sent from memory to the next asker of the same snapshot."""
 
     settled = asked.settled()
-    kept = await answers.kept(reads, request, principal.role, settled=settled)
+    kept = await answers.kept(reads, request, principal.role, settled=settled, end=asked.end)
     if kept is not None:
         return _streamed(code, *kept, fmt=fmt)
 
@@ -50,7 +50,7 @@ async def export_series(
 
     body: bytes | Iterator[bytes]
     async with reads.transaction() as conn:
-        key = await answers.key(conn, request, principal.role, settled=settled)
+        key = answers.key(request, principal.role, settled=settled)
         if key is None:  # the values are read now; the file is written as the client reads
             question, body = await written(conn)
         else:
@@ -59,7 +59,9 @@ async def export_series(
                 question, pieces = await written(conn)
                 return question, b"".join(pieces)
 
-            question, whole = await answers.answer(key, compute, lambda answer: len(answer[1]))
+            question, whole = await answers.answer(
+                key, asked.end, compute, lambda answer: len(answer[1])
+            )
             body = whole
     return _streamed(code, question, body, fmt=fmt)
 

@@ -122,8 +122,9 @@ async def indicator_values(
         return json_body(await service.series(conn, await asked.question(conn), principal))
 
     body = await answers.served(
-        reads, request, principal.role, settled=asked.settled(), compute=compute, size=len
-    )
+        reads, request, principal.role, settled=asked.settled(), end=asked.end,
+        compute=compute, size=len,
+    )  # fmt: skip
     return Response(body, media_type="application/json")
 
 
@@ -167,6 +168,6 @@ async def indicator_ranking(
         return json_body(await service.ranking(conn, ranked, within, principal))
 
     body = await answers.served(
-        reads, request, principal.role, settled=end <= now, compute=compute, size=len
+        reads, request, principal.role, settled=end <= now, end=end, compute=compute, size=len
     )
     return Response(body, media_type="application/json")

@@ -7,14 +7,18 @@ each other; an answer already computed costs a dictionary look-up.
 
 Why it stays exact: an answer is computed in one ``REPEATABLE READ`` transaction
 (:mod:`app.kit.snapshots`), so every statement of it sees one snapshot of the database, and
-it is kept under that snapshot (``pg_current_snapshot()``) beside the question. Two
-statements with the same snapshot see the same rows, in a transaction or not; any commit
-after it (a batch, a late event, a correction, from any writer or replica) gives later
-requests another snapshot, so a kept answer is never served after the data changed. A
-request reads the snapshot first, with one statement outside any transaction, and an answer
-kept under it is served with no transaction at all (that BEGIN and COMMIT were half a kept
-answer's CPU). Nothing has to be told to forget anything, and no change notice has to
-arrive in time.
+it is kept with the epoch of the snapshot its request read first (every commit made before
+the request asked, and perhaps a few more). A request reads the database's snapshot first,
+with one statement outside any transaction: an answer kept in that snapshot's epoch is
+served with no transaction at all (that BEGIN and COMMIT were half a kept answer's CPU).
+In a later epoch it is served only if the commits since its own may not have changed
+anything it reads: each commit logs the earliest moment its rows count at
+(``models.tables.changes``, read by ``app.kit.changes``), and an answer reads nothing at or
+after :data:`MARGIN` past the end of the last period it asks about (completeness looks a day
+past it; a week slot a week before). A commit that logged nothing counts as having changed
+everything. Nothing has to be told to forget anything, and no change notice has to arrive
+in time: a request never gets an answer older than a commit made before it asked that could
+have changed it.
 
 Only settled questions are kept: every period asked is over at the moment the request is
 answered as of, so no part of the answer (a partial period, slots owed so far, deadlines not
@@ -28,8 +32,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from cachetools import LRUCache
@@ -41,7 +46,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import Scope
 
-from app.kit.snapshots import Reads, snapshot_of
+from app.kit.changes import Seen
+from app.kit.snapshots import Reads, Snapshots
 
 T = TypeVar("T")
 
@@ -49,9 +55,18 @@ T = TypeVar("T")
 Question = tuple[str, tuple[tuple[str, str], ...], str]
 """A request as far as its answer goes: its path, its query (sorted), the asker's role."""
 
+Key = tuple[Question, int]
+"""A question in an epoch (``app.kit.changes.Seen``)."""
+
 ANSWER_KEY = "answer_key"
 """Where a request's scope state holds the key its answer was kept under
 (:mod:`app.kit.kept_responses` sends that answer again without routing the request)."""
+_SEEN = "answer_seen"
+"""Where a request's scope state holds the snapshot it read first."""
+
+MARGIN = timedelta(days=8)
+"""How far past the end of the last period asked an answer may read: a commit whose rows all
+count at or after it cannot change the answer."""
 
 
 def question_of(scope: Scope, role: str) -> Question:
@@ -59,21 +74,28 @@ def question_of(scope: Scope, role: str) -> Question:
     return scope["path"], query, role
 
 
-def _key(request: Request, role: str, snapshot: str) -> tuple[Question, str]:
-    key = question_of(request.scope, role), snapshot
-    request.scope.setdefault("state", {})[ANSWER_KEY] = key
-    return key
-
-
 @dataclass(frozen=True, slots=True)
 class Sent:
     """A kept answer as it was sent, for :mod:`app.kit.kept_responses`: the same body
     object as the kept answer (not a copy), its headers, and the route that answered."""
 
-    snapshot: str
     headers: list[tuple[bytes, bytes]]
     body: bytes
     route: Any
+
+
+@dataclass(slots=True)
+class Kept:
+    """An answer, its size, the epoch it was computed in and the latest it is known to hold
+    in, the moment (epoch seconds) from which on a change cannot alter it, and, once sent,
+    its response."""
+
+    size: int
+    answer: Any
+    born: int
+    epoch: int
+    horizon: float
+    sent: Sent | None = None
 
 
 def json_body(model: BaseModel) -> bytes:
@@ -107,17 +129,18 @@ def _may_differ(body: bytes) -> bool:
 
 
 class AnswerCache:
-    """At most ``max_bytes`` of answers, the least recently asked dropped first."""
+    """At most ``max_bytes`` of answers, the least recently asked dropped first; each kept
+    while the commits since it was computed cannot have changed it (``snapshots``)."""
 
-    def __init__(self, max_bytes: int, registry: CollectorRegistry | None = None) -> None:
-        self._kept: LRUCache[Hashable, tuple[int, Any]] = LRUCache(
-            maxsize=max(max_bytes, 1), getsizeof=lambda entry: max(entry[0], 1)
+    def __init__(
+        self, max_bytes: int, snapshots: Snapshots, registry: CollectorRegistry | None = None
+    ) -> None:
+        self._kept: LRUCache[Question, Kept] = LRUCache(
+            maxsize=max(max_bytes, 1), getsizeof=lambda entry: max(entry.size, 1)
         )
         self.enabled = max_bytes > 0
-        self._sent: LRUCache[Question, Sent] = LRUCache(
-            maxsize=max(max_bytes, 1), getsizeof=lambda sent: max(len(sent.body), 1)
-        )
-        self._running: dict[Hashable, asyncio.Future[Any]] = {}
+        self._snapshots = snapshots
+        self._running: dict[Key, asyncio.Future[Any]] = {}
         self._served = Counter(
             "ioc_api_answers",
             "Answers to settled questions: served from memory (kept) or computed (computed).",
@@ -125,46 +148,66 @@ class AnswerCache:
             registry=registry,
         )
 
-    def sent(self, question: Question, snapshot: str) -> Sent | None:
-        """The response last sent for ``question``, if its answer was kept under
-        ``snapshot``; counted as a kept answer served."""
-        sent = self._sent.get(question)
-        if sent is None or sent.snapshot != snapshot:
+    def _holding(self, question: Question, epoch: int) -> Kept | None:
+        """The answer kept for ``question``, if it holds in ``epoch``: kept in that epoch or
+        a later one (an answer computed since holds every commit made before), or in an
+        earlier one with no change since before its horizon (it is then known to hold in
+        this one)."""
+        entry = self._kept.get(question)
+        if entry is None or entry.epoch >= epoch:
+            return entry
+        if self._snapshots.epochs.since(entry.epoch, epoch) < entry.horizon:
+            return None
+        entry.epoch = epoch
+        return entry
+
+    def sent(self, question: Question, seen: Seen) -> Sent | None:
+        """The response last sent for ``question``, if its answer holds in ``seen``;
+        counted as a kept answer served."""
+        entry = self._holding(question, seen.epoch)
+        if entry is None or entry.sent is None:
             return None
         self._served.labels("kept").inc()
-        return sent
+        return entry.sent
 
     def asked(self, question: Question) -> bool:
         """A response to ``question`` was kept: worth reading the snapshot to find out
         whether it still holds (no other request pays that read)."""
-        return question in self._sent
+        entry = self._kept.get(question)
+        return entry is not None and entry.sent is not None
 
-    def keep_sent(self, key: tuple[Question, str], sent: Sent) -> None:
-        """Keep the response sent with the answer kept under ``key`` (whose body ``sent``
-        holds); nothing when that answer is not kept (too big, or its computation failed)."""
-        if key in self._kept:
-            self._sent[key[0]] = sent
+    def keep_sent(self, key: Key, sent: Sent) -> None:
+        """Keep the response sent with the answer computed under ``key``; nothing when that
+        answer is not the one kept (too big, failed, replaced by a later one)."""
+        entry = self._kept.get(key[0])
+        if entry is not None and entry.born == key[1]:
+            entry.sent = sent
 
-    async def key(
-        self, conn: AsyncConnection, request: Request, role: str, *, settled: bool
-    ) -> Hashable | None:
-        """The request's key in the cache, or ``None`` when its answer is not to be kept
-        (not settled, or the cache is off). ``conn`` is the request's transaction."""
+    async def kept(
+        self, reads: Reads, request: Request, role: str, *, settled: bool, end: datetime
+    ) -> Any:
+        """The answer kept for the request that holds in the database's snapshot now, else
+        None; read outside any transaction. ``end``: the end of the last period asked."""
         if not (settled and self.enabled):
             return None
-        return _key(request, role, await snapshot_of(conn))
-
-    async def kept(self, reads: Reads, request: Request, role: str, *, settled: bool) -> Any:
-        """The answer kept for the request under the database's snapshot now, else None;
-        read outside any transaction: an answer computed under the same snapshot saw the
-        same rows, whichever transaction it ran in."""
-        if not (settled and self.enabled):
-            return None
-        entry = self._kept.get(_key(request, role, await reads.snapshot()))
+        seen = await reads.snapshot()
+        request.scope.setdefault("state", {})[_SEEN] = seen
+        entry = self._holding(question_of(request.scope, role), seen.epoch)
         if entry is None:
             return None
         self._served.labels("kept").inc()
-        return entry[1]
+        return entry.answer
+
+    def key(self, request: Request, role: str, *, settled: bool) -> Key | None:
+        """The request's key in the cache, after :meth:`kept` found nothing: its question in
+        the epoch it read; ``None`` when its answer is not to be kept (not settled, or the
+        cache is off)."""
+        seen = request.scope.get("state", {}).get(_SEEN)
+        if not (settled and self.enabled) or seen is None:
+            return None
+        key = question_of(request.scope, role), seen.epoch
+        request.scope["state"][ANSWER_KEY] = key
+        return key
 
     async def served(
         self,
@@ -173,32 +216,38 @@ class AnswerCache:
         role: str,
         *,
         settled: bool,
+        end: datetime,
         compute: Callable[[AsyncConnection], Awaitable[T]],
         size: Callable[[T], int],
     ) -> T:
         """The answer to a read request: :meth:`kept`, else computed by ``compute`` in one
-        ``REPEATABLE READ`` transaction (committed before it is returned) and kept under
-        that transaction's snapshot when the question is settled."""
-        kept = await self.kept(reads, request, role, settled=settled)
+        ``REPEATABLE READ`` transaction (committed before it is returned) and kept when the
+        question is settled. ``end``: the end of the last period asked."""
+        kept = await self.kept(reads, request, role, settled=settled, end=end)
         if kept is not None:
             return kept  # type: ignore[no-any-return]
         async with reads.transaction() as conn:
-            key = await self.key(conn, request, role, settled=settled)
-            return await self.answer(key, lambda: compute(conn), size)
+            key = self.key(request, role, settled=settled)
+            return await self.answer(key, end, lambda: compute(conn), size)
 
     async def answer(
-        self, key: Hashable | None, compute: Callable[[], Awaitable[T]], size: Callable[[T], int]
+        self,
+        key: Key | None,
+        end: datetime,
+        compute: Callable[[], Awaitable[T]],
+        size: Callable[[T], int],
     ) -> T:
-        """The kept answer for ``key``; else the one being computed for it; else
-        ``compute()``'s, kept when it is at most the cache's size (``size(answer)`` bytes).
-        ``key`` None: computed, never kept. A computation that fails is not kept, and a
-        request that waited for it computes its own."""
+        """The answer kept for ``key`` (its question, holding in its epoch); else the one
+        being computed for it (same question, same epoch); else ``compute()``'s, kept when it
+        is at most the cache's size (``size(answer)`` bytes). ``key`` None: computed, never
+        kept. A computation that fails is not kept, and a request that waited for it
+        computes its own. ``end``: the end of the last period asked."""
         if key is None:
             return await compute()
-        entry = self._kept.get(key)
+        entry = self._holding(*key)
         if entry is not None:
             self._served.labels("kept").inc()
-            return entry[1]  # type: ignore[no-any-return]
+            return entry.answer  # type: ignore[no-any-return]
         running = self._running.get(key)
         if running is not None:
             # When its request failed or went away, this one computes afresh.
@@ -220,5 +269,8 @@ class AnswerCache:
                 del self._running[key]
         future.set_result(answer)
         if (n := size(answer)) <= self._kept.maxsize:
-            self._kept[key] = (n, answer)
+            question, epoch = key
+            entry = self._kept.get(question)
+            if entry is None or entry.epoch <= epoch:  # an answer of a later epoch stays
+                self._kept[question] = Kept(n, answer, epoch, epoch, (end + MARGIN).timestamp())
         return answer

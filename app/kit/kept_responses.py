@@ -9,10 +9,10 @@ queue behind that CPU on two cores.
 Why it answers the same as the route: only requests without a key take this way, so the
 asker is the public, as the route would find. A response is kept here only after the route
 answered it (so the same path and query were valid and open to the public) and only for an
-answer the route kept (:mod:`app.kit.answers`: settled, under a database snapshot). It is
-sent again only while the database's snapshot is that one: any commit since, and the request
-goes to the route. A database that cannot be read, or anything else unusual, also leaves the
-request to the route, whose errors (a 503 for an outage) stay the API's own.
+answer the route kept (:mod:`app.kit.answers`: settled, in a database snapshot's epoch). It
+is sent again only while that answer holds (no commit since that may have changed it), else
+the request goes to the route. A database that cannot be read, or anything else unusual,
+also leaves the request to the route, whose errors (a 503 for an outage) stay the API's own.
 
 It sits inside the metrics, security-header and guard middleware, so a request answered here
 is counted under its route, carries the same headers and has passed the same checks.
@@ -67,11 +67,11 @@ class KeptResponses:
 
     async def _resend(self, answers: AnswerCache, question: Any, scope: Scope, send: Send) -> bool:
         try:
-            snapshot = await self._snapshots.now()
+            seen = await self._snapshots.now()
         except Exception as exc:  # the route answers, with its own error
             log.debug("snapshot not read; the route answers", error=type(exc).__name__)
             return False
-        sent = answers.sent(question, snapshot)
+        sent = answers.sent(question, seen)
         if sent is None:
             return False
         scope["route"] = sent.route  # counted under its route by the metrics middleware
@@ -94,7 +94,7 @@ class KeptResponses:
                 key = scope.get("state", {}).get(ANSWER_KEY)
                 body = message.get("body", b"")
                 if key is not None and not message.get("more_body") and isinstance(body, bytes):
-                    answers.keep_sent(key, Sent(key[1], headers, body, scope.get("route")))
+                    answers.keep_sent(key, Sent(headers, body, scope.get("route")))
                 headers = None
             await send(message)
 

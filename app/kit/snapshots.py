@@ -16,6 +16,7 @@ from typing import Any
 import psycopg
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from app.kit.changes import ANYTHING, Epochs, Seen, changed_since
 from app.kit.connections import connect
 
 
@@ -54,17 +55,23 @@ class Snapshots:
 
     A read that fails because the connection broke (the database restarted) is retried once
     on a new connection; a database that stays down is the requests' psycopg error, which
-    the API answers with a 503 (:mod:`app.kit.outages`)."""
+    the API answers with a 503 (:mod:`app.kit.outages`).
+
+    Each read that finds a new snapshot begins an epoch (:attr:`epochs`), recorded with the
+    earliest moment the commits since the last one may have changed (``app.kit.changes``):
+    what a kept answer needs to know to outlive them."""
 
     def __init__(self, database_url: str) -> None:
         self._url = database_url
         self._conn: psycopg.AsyncConnection[Any] | None = None
-        self._next: asyncio.Future[str] | None = None
+        self._next: asyncio.Future[Seen] | None = None
         """The read the requests asking now wait for; not yet started."""
         self._reader: asyncio.Task[None] | None = None
+        self.epochs = Epochs()
+        self._last: str | None = None
 
-    async def now(self) -> str:
-        """A snapshot that holds every commit made before this call."""
+    async def now(self) -> Seen:
+        """A snapshot that holds every commit made before this call, with its epoch."""
         if self._next is None:
             self._next = asyncio.get_running_loop().create_future()
         if self._reader is None or self._reader.done():
@@ -88,13 +95,32 @@ class Snapshots:
         while (asked := self._next) is not None:
             self._next = None  # who asks from now on waits for the next read
             try:
-                asked.set_result(await self._read())
+                asked.set_result(await self._seen(await self._read()))
             except Exception as exc:
                 asked.set_exception(exc)
                 asked.exception()  # retrieved: the requests that asked raise it themselves
             except BaseException:
                 asked.cancel()
                 raise
+
+    async def _seen(self, snapshot: str) -> Seen:
+        """``snapshot`` in its epoch: the current one, or a new one if it changed."""
+        if snapshot != self._last:
+            before, self._last = self._last, snapshot
+            since = ANYTHING if before is None else await self._since(before, snapshot)
+            self.epochs.step(since)
+        return Seen(snapshot, self.epochs.current)
+
+    async def _since(self, before: str, after: str) -> float:
+        """The earliest moment the commits between two snapshots may have changed, read on
+        the same connection; a connection lost meanwhile: not known."""
+        try:
+            if self._conn is None or self._conn.closed:
+                return ANYTHING
+            return await changed_since(self._conn, before, after)
+        except (psycopg.OperationalError, psycopg.InterfaceError):
+            await self._drop()
+            return ANYTHING
 
     async def _read(self) -> str:
         try:
@@ -132,7 +158,7 @@ class Reads:
     engine: AsyncEngine
     snapshots: Snapshots
 
-    async def snapshot(self) -> str:
+    async def snapshot(self) -> Seen:
         return await self.snapshots.now()
 
     def transaction(self) -> AbstractAsyncContextManager[AsyncConnection]:

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from app.kit.connections import connect
 from app.stream.schemas import EventKind
 from models.notify import CHANNEL
+from models.tables.changes import LOG_CHANGE, NOTHING_READ
 
 __all__ = ["CHANNEL", "EVALUATOR_LOCK", "STREAM_CHANNEL"]
 from models.tables_serving import StreamEventRow
@@ -95,6 +96,8 @@ async def append(conn: AsyncConnection, rows: Sequence[StreamDraft]) -> list[int
     await conn.execute(
         text("SELECT pg_notify(:channel, :id)"), {"channel": STREAM_CHANNEL, "id": str(max(ids))}
     )
+    # The stream log is read by no indicator answer: kept answers stay (models.tables.changes).
+    await conn.exec_driver_sql(LOG_CHANGE, {"since": NOTHING_READ})
     return sorted(ids)
 
 
@@ -121,7 +124,10 @@ async def prune(conn: AsyncConnection, keep: timedelta) -> int:
     result = await conn.execute(
         delete(StreamEventRow).where(_EVENT.c.created_at < func.now() - keep)
     )
-    return int(result.rowcount or 0)
+    dropped = int(result.rowcount or 0)
+    if dropped:
+        await conn.exec_driver_sql(LOG_CHANGE, {"since": NOTHING_READ})
+    return dropped
 
 
 def encode(data: dict[str, Any]) -> str:

@@ -32,6 +32,7 @@ every message that could not be ingested; ``event_key`` holds every stored event
 """
 
 from models.tables.base import NAMING_CONVENTION, Base, Timestamp
+from models.tables.changes import ChangeLog
 from models.tables.citizen import CitizenReport, CitizenReportEventRow, CitizenReportHourly
 from models.tables.core import (
     AdminUnit,
@@ -83,6 +84,7 @@ __all__ = [
     "AdminUnit",
     "AdminUnitClosure",
     "Base",
+    "ChangeLog",
     "CitizenReport",
     "CitizenReportEventRow",
     "CitizenReportHourly",

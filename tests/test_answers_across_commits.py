@@ -1,0 +1,160 @@
+"""Kept answers across commits: an answer outlives a commit that cannot change it (today's
+events, for last year's figures) and no other; what a commit may have changed comes from
+the change log its transaction wrote, and a commit that wrote none changed everything."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from httpx import AsyncClient
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.kit.changes import ANYTHING, NOTHING, changed_since
+from app.kit.connections import connect
+from models.db import at_rest
+from models.tables.changes import LOG_CHANGE
+from tests import ingest_builders as b
+from tests.test_answer_cache import QUESTIONS, encounters, kept, uncached  # noqa: F401
+from tests.test_export import ingest
+from tests.test_kept_responses import layer_of, unreachable
+
+pytestmark = pytest.mark.integration
+
+COMMUNE = b.source_for(b.ev.HEALTH_ENCOUNTER).commune_code
+RECEIVED = datetime(2025, 6, 2, 2, 0, tzinfo=UTC)
+ON_TIME = (
+    "/api/v1/indicators/ps.on_time_rate/values",
+    {"from": "2025-06-02T00:00:00+07:00", "to": "2025-06-03T00:00:00+07:00", "level": "commune"},
+)
+
+
+def live(n: int, first: int) -> list[dict[str, object]]:
+    """Encounters of the last minutes: a live feed's batch."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    return [
+        b.encounter(now - timedelta(minutes=2, seconds=i), first + i, subject=COMMUNE)
+        for i in range(n)
+    ]
+
+
+async def asked(api: AsyncClient, questions: list[tuple[str, dict[str, str]]]) -> list[bytes]:
+    return [(await api.get(path, params=params)).content for path, params in questions]
+
+
+async def test_an_answer_outlives_commits_that_cannot_change_it_and_no_other(
+    api: AsyncClient, uncached: AsyncClient, clean_db: AsyncEngine  # noqa: F811
+) -> None:
+    await ingest(clean_db, encounters(12, COMMUNE))
+    await at_rest(clean_db)
+    first = await asked(api, QUESTIONS)
+
+    # Today's events (and the live stream's reaction to them) commit: last June stands.
+    await ingest(clean_db, live(7, first=500))
+    await at_rest(clean_db)
+    layer = layer_of(api)
+    routes, layer.app = layer.app, unreachable  # from now on, routing fails the request
+    before = kept(api)
+    again = await asked(api, QUESTIONS)
+    assert kept(api) - before == len(QUESTIONS)
+    layer.app = routes
+    fresh = await asked(uncached, QUESTIONS)
+    # The exports carry the moment they were written: compare the values routes only.
+    values = [i for i, (path, _) in enumerate(QUESTIONS) if "/export/" not in path]
+    assert [again[i] for i in values] == [fresh[i] for i in values] == [first[i] for i in values]
+
+    # A late event of that day: its answers are computed again, with it.
+    await ingest(clean_db, encounters(1, COMMUNE, first=900))
+    layer.app = unreachable
+    with pytest.raises(AssertionError, match="routed"):
+        await api.get(QUESTIONS[0][0], params=QUESTIONS[0][1])
+    layer.app = routes
+    day = (await api.get(QUESTIONS[0][0], params=QUESTIONS[0][1])).json()
+    assert {v["unit_code"]: v["numerator"] for v in day["values"]}[COMMUNE] == 13
+
+
+async def test_a_commit_that_logged_nothing_sends_every_answer_back(
+    api: AsyncClient, clean_db: AsyncEngine
+) -> None:
+    await ingest(clean_db, encounters(12, COMMUNE))
+    await at_rest(clean_db)
+    await asked(api, QUESTIONS)
+    async with clean_db.begin() as conn:  # a transaction id, committed, and no log row
+        await conn.execute(text("SELECT pg_current_xact_id()"))
+    layer = layer_of(api)
+    layer.app = unreachable
+    with pytest.raises(AssertionError, match="routed"):
+        await api.get(QUESTIONS[0][0], params=QUESTIONS[0][1])
+
+
+async def test_a_lifecycle_event_of_today_reaches_back_to_its_entitys_moments(
+    api: AsyncClient, uncached: AsyncClient, clean_db: AsyncEngine  # noqa: F811
+) -> None:
+    commune = b.source_for(b.ev.PUBLIC_SERVICE_DOSSIER).commune_code
+    path, params = ON_TIME[0], {**ON_TIME[1], "unit": commune}
+    await ingest(clean_db, [b.dossier("D-1", "received", RECEIVED, RECEIVED, subject=commune)])
+    await at_rest(clean_db)
+    first = (await api.get(path, params=params)).json()
+
+    # Seen first today, at its completion, though received that day (and open at its end).
+    now = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1)
+    await ingest(clean_db, [b.dossier("D-2", "completed", now, RECEIVED, subject=commune)])
+    await at_rest(clean_db)
+    again = (await api.get(path, params=params)).json()
+    fresh = (await uncached.get(path, params=params)).json()
+    assert again == fresh
+    assert again != first
+    denominators = [v["denominator"] for v in again["values"] if v["unit_code"] == commune]
+    assert denominators == [2]
+
+
+async def test_the_commits_between_two_snapshots_are_read_from_the_change_log(
+    clean_db: AsyncEngine, database_url: str
+) -> None:
+    reader = await connect(database_url)
+    snapshot = "SELECT pg_current_snapshot()::text"
+
+    async def now() -> str:
+        return str((await (await reader.execute(snapshot)).fetchone())[0])
+
+    async def commit(since: str | None, *, abort: bool = False) -> None:
+        async with clean_db.connect() as conn:
+            await conn.execute(text("SELECT pg_current_xact_id()"))
+            if since is not None:
+                await conn.exec_driver_sql(LOG_CHANGE, {"since": since})
+            await (conn.rollback() if abort else conn.commit())
+
+    try:
+        a = await now()
+        assert await changed_since(reader, a, await now()) == NOTHING  # no commit
+
+        await commit("2025-06-02T00:00:00+00:00")
+        await commit("2026-01-01T00:00:00+00:00")
+        b_ = await now()
+        assert await changed_since(reader, a, b_) == datetime(2025, 6, 2, tzinfo=UTC).timestamp()
+
+        await commit("infinity")
+        c = await now()
+        assert await changed_since(reader, b_, c) == math.inf
+
+        await commit("2020-01-01T00:00:00+00:00", abort=True)  # rolled back: changed nothing
+        d = await now()
+        assert await changed_since(reader, c, d) == NOTHING
+
+        await commit(None)  # committed without a row: anything may have changed
+        e = await now()
+        assert await changed_since(reader, d, e) == ANYTHING
+        assert await changed_since(reader, c, e) == ANYTHING
+
+        # A transaction running at the first snapshot, committed before the second.
+        async with clean_db.connect() as conn:
+            await conn.execute(text("SELECT pg_current_xact_id()"))
+            await conn.exec_driver_sql(LOG_CHANGE, {"since": "2024-05-01T00:00:00+00:00"})
+            f = await now()
+            await conn.commit()
+        g = await now()
+        assert await changed_since(reader, f, g) == datetime(2024, 5, 1, tzinfo=UTC).timestamp()
+    finally:
+        await reader.close()
