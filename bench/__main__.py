@@ -155,9 +155,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 async def under_feed(
     engine: AsyncEngine, base: str, paths: list[str], args: argparse.Namespace, url: str
 ) -> dict[str, Any]:
-    """The concurrent query load again while a live feed commits a batch every
-    ``--sse-interval`` seconds, as a province's ingest does all day: every commit is a new
-    database snapshot, so the kept answers it invalidates are computed again under load."""
+    """The concurrent query load again while a live feed of encounters timed now commits a
+    batch every ``--sse-interval`` seconds, as a province's ingest does all day: a kept
+    answer a batch may change (one about the last week) is computed again under load."""
     stop = asyncio.Event()
     feeding = asyncio.create_task(feed(engine, args.sse_interval, stop))
     try:

@@ -110,7 +110,7 @@ def _cpu(load: dict[str, Any]) -> str:
 
 def _serve(r: dict[str, Any]) -> list[Row]:
     sse, live = r["sse"], r["sse_live"]
-    rows = _queries(r["query"], "as deployed: settled answers kept per snapshot")
+    rows = _queries(r["query"], "as deployed: settled answers kept")
     if fed := r["query"].get("under_feed"):
         rows.append(
             (

@@ -313,4 +313,5 @@ async def _maintain(
             dropped=report.dropped,
             chunks_dropped=report.chunks_dropped,
             keys_dropped=report.keys_dropped,
+            changes_dropped=report.changes_dropped,
         )

@@ -16,6 +16,7 @@ from sqlalchemy import Column, Dialect, Table
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ingest.spec import Row
+from models.tables.changes import LOG_CHANGE, NOTHING_READ
 
 _PG_ALIASES = {"float": "float8"}
 
@@ -138,6 +139,8 @@ async def make_staging(conn: AsyncConnection, ddls: Mapping[str, str]) -> None:
     async with conn.begin():
         for name in missing:
             await run(conn, ddls[name])
+        # A session's own tables change no answer (models.tables.changes).
+        await run(conn, LOG_CHANGE, {"since": NOTHING_READ})
     made.update(missing)
 
 

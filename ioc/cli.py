@@ -329,7 +329,8 @@ def db_maintain(
         int | None, typer.Option(min=1, help="Override IOC_RETENTION_DAYS for this run.")
     ] = None,
 ) -> None:
-    """Create next month's event partitions and drop raw events past retention."""
+    """Create next month's event partitions, drop raw events past retention and prune the
+    change log."""
     from ingest.maintenance import maintain
 
     keep = retention_days or _settings().retention_days
@@ -338,7 +339,7 @@ def db_maintain(
         done = await maintain(engine, now=datetime.now(UTC), retention_days=keep)
         console.print(
             f"{len(done.created)} partitions created, {len(done.dropped)} dropped, "
-            f"{done.chunks_dropped} chunks dropped"
+            f"{done.chunks_dropped} chunks dropped, {done.changes_dropped} change-log rows pruned"
         )
 
     _on_database(work)

@@ -47,8 +47,8 @@ def make_engine(
 async def at_rest(engine: AsyncEngine, quiet_s: float = 3.0, limit_s: float = 300.0) -> float:
     """Seconds until no transaction has committed for ``quiet_s`` (the snapshot a new
     transaction gets stays the same), at most ``limit_s``: after a load, the API's live
-    stream goes on publishing its reaction to it for a while, and an answer kept per
-    snapshot (``app.kit.answers``) is only served again once commits stop."""
+    stream goes on publishing its reaction to it for a while: a measurement on data at rest
+    starts once that is done."""
     started = time.monotonic()
     async with engine.connect() as conn:
         last, since = None, time.monotonic()

@@ -87,10 +87,10 @@ class Settings(BaseSettings):
     """API processes ``ioc serve`` runs on its port (``ioc.processes``): one answers on one
     core; a machine whose cores are not all taken by PostgreSQL serves more with more."""
     answer_cache_mb: int = Field(default=64, ge=0)
-    """Memory for answers to settled questions (``app.kit.answers``), kept per database
-    snapshot so they are never served after the data changed; 0 turns the cache off. The
-    responses sent again to the public (``app.kit.kept_responses``) hold the same bodies
-    within a budget of the same size, so at most twice this is held."""
+    """Memory for answers to settled questions (``app.kit.answers``), kept until a commit
+    may have changed them, so they are never served after the data they read changed; 0
+    turns the cache off. The responses sent again to the public (``app.kit.kept_responses``)
+    share the answers' bodies."""
     pinned_now: datetime | None = None
     """For drills, demos and tests (``IOC_PINNED_NOW``, ISO 8601 with its offset): the API
     reads and judges as of this moment instead of the clock: default ranges end there, a

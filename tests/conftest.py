@@ -99,3 +99,11 @@ async def api(clean_db: AsyncEngine, database_url: str) -> AsyncIterator[AsyncCl
     settings = Settings(admin_api_key=ADMIN_API_KEY, alert_interval_seconds=0)
     async with app_client(database_url, settings=settings) as client:
         yield client
+
+
+@pytest.fixture
+async def uncached(clean_db: AsyncEngine, database_url: str) -> AsyncIterator[AsyncClient]:
+    """The same API with the answer cache off: every answer computed afresh."""
+    settings = Settings(admin_api_key=ADMIN_API_KEY, alert_interval_seconds=0, answer_cache_mb=0)
+    async with app_client(database_url, settings=settings) as client:
+        yield client

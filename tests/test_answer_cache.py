@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,10 +15,8 @@ from app.kit.answers import AnswerCache
 from app.kit.snapshots import Snapshots
 from app.resources import resources_of
 from models.db import at_rest
-from models.settings import Settings
 from tests import ingest_builders as b
 from tests.conftest import ADMIN_API_KEY
-from tests.helpers import app_client
 from tests.test_export import ingest
 
 pytestmark = pytest.mark.integration
@@ -37,14 +34,6 @@ QUESTIONS = [
     ("/api/v1/export/health.encounters.csv", {**DAY, "level": "commune"}),
     ("/api/v1/export/health.encounters.json", {**DAY, "level": "district"}),
 ]
-
-
-@pytest.fixture
-async def uncached(clean_db: AsyncEngine, database_url: str) -> AsyncIterator[AsyncClient]:
-    """The same API with the answer cache off: every answer computed afresh."""
-    settings = Settings(admin_api_key=ADMIN_API_KEY, alert_interval_seconds=0, answer_cache_mb=0)
-    async with app_client(database_url, settings=settings) as client:
-        yield client
 
 
 def kept(api: AsyncClient) -> float:

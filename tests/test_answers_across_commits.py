@@ -14,10 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.kit.changes import ANYTHING, NOTHING, changed_since
 from app.kit.connections import connect
+from ingest.maintenance import drop_changes_before
 from models.db import at_rest
-from models.tables.changes import LOG_CHANGE
+from models.tables.changes import KEEP, LOG_CHANGE
 from tests import ingest_builders as b
-from tests.test_answer_cache import QUESTIONS, encounters, kept, uncached  # noqa: F401
+from tests.test_answer_cache import QUESTIONS, encounters, kept
 from tests.test_export import ingest
 from tests.test_kept_responses import layer_of, unreachable
 
@@ -45,7 +46,9 @@ async def asked(api: AsyncClient, questions: list[tuple[str, dict[str, str]]]) -
 
 
 async def test_an_answer_outlives_commits_that_cannot_change_it_and_no_other(
-    api: AsyncClient, uncached: AsyncClient, clean_db: AsyncEngine  # noqa: F811
+    api: AsyncClient,
+    uncached: AsyncClient,
+    clean_db: AsyncEngine,
 ) -> None:
     await ingest(clean_db, encounters(12, COMMUNE))
     await at_rest(clean_db)
@@ -90,7 +93,9 @@ async def test_a_commit_that_logged_nothing_sends_every_answer_back(
 
 
 async def test_a_lifecycle_event_of_today_reaches_back_to_its_entitys_moments(
-    api: AsyncClient, uncached: AsyncClient, clean_db: AsyncEngine  # noqa: F811
+    api: AsyncClient,
+    uncached: AsyncClient,
+    clean_db: AsyncEngine,
 ) -> None:
     commune = b.source_for(b.ev.PUBLIC_SERVICE_DOSSIER).commune_code
     path, params = ON_TIME[0], {**ON_TIME[1], "unit": commune}
@@ -158,3 +163,29 @@ async def test_the_commits_between_two_snapshots_are_read_from_the_change_log(
         assert await changed_since(reader, f, g) == datetime(2024, 5, 1, tzinfo=UTC).timestamp()
     finally:
         await reader.close()
+
+
+async def test_upkeep_prunes_the_change_log_and_logs_that_it_changed_nothing(
+    clean_db: AsyncEngine,
+) -> None:
+    async with clean_db.begin() as conn:
+        await conn.execute(text("DELETE FROM change_log WHERE xid IN (1, 2)"))
+        await conn.execute(
+            text(
+                "INSERT INTO change_log (xid, since, logged_at) VALUES "
+                "(1, now(), now() - interval '61 minutes'),"
+                " (2, now(), now() - interval '59 minutes')"
+            )
+        )
+    async with clean_db.begin() as conn:
+        assert await drop_changes_before(conn, datetime.now(UTC) - KEEP) >= 1
+        own = await conn.scalar(
+            text(
+                "SELECT since = 'infinity' FROM change_log "
+                "WHERE xid = pg_current_xact_id()::text::bigint"
+            )
+        )
+        assert own is True
+    async with clean_db.connect() as conn:
+        left = set((await conn.execute(text("SELECT xid FROM change_log WHERE xid < 3"))).scalars())
+    assert left == {2}

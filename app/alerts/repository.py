@@ -10,6 +10,7 @@ from sqlalchemy import Row, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from models.tables.changes import LOG_CHANGE, NOTHING_READ
 from models.tables_serving import Alert
 
 _ALERT = Alert.__table__
@@ -74,7 +75,14 @@ async def open_alert(conn: AsyncConnection, draft: AlertDraft, message: str) -> 
         .returning(*_COLUMNS)
     )
     row = (await conn.execute(stmt)).first()
+    await _log_change(conn)
     return _row(row) if row else None
+
+
+async def _log_change(conn: AsyncConnection) -> None:
+    """Alerts are read by no indicator answer: kept answers stay (``models.tables.changes``;
+    without the row, every evaluation with an alert open would send them all back)."""
+    await conn.exec_driver_sql(LOG_CHANGE, {"since": NOTHING_READ})
 
 
 async def refresh(
@@ -98,6 +106,7 @@ async def refresh(
             updated_at=func.now(),
         )
     )
+    await _log_change(conn)
 
 
 async def transition(
@@ -111,6 +120,7 @@ async def transition(
         .returning(*_COLUMNS)
     )
     row = (await conn.execute(stmt)).first()
+    await _log_change(conn)
     return _row(row) if row else None
 
 

@@ -3,8 +3,8 @@
 The body is written in chunks of :data:`CHUNK` values as the client reads it (a year of
 communes by day is tens of megabytes of text); the values themselves are the answer's, as
 the values route gives them. A settled series' body (every period over) is written whole
-once, kept per database snapshot (``app.kit.answers``, within ``IOC_ANSWER_CACHE_MB``) and
-sent as it is to whoever asks again before the data changes: a few megabytes of text,
+once, kept (``app.kit.answers``, within ``IOC_ANSWER_CACHE_MB``) and sent as it is to
+whoever asks again before a commit may have changed it: a few megabytes of text,
 beside the values it is written from, which are held whole either way."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Answers to settled questions, kept per database snapshot.
+"""Answers to settled questions, kept until a commit may have changed them.
 
 Why: a control room's screens, its analysts and the public portal ask the same questions
 again and again (a district's months, a year's ranking, an open-data export), and each
