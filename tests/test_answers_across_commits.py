@@ -189,3 +189,26 @@ async def test_upkeep_prunes_the_change_log_and_logs_that_it_changed_nothing(
     async with clean_db.connect() as conn:
         left = set((await conn.execute(text("SELECT xid FROM change_log WHERE xid < 3"))).scalars())
     assert left == {2}
+
+
+async def test_a_range_ending_inside_its_last_bucket_reads_to_that_buckets_end(
+    api: AsyncClient,
+    uncached: AsyncClient,
+    clean_db: AsyncEngine,
+) -> None:
+    commune = b.source_for(b.ev.PUBLIC_SERVICE_DOSSIER).commune_code
+    path = ON_TIME[0]
+    # June asked as a month, to its 10th: the value is the whole month's, open at its end.
+    params = {"from": "2025-06-01T00:00:00+07:00", "to": "2025-06-10T00:00:00+07:00",
+              "bucket": "month", "unit": commune, "level": "commune"}  # fmt: skip
+    await ingest(clean_db, [b.dossier("D-1", "received", RECEIVED, RECEIVED, subject=commune)])
+    await at_rest(clean_db)
+    first = (await api.get(path, params=params)).json()
+
+    # Received on the 20th, more than 8 days past the range's end, within its month.
+    late = datetime(2025, 6, 20, 2, 0, tzinfo=UTC)
+    await ingest(clean_db, [b.dossier("D-3", "received", late, late, subject=commune)])
+    await at_rest(clean_db)
+    again = (await api.get(path, params=params)).json()
+    assert again == (await uncached.get(path, params=params)).json()
+    assert again != first

@@ -13,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import Receive, Scope, Send
 
+from app.kit.changes import ANYTHING
 from app.kit.kept_responses import KeptResponses
 from app.kit.snapshots import Snapshots
 from app.resources import resources_of
@@ -96,7 +97,12 @@ async def test_a_snapshot_holds_every_commit_before_it_and_outlives_a_lost_conne
                     "WHERE query LIKE '%pg_current_snapshot%' AND pid <> pg_backend_pid()"
                 )
             )
-        assert await snapshots.now() == after
+        again = await snapshots.now()
+        assert again.snapshot == after.snapshot
+        # Another connection may be another server (a standby promoted without the last
+        # commits): the epoch moves on, anything may have changed.
+        assert again.epoch == after.epoch + 1
+        assert snapshots.epochs.since(after.epoch, again.epoch) == ANYTHING
     finally:
         await snapshots.close()
 
@@ -129,4 +135,31 @@ async def test_a_request_never_shares_a_read_begun_before_it_asked() -> None:
 
     await asyncio.gather(*(client(n) for n in range(30)))
     assert snapshots.reads < 30 * 20 / 3  # reads were shared
+    await snapshots.close()
+
+
+class Interrupted(Counted):
+    """Its first look-up of what the commits between two snapshots changed fails."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.failures = 1
+
+    async def _since(self, before: str, after: str) -> float:
+        if self.failures:
+            self.failures -= 1
+            raise RuntimeError("the look-up failed")
+        return 1.0
+
+
+async def test_a_snapshot_whose_changes_were_not_read_is_read_again() -> None:
+    snapshots = Interrupted()
+    first = await snapshots.now()
+    snapshots.commits += 1
+    with pytest.raises(RuntimeError):
+        await snapshots.now()
+    again = await snapshots.now()  # the same new snapshot: its changes are looked up again
+    assert again.snapshot != first.snapshot
+    assert again.epoch == first.epoch + 1
+    assert snapshots.epochs.since(first.epoch, again.epoch) == 1.0
     await snapshots.close()

@@ -80,6 +80,10 @@ class SeriesAsked:
         """Every period asked is over (``Question.settled``), known before any look-up."""
         return self.bucket.settled(self.start, self.end, self.now)
 
+    def reads_until(self) -> datetime:
+        """The end of the last period asked, which the answer reads up to."""
+        return self.bucket.last_end(self.start, self.end)
+
     async def question(self, conn: AsyncConnection) -> Question:
         return await service.ask(
             conn, self.indicator, unit=self.unit, level=self.level, bucket=self.bucket,
@@ -122,7 +126,7 @@ async def indicator_values(
         return json_body(await service.series(conn, await asked.question(conn), principal))
 
     body = await answers.served(
-        reads, request, principal.role, settled=asked.settled(), end=asked.end,
+        reads, request, principal.role, settled=asked.settled(), end=asked.reads_until(),
         compute=compute, size=len,
     )  # fmt: skip
     return Response(body, media_type="application/json")
@@ -168,6 +172,12 @@ async def indicator_ranking(
         return json_body(await service.ranking(conn, ranked, within, principal))
 
     body = await answers.served(
-        reads, request, principal.role, settled=end <= now, end=end, compute=compute, size=len
+        reads,
+        request,
+        principal.role,
+        settled=bucket.settled(start, end, now),
+        end=end,
+        compute=compute,
+        size=len,
     )
     return Response(body, media_type="application/json")

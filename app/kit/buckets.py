@@ -8,6 +8,7 @@ from enum import StrEnum
 from sqlalchemy import ColumnElement, func, literal_column
 from sqlalchemy.sql.elements import ColumnClause
 
+from models.cadence import GRACE
 from models.clock import LOCAL, LOCAL_TZ
 
 __all__ = ["LOCAL", "LOCAL_TZ", "Bucket"]
@@ -44,11 +45,21 @@ class Bucket(StrEnum):
         return day.replace(day=1, month=1)
 
     def settled(self, start: datetime, end: datetime, now: datetime) -> bool:
-        """Every bucket overlapping ``[start, end)`` is over at ``now`` (the last of
-        :meth:`periods` ends by then), without listing them: asked on every request."""
+        """Every bucket overlapping ``[start, end)`` is over at ``now``, and so is the grace
+        a report of its last slot has to arrive (``models.cadence.GRACE``: until then,
+        completeness's owed slots still move with the clock), without listing them: asked
+        on every request."""
         if end <= start:
             return True
-        return self.next_start(self.floor(end - timedelta(microseconds=1))) <= now
+        return self.last_end(start, end) + GRACE <= now
+
+    def last_end(self, start: datetime, end: datetime) -> datetime:
+        """The end of the last bucket overlapping ``[start, end)`` (of :meth:`periods`):
+        what an answer about the range reads up to (open dossiers at the last bucket's
+        end), whatever ``end`` itself is."""
+        if end <= start:
+            return end
+        return self.next_start(self.floor(end - timedelta(microseconds=1)))
 
     def periods(self, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
         """``[start, end)`` of every bucket overlapping ``[start, end)``, in local time."""

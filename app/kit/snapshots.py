@@ -68,7 +68,8 @@ class Snapshots:
         """The read the requests asking now wait for; not yet started."""
         self._reader: asyncio.Task[None] | None = None
         self.epochs = Epochs()
-        self._last: str | None = None
+        self._last: tuple[str, object] | None = None
+        """The last snapshot read, and the connection it was read on."""
 
     async def now(self) -> Seen:
         """A snapshot that holds every commit made before this call, with its epoch."""
@@ -104,11 +105,16 @@ class Snapshots:
                 raise
 
     async def _seen(self, snapshot: str) -> Seen:
-        """``snapshot`` in its epoch: the current one, or a new one if it changed."""
-        if snapshot != self._last:
-            before, self._last = self._last, snapshot
-            since = ANYTHING if before is None else await self._since(before, snapshot)
-            self.epochs.step(since)
+        """``snapshot`` in its epoch: the current one, or a new one if it changed. Read on
+        another connection than the last (the database restarted, or failed over to a
+        standby that may lack commits the last one had), anything may have changed."""
+        last, conn = self._last, self._conn
+        if last is None or last[0] != snapshot or last[1] is not conn:
+            if last is not None and last[1] is conn:
+                self.epochs.step(await self._since(last[0], snapshot))
+            else:
+                self.epochs.step(ANYTHING)
+            self._last = snapshot, conn  # only once the step is recorded
         return Seen(snapshot, self.epochs.current)
 
     async def _since(self, before: str, after: str) -> float:
