@@ -51,7 +51,6 @@ from ingest.staging import (
 from ingest.store_lifecycle import (
     KEYS,
     MOMENTS,
-    earliest_sql,
     moments_ddl,
     put_back,
     take_off_sql,
@@ -268,10 +267,10 @@ async def stage_lifecycle(
     in the same transaction: the first locks the changed entities' state rows and stages
     their old moments (:mod:`ingest.store_lifecycle`), the second upserts the state rows so
     that a late (older) event never rolls a newer state back, nets the old moments against
-    the new ones and writes only what changed to the units' running totals; an
-    :class:`~ingest.staging.Earliest` before and after the upsert reads the entities'
-    earliest moment, for the change log. Returned rather than run because the units' rows
-    are shared with other workers (the writer runs them last, just before the commit)."""
+    the new ones and writes only what changed to the units' running totals; each returns
+    the entities' earliest moment (:class:`~ingest.staging.Earliest`), before and after, for
+    the change log. Returned rather than run because the units' rows are shared with other
+    workers (the writer runs them last, just before the commit)."""
     deltas = lifecycle_deltas(lifecycle, rows)
     if not deltas:
         return []
@@ -283,22 +282,18 @@ async def stage_lifecycle(
         staging = staging_name(table)
         take_off = take_off_sql(table, lifecycle.key, conn.dialect)
         merge = _staged_upsert(table, staging, columns, lambda ex: lifecycle_set(lifecycle, ex))
-        _LIFECYCLE_SQL[cache_key] = (
-            take_off,
-            text_of(put_back(table, merge), conn.dialect),
-            earliest_sql(table, lifecycle.key, conn.dialect),
-        )
-    take_off, merge, earliest = _LIFECYCLE_SQL[cache_key]
+        _LIFECYCLE_SQL[cache_key] = (take_off, text_of(put_back(table, merge), conn.dialect))
+    take_off, merge = _LIFECYCLE_SQL[cache_key]
     raw = await conn.get_raw_connection()
     pg: Any = raw.driver_connection
     async with pg.cursor() as cur:
         await create_temp(cur, MOMENTS.name, moments_ddl())
-    keys = {KEYS: [d[lifecycle.key] for d in deltas]}
-    # The entities' earliest moment before their rows change and after: the change log's.
-    return [(take_off, keys), Earliest(earliest, keys), (merge, None), Earliest(earliest, keys)]
+    # Each returns the entities' earliest moment, before their rows change and after: the
+    # change log's.
+    return [Earliest(take_off, {KEYS: [d[lifecycle.key] for d in deltas]}), Earliest(merge, None)]
 
 
-_LIFECYCLE_SQL: dict[tuple[str, ...], tuple[str, str, str]] = {}
+_LIFECYCLE_SQL: dict[tuple[str, ...], tuple[str, str]] = {}
 
 
 def freshness_deltas(rows: Iterable[Row]) -> list[Row]:

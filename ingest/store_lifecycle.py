@@ -190,7 +190,7 @@ def take_off_sql(state: Table, key: str, dialect: Dialect) -> str:
     """Lock the state rows of the entities whose keys are the ``%(keys)s`` parameter (a
     list: an index look-up per key, whatever the planner knows of a staging table), in key
     order, and stage their current moments, counted negative per commune and day, in
-    :data:`MOMENTS` for :func:`put_back`."""
+    :data:`MOMENTS` for :func:`put_back`; return their earliest moment (:func:`_earliest`)."""
     cols = _columns(state)
     locked = (
         select(*cols)
@@ -200,26 +200,28 @@ def take_off_sql(state: Table, key: str, dialect: Dialect) -> str:
         .cte("locked")
     )
     kept = kept_columns(state.name)
-    staged = insert(MOMENTS).from_select(
-        ["moment", "commune_code", "bucket_start", *kept, "entities"],
-        _per_commune(state, locked, -1),
+    staged = (
+        insert(MOMENTS)
+        .from_select(
+            ["moment", "commune_code", "bucket_start", *kept, "entities"],
+            _per_commune(state, locked, -1),
+        )
+        .returning(MOMENTS.c.moment)
+        .cte("staged")
     )
-    sql = _text(staged.add_cte(locked), dialect)
+    sql = _text(_earliest(locked).add_cte(staged), dialect)
     # The compiler escapes a literal "%" for the driver's parameter style: the
     # placeholder is meant as one.
     return sql.replace(f"%%({KEYS})s", f"%({KEYS})s")
 
 
-def earliest_sql(state: Table, key: str, dialect: Dialect) -> str:
-    """The earliest moment of the entities whose keys are the ``%(keys)s`` parameter, as
-    their state rows stand (run before the merge and after it: a change moves an entity's
-    counts only at its old and new moments, so nothing earlier can have changed)."""
-    c = state.c
-    every = [*moments(c).values(), completed(c)]
-    query = select(func.min(func.least(*every))).where(
-        c[key] == func.any(literal_column(f"%({KEYS})s"))
-    )
-    return _text(query, dialect).replace(f"%%({KEYS})s", f"%({KEYS})s")
+def _earliest(rows: Any) -> Select[Any]:
+    """The earliest moment of the entities in ``rows`` (state columns), for the change log
+    (``models.tables.changes``): asked of their rows before the merge and after it, since a
+    change moves an entity's counts only at its old and new moments. Read from the rows the
+    two statements already hold: a look-up of its own cost a fifth of ingest's rate."""
+    c = rows.c
+    return select(func.min(func.least(*moments(c).values(), completed(c))))
 
 
 def put_back(state: Table, merge: Any) -> Any:
@@ -228,7 +230,7 @@ def put_back(state: Table, merge: Any) -> Any:
     :func:`take_off_sql` staged (emptying :data:`MOMENTS`): a moment an event left where
     it was (most of them: the receipt, the deadline) cancels out per commune and day and
     costs no unit row; only the days that changed are written, in every unit holding the
-    commune."""
+    commune; returns the merged entities' earliest moment (:func:`_earliest`)."""
     cols = _columns(state)
     kept = kept_columns(state.name)
     merged = merge.returning(*cols).cte("merged")
@@ -251,7 +253,8 @@ def put_back(state: Table, merge: Any) -> Any:
         .having(total != 0)
         .subquery("changes")
     )
-    return _to_units(state, changes).add_cte(merged).add_cte(taken)
+    units = _to_units(state, changes).returning(LIFECYCLE_UNIT_DAILY.c.moment).cte("units")
+    return _earliest(merged).add_cte(taken).add_cte(units)
 
 
 def _columns(state: Table) -> list[Any]:
