@@ -12,11 +12,16 @@ from httpx import AsyncClient
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.kit.answers import MARGIN
+from app.kit.buckets import LOCAL
 from app.kit.changes import ANYTHING, NOTHING, changed_since
 from app.kit.connections import connect
 from ingest.maintenance import drop_changes_before
+from models.catalogue import CATALOGUE
 from models.db import at_rest
 from models.tables.changes import KEEP, LOG_CHANGE
+from simulators.runner import collect
+from simulators.streams import make_streams
 from tests import ingest_builders as b
 from tests.test_answer_cache import QUESTIONS, encounters, kept
 from tests.test_export import ingest
@@ -212,3 +217,45 @@ async def test_a_range_ending_inside_its_last_bucket_reads_to_that_buckets_end(
     again = (await api.get(path, params=params)).json()
     assert again == (await uncached.get(path, params=params)).json()
     assert again != first
+
+
+def _simulated(seed: int, start: datetime, days: int) -> list[dict[str, object]]:
+    return collect(make_streams(seed, scale=0.05), start, start + timedelta(days=days))
+
+
+async def test_nothing_counting_from_the_horizon_on_changes_a_settled_answer(
+    uncached: AsyncClient, clean_db: AsyncEngine
+) -> None:
+    """The claim kept answers rest on, checked on answers computed afresh: every indicator
+    of a simulated day (district by day, province by hour, a ranking) is the same after a
+    day of every stream counting from the horizon on (``MARGIN`` past the day's end) is
+    stored; and a late event of the day itself does change them."""
+    day = datetime(2025, 6, 2, tzinfo=LOCAL)
+    end = day + timedelta(days=1)
+    await ingest(clean_db, _simulated(11, day - timedelta(days=1), 2))
+    horizon = end + MARGIN
+    later = [
+        d for d in _simulated(12, horizon, 1)
+        if str(d["data"].get("received_at", horizon.isoformat())) >= horizon.isoformat()  # type: ignore[union-attr]
+    ]  # fmt: skip
+    span = {"from": day.isoformat(), "to": end.isoformat()}
+    questions = [
+        (f"/api/v1/indicators/{i.code}/values", {**span, "level": level, "bucket": bucket})
+        for i in CATALOGUE
+        for level, bucket in (("district", "day"), ("province", "hour"))
+    ] + [
+        (f"/api/v1/indicators/{i.code}/ranking", {"period": day.isoformat(), "bucket": "day"})
+        for i in CATALOGUE
+    ]
+    before = await asked(uncached, questions)
+
+    await ingest(clean_db, later)
+    async with clean_db.connect() as conn:
+        since = await conn.scalar(
+            text("SELECT since FROM change_log ORDER BY logged_at DESC, xid DESC LIMIT 1")
+        )
+    assert since >= horizon  # the batch logged that it counts from the horizon on
+    assert await asked(uncached, questions) == before
+
+    await ingest(clean_db, [b.encounter(day + timedelta(hours=9), 99, subject=COMMUNE)])
+    assert await asked(uncached, questions) != before

@@ -64,9 +64,12 @@ ANSWER_KEY = "answer_key"
 _SEEN = "answer_seen"
 """Where a request's scope state holds the snapshot it read first."""
 
-MARGIN = timedelta(days=8)
-"""How far past the end of the last period asked an answer may read: a commit whose rows all
-count at or after it cannot change the answer."""
+MARGIN = timedelta(days=2)
+"""Past the end of the last period asked, from where on a commit's rows cannot change the
+answer. The farthest an answer reads is a day past that end (completeness reads the day
+masks to it, counting only slots due by the end); a second day is slack.
+``tests/test_answers_across_commits.py`` checks every indicator against a day of every
+stream stored from here on."""
 
 
 def question_of(scope: Scope, role: str) -> Question:
