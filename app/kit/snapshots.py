@@ -32,13 +32,6 @@ SNAPSHOT = "SELECT pg_current_snapshot()::text"
 """Which commits a statement sees: two with the same snapshot see the same rows."""
 
 
-async def snapshot_of(conn: AsyncConnection) -> str:
-    """``conn``'s snapshot, straight through psycopg: through SQLAlchemy's statement
-    machinery this one look-up was a quarter of a kept answer's CPU."""
-    raw = await conn.get_raw_connection()
-    return await _snapshot(raw.driver_connection)
-
-
 class Snapshots:
     """The database's snapshot now, for every request of the process, read on one dedicated
     autocommit connection with at most one read in flight.
