@@ -24,7 +24,7 @@ from models.partitions import (
     next_month,
 )
 from models.tables import ChangeLog, EventKey
-from models.tables.changes import KEEP, LOG_CHANGE, NOTHING_READ
+from models.tables.changes import KEEP, log_change
 
 
 @dataclass
@@ -70,7 +70,7 @@ async def maintain(
                 created = await ensure_month_partitions(conn, table, months)
                 dropped = await drop_partitions_before(conn, table, cutoff) if cutoff else []
                 if created and not dropped:  # empty partitions change no answer
-                    await conn.exec_driver_sql(LOG_CHANGE, {"since": NOTHING_READ})
+                    await log_change(conn)
                 report.created += created
                 report.dropped += dropped
             elif cutoff and await _is_hypertable(conn, table):
@@ -102,7 +102,7 @@ async def drop_changes_before(conn: AsyncConnection, before: datetime) -> int:
     result = await conn.execute(delete(log).where(log.c.logged_at < before))
     dropped = result.rowcount or 0
     if dropped:
-        await conn.exec_driver_sql(LOG_CHANGE, {"since": NOTHING_READ})
+        await log_change(conn)
     return dropped
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import Column, Dialect, Table
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ingest.spec import Row
-from models.tables.changes import LOG_CHANGE, NOTHING_READ
+from models.tables.changes import log_change
 
 _PG_ALIASES = {"float": "float8"}
 
@@ -140,7 +140,7 @@ async def make_staging(conn: AsyncConnection, ddls: Mapping[str, str]) -> None:
         for name in missing:
             await run(conn, ddls[name])
         # A session's own tables change no answer (models.tables.changes).
-        await run(conn, LOG_CHANGE, {"since": NOTHING_READ})
+        await log_change(conn)
     made.update(missing)
 
 

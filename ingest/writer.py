@@ -40,7 +40,7 @@ from models.events import Event, EventRejected, RejectReason, structured_from_ka
 from models.notify import MAX_COMMUNES, ChangeNotice
 from models.partitions import ensure_month_partitions, is_partitioned, month_start
 from models.tables import SourceFreshness, tiers_of
-from models.tables.changes import LOG_CHANGE, NOTHING_READ
+from models.tables.changes import NOTHING_READ, log_change
 
 __all__ = ["BatchResult", "RawMessage", "Writer"]
 
@@ -241,7 +241,7 @@ class Writer:
                 since = found if since is None else min(since, found)
         # What the commit may change, in the commit (``models.tables.changes``): nothing
         # before the batch's earliest event time or moment; rejects alone, nothing read.
-        await run(conn, LOG_CHANGE, {"since": NOTHING_READ if since is None else since})
+        await log_change(conn, NOTHING_READ if since is None else since)
         return part
 
     async def _ensure_partitions(self, spec: EventTable, rows: list[Row]) -> None:
@@ -259,7 +259,7 @@ class Writer:
                 await lock_partitions(conn, name)
                 if await ensure_month_partitions(conn, name, months):
                     # An empty partition changes no answer (models.tables.changes).
-                    await run(conn, LOG_CHANGE, {"since": NOTHING_READ})
+                    await log_change(conn)
         self._months[name] |= months
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import Row, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from models.tables.changes import LOG_CHANGE, NOTHING_READ
+from models.tables.changes import log_change
 from models.tables_serving import Alert
 
 _ALERT = Alert.__table__
@@ -75,14 +75,8 @@ async def open_alert(conn: AsyncConnection, draft: AlertDraft, message: str) -> 
         .returning(*_COLUMNS)
     )
     row = (await conn.execute(stmt)).first()
-    await _log_change(conn)
+    await log_change(conn)  # alerts: read by no answer, which stay kept
     return _row(row) if row else None
-
-
-async def _log_change(conn: AsyncConnection) -> None:
-    """Alerts are read by no indicator answer: kept answers stay (``models.tables.changes``;
-    without the row, every evaluation with an alert open would send them all back)."""
-    await conn.exec_driver_sql(LOG_CHANGE, {"since": NOTHING_READ})
 
 
 async def refresh(
@@ -106,7 +100,7 @@ async def refresh(
             updated_at=func.now(),
         )
     )
-    await _log_change(conn)
+    await log_change(conn)  # alerts: read by no answer, which stay kept
 
 
 async def transition(
@@ -120,7 +114,7 @@ async def transition(
         .returning(*_COLUMNS)
     )
     row = (await conn.execute(stmt)).first()
-    await _log_change(conn)
+    await log_change(conn)  # alerts: read by no answer, which stay kept
     return _row(row) if row else None
 
 

@@ -39,8 +39,7 @@ async def export_series(
     (``app.kit.answers``) and sent from memory to the next asker of the same snapshot."""
 
     settled = asked.settled()
-    until = asked.reads_until()
-    kept = await answers.kept(reads, request, principal.role, settled=settled, end=until)
+    kept = await answers.kept(reads, request, principal.role, settled=settled)
     if kept is not None:
         return _streamed(code, *kept, fmt=fmt)
 
@@ -61,7 +60,7 @@ async def export_series(
                 return question, b"".join(pieces)
 
             question, whole = await answers.answer(
-                key, until, compute, lambda answer: len(answer[1])
+                key, asked.reads_until(), compute, lambda answer: len(answer[1])
             )
             body = whole
     return _streamed(code, question, body, fmt=fmt)

@@ -186,11 +186,9 @@ class AnswerCache:
         if entry is not None and entry.born == key[1]:
             entry.sent = sent
 
-    async def kept(
-        self, reads: Reads, request: Request, role: str, *, settled: bool, end: datetime
-    ) -> Any:
+    async def kept(self, reads: Reads, request: Request, role: str, *, settled: bool) -> Any:
         """The answer kept for the request that holds in the database's snapshot now, else
-        None; read outside any transaction. ``end``: the end of the last period asked."""
+        None; read outside any transaction."""
         if not (settled and self.enabled):
             return None
         seen = await reads.snapshot()
@@ -226,7 +224,7 @@ class AnswerCache:
         """The answer to a read request: :meth:`kept`, else computed by ``compute`` in one
         ``REPEATABLE READ`` transaction (committed before it is returned) and kept when the
         question is settled. ``end``: the end of the last period asked."""
-        kept = await self.kept(reads, request, role, settled=settled, end=end)
+        kept = await self.kept(reads, request, role, settled=settled)
         if kept is not None:
             return kept  # type: ignore[no-any-return]
         async with reads.transaction() as conn:

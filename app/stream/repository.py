@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from app.kit.connections import connect
 from app.stream.schemas import EventKind
 from models.notify import CHANNEL
-from models.tables.changes import LOG_CHANGE, NOTHING_READ
+from models.tables.changes import log_change
 
 __all__ = ["CHANNEL", "EVALUATOR_LOCK", "STREAM_CHANNEL"]
 from models.tables_serving import StreamEventRow
@@ -97,7 +97,7 @@ async def append(conn: AsyncConnection, rows: Sequence[StreamDraft]) -> list[int
         text("SELECT pg_notify(:channel, :id)"), {"channel": STREAM_CHANNEL, "id": str(max(ids))}
     )
     # The stream log is read by no indicator answer: kept answers stay (models.tables.changes).
-    await conn.exec_driver_sql(LOG_CHANGE, {"since": NOTHING_READ})
+    await log_change(conn)
     return sorted(ids)
 
 
@@ -126,7 +126,7 @@ async def prune(conn: AsyncConnection, keep: timedelta) -> int:
     )
     dropped = int(result.rowcount or 0)
     if dropped:
-        await conn.exec_driver_sql(LOG_CHANGE, {"since": NOTHING_READ})
+        await log_change(conn)
     return dropped
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import BigInteger, Index, text
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.tables.base import Base, Timestamp
@@ -55,3 +56,9 @@ the row keeps the earlier moment."""
 
 NOTHING_READ = "infinity"
 """``since`` for a transaction that changed nothing an answer reads."""
+
+
+async def log_change(conn: AsyncConnection, since: datetime | str = NOTHING_READ) -> None:
+    """Log, in ``conn``'s transaction, that it changed nothing before ``since`` (by default:
+    nothing an answer reads)."""
+    await conn.exec_driver_sql(LOG_CHANGE, {"since": since})
