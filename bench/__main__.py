@@ -29,11 +29,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench import limits, memory
 from bench.http_load import api_server, check_all_answer, wrk
+from bench.pipeline import pipeline
 from bench.report import markdown
 from bench.sse_load import feed, sse_latency, sse_live_latency
 from ingest.deadletter import RawMessage
 from ingest.writer import Writer
 from ioc.embedded import embedded_postgres
+from ioc.logs import configure
 from ioc.services import upgrade
 from models.db import at_rest, make_engine
 from models.events import dump_event
@@ -183,10 +185,19 @@ async def load(
     sample = messages[: args.ceiling_rows]
     decode = limits.decode_ceiling(sample)
     copy = await limits.copy_ceiling(engine, sample, BATCH)
-    out["limits"] = {
-        "decode_per_s": round(decode), "copy_rows_per_s": round(copy),
-        "ceiling_per_s": round(min(decode, copy)), "rows": len(sample),
-    }  # fmt: skip
+    out["limits"] = {"decode_per_s": round(decode), "copy_rows_per_s": round(copy),
+                     "rows": len(sample)}  # fmt: skip
+    if args.pipeline_days:
+        # The target's ceiling: the lower of COPY and what one consumer reads from the
+        # broker and validates (decode alone, without the broker, is higher).
+        piped = await pipeline(first_day, args.pipeline_days, args.scale, args.seed)
+        decode = piped["consume_decode_per_s"]
+        out["limits"]["consume_decode_per_s"] = decode
+        piped["ingest"]["ratio_to_ceiling"] = round(
+            piped["ingest"]["events_per_s"] / min(decode, copy), 3
+        )
+        out["pipeline"] = piped
+    out["limits"]["ceiling_per_s"] = round(min(decode, copy))
     writer = Writer(engine)
     consumed = inserted = 0
     write_seconds = 0.0
@@ -254,6 +265,11 @@ def main() -> None:
     parser.add_argument("--query-seconds", type=int, default=20)
     parser.add_argument("--probe-seconds", type=int, default=5)
     parser.add_argument("--ceiling-rows", type=int, default=100_000)
+    parser.add_argument(
+        "--pipeline-days", type=int, default=1,
+        help="days sent through the embedded broker to one ingest worker, end to end "
+        "(0: none); their consumer's rate is the ingest ceiling's consume + decode",
+    )  # fmt: skip
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument(
         "--loaded",
@@ -267,6 +283,7 @@ def main() -> None:
     if args.quick:
         args.days, args.scale, args.clients, args.sse_clients = 1, 0.1, 10, 20
         args.query_seconds, args.probe_seconds, args.ceiling_rows = 3, 2, 20_000
+    configure("WARNING")
     results = asyncio.run(run(args))
     args.out.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H%M")
