@@ -30,7 +30,7 @@ from bench.ingest_support import bench_database
 from ingest.consumer import consume
 from ingest.topics import ensure_topics
 from ingest.validation import Validator
-from ingest.writer import BatchResult, Writer
+from ingest.writer import BatchResult, Writer, collector_paused
 from ioc.embedded import embedded_broker
 from models.events import structured_from_kafka
 from simulators.runner import backfill
@@ -95,12 +95,13 @@ async def _consume_and_decode(bootstrap: str, expected: int) -> float:
             if not batches:
                 continue
             started = started or time.perf_counter()
-            raws = [
-                structured_from_kafka(m.headers, m.key, m.value)
-                for records in batches.values()
-                for m in records
-            ]
-            validator.parse_many(raws)
+            with collector_paused():  # as the worker validates a batch
+                raws = [
+                    structured_from_kafka(m.headers, m.key, m.value)
+                    for records in batches.values()
+                    for m in records
+                ]
+                validator.parse_many(raws)
             read += len(raws)
         assert started is not None
         return time.perf_counter() - started

@@ -101,7 +101,7 @@ class Writer:
     async def write(
         self, messages: Sequence[RawMessage], dead_letters: DeadLetterSink | None = None
     ) -> BatchResult:
-        with _collector_paused():
+        with collector_paused():
             return await self._write(messages, dead_letters)
 
     async def _write(
@@ -288,7 +288,7 @@ def _rows(spec: EventTable, events: list[Event]) -> list[Row]:
 
 
 @contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
+def collector_paused() -> Iterator[None]:
     """Python's cycle collector paused while a batch is written. A batch makes tens of
     thousands of objects (envelopes, payloads, rows) that live until it ends and are then
     freed by reference counting; the collector would traverse them again and again as they
