@@ -187,17 +187,17 @@ async def load(
     copy = await limits.copy_ceiling(engine, sample, BATCH)
     out["limits"] = {"decode_per_s": round(decode), "copy_rows_per_s": round(copy),
                      "rows": len(sample)}  # fmt: skip
+    piped = None
     if args.pipeline_days:
         # The target's ceiling: the lower of COPY and what one consumer reads from the
         # broker and validates (decode alone, without the broker, is higher).
         piped = await pipeline(first_day, args.pipeline_days, args.scale, args.seed)
-        decode = piped["consume_decode_per_s"]
-        out["limits"]["consume_decode_per_s"] = decode
-        piped["ingest"]["ratio_to_ceiling"] = round(
-            piped["ingest"]["events_per_s"] / min(decode, copy), 3
-        )
+        decode = out["limits"]["consume_decode_per_s"] = piped["consume_decode_per_s"]
+    ceiling = min(decode, copy)
+    out["limits"]["ceiling_per_s"] = round(ceiling)
+    if piped:
+        piped["ingest"]["ratio_to_ceiling"] = round(piped["ingest"]["events_per_s"] / ceiling, 3)
         out["pipeline"] = piped
-    out["limits"]["ceiling_per_s"] = round(min(decode, copy))
     writer = Writer(engine)
     consumed = inserted = 0
     write_seconds = 0.0
@@ -232,7 +232,7 @@ async def load(
     out["ingest"] = {
         "events": consumed, "stored": inserted, "seconds": round(write_seconds, 1),
         "events_per_s": round(consumed / write_seconds),
-        "ratio_to_ceiling": round(consumed / write_seconds / min(decode, copy), 3),
+        "ratio_to_ceiling": round(consumed / write_seconds / ceiling, 3),
     }  # fmt: skip
     out["year"] = {
         "seconds": round(write_seconds, 1), "events": consumed, "days": args.days,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -227,32 +227,23 @@ class Evaluator:
                 backlog.done(code)
 
     async def _tick(self) -> None:
-        while True:
-            await asyncio.sleep(self._alert_interval)
-            try:
-                await self.evaluate_alerts(datetime.now(UTC))
-                await self.check_sources(self._clock())
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                stop_if_cancelled(exc)
-                log.exception("periodic evaluation failed", error=repr(exc))
+        async def evaluate() -> None:
+            await self.evaluate_alerts(datetime.now(UTC))
+            await self.check_sources(self._clock())
+
+        await _every(self._alert_interval, evaluate, "periodic evaluation failed")
 
     async def _prune(self) -> None:
         """Drop stream events older than :data:`KEEP`, on a clock of its own: every batch
         adds its changed values to the log, so a log pruned only after the periodic alert
         evaluation grew without end where that was turned off (``alert_interval_seconds``
         0: 2 million events, 1.2 GB, in the first 37 minutes of loading a year) or failed."""
-        while True:
-            await asyncio.sleep(PRUNE_SECONDS)
-            try:
-                async with self._engine.begin() as conn:
-                    await repository.prune(conn, KEEP)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                stop_if_cancelled(exc)
-                log.warning("stream log pruning failed; tried again later", error=repr(exc))
+
+        async def prune() -> None:
+            async with self._engine.begin() as conn:
+                await repository.prune(conn, KEEP)
+
+        await _every(PRUNE_SECONDS, prune, "stream log pruning failed")
 
     # --- work -----------------------------------------------------------------------------
 
@@ -420,3 +411,17 @@ class Evaluator:
                 out.append(row("source", status.model_dump(mode="json"),
                                units=frozenset({status.unit_code})))  # fmt: skip
         await self.publish(out)
+
+
+async def _every(seconds: float, work: Callable[[], Awaitable[None]], failed: str) -> None:
+    """Run ``work`` every ``seconds`` until cancelled; a failure is logged and the next
+    round tries again (a cancellation the failure hides still stops it)."""
+    while True:
+        await asyncio.sleep(seconds)
+        try:
+            await work()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            stop_if_cancelled(exc)
+            log.exception(failed, error=repr(exc))
