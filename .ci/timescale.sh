@@ -190,7 +190,7 @@ EOF
   as_pg "$PG_BIN/pg_ctl" -D "$pgdata" -l "$parent/server.log" -w -t 60 start >/dev/null \
     || { tail -n 30 "$parent/server.log" >&2; die "the cluster did not start"; }
   url="postgresql://postgres@127.0.0.1:$port/ioc"
-  psql "postgresql://postgres@127.0.0.1:$port/postgres" -qAtc "CREATE DATABASE ioc" >/dev/null
+  psql "postgresql://postgres@127.0.0.1:$port/postgres" -qAtc "CREATE DATABASE ioc TEMPLATE template0 LC_COLLATE 'C'" >/dev/null
   psql "$url" -qAtc "CREATE EXTENSION IF NOT EXISTS timescaledb" >/dev/null
   echo "$url" > "$URL_FILE"
   log "up at $url (TimescaleDB $(psql "$url" -Atc "SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'"))"
