@@ -46,6 +46,21 @@ def live(n: int, first: int) -> list[dict[str, object]]:
     ]
 
 
+ATTEMPTS = 3
+
+
+async def snapshot(engine: AsyncEngine) -> str:
+    async with engine.connect() as conn:
+        return str(await conn.scalar(text("SELECT pg_current_snapshot()::text")))
+
+
+async def unlogged_commit_since(engine: AsyncEngine, start: str) -> bool:
+    """Whether a transaction that wrote no change-log row committed since ``start``."""
+    async with engine.connect() as conn:
+        raw = await conn.get_raw_connection()
+        return await changed_since(raw.driver_connection, start, await snapshot(engine)) == ANYTHING
+
+
 async def asked(api: AsyncClient, questions: list[tuple[str, dict[str, str]]]) -> list[bytes]:
     return [(await api.get(path, params=params)).content for path, params in questions]
 
@@ -56,18 +71,32 @@ async def test_an_answer_outlives_commits_that_cannot_change_it_and_no_other(
     clean_db: AsyncEngine,
 ) -> None:
     await ingest(clean_db, encounters(12, COMMUNE))
-    await at_rest(clean_db)
-    first = await asked(api, QUESTIONS)
+    for attempt in range(ATTEMPTS):
+        await at_rest(clean_db)
+        start = await snapshot(clean_db)
+        first = await asked(api, QUESTIONS)
+        layer = layer_of(api)  # built at the first request
+        routes = layer.app
 
-    # Today's events (and the live stream's reaction to them) commit: last June stands.
-    await ingest(clean_db, live(7, first=500))
-    await at_rest(clean_db)
-    layer = layer_of(api)
-    routes, layer.app = layer.app, unreachable  # from now on, routing fails the request
-    before = kept(api)
-    again = await asked(api, QUESTIONS)
+        # Today's events (and the live stream's reaction to them) commit: last June stands.
+        await ingest(clean_db, live(7, first=500 + 10 * attempt))
+        await at_rest(clean_db)
+        layer.app = unreachable  # from now on, routing fails the request
+        before = kept(api)
+        try:
+            again = await asked(api, QUESTIONS)
+            break
+        except AssertionError:
+            # The server's own commits (autovacuum's statistics, an extension's background
+            # job) log nothing and may change anything: when one came in between, the step
+            # did not test what it means to, and is made again. The product's own commits
+            # are logged whenever they come, so a commit of its own that is not fails
+            # every attempt.
+            if attempt == ATTEMPTS - 1 or not await unlogged_commit_since(clean_db, start):
+                raise
+        finally:
+            layer.app = routes
     assert kept(api) - before == len(QUESTIONS)
-    layer.app = routes
     fresh = await asked(uncached, QUESTIONS)
     # The exports carry the moment they were written: compare the values routes only.
     values = [i for i, (path, _) in enumerate(QUESTIONS) if "/export/" not in path]
