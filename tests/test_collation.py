@@ -4,9 +4,6 @@ named at migration (``ioc.services.FAST_COLLATION`` says why)."""
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 
@@ -17,6 +14,7 @@ from sqlalchemy.engine import make_url
 from ioc.embedded import create_database
 from ioc.services import FAST_COLLATION, database_collation
 from models.db import make_engine
+from tests.test_cli_failures import _ioc
 
 pytestmark = pytest.mark.integration
 
@@ -72,14 +70,7 @@ def test_upgrade_names_a_database_that_collates_by_a_locale(
         )
     url = _url(database_url, database_name)
     assert asyncio.run(_collation(url)) not in FAST_COLLATION
-    result = subprocess.run(
-        [sys.executable, "-c", "from ioc.cli import main; main()", "db", "upgrade"],
-        env={**os.environ, "COLUMNS": "200", "IOC_DATABASE_URL": url},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    result = _ioc("db", "upgrade", env={"IOC_DATABASE_URL": url}, timeout=300)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     assert "collates text by a locale" in output and found[0] in output
