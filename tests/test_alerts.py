@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from httpx import AsyncClient
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.alerts import service
@@ -23,7 +24,13 @@ pytestmark = pytest.mark.integration
 
 T0 = datetime(2025, 6, 2, 1, 0, tzinfo=UTC)  # a Monday, 08:00 in Quảng Nam
 SOURCE = b.source_for(b.ev.HEALTH_ENCOUNTER)
-DISTRICT = next(u.parent_code for u in legacy_units() if u.code == SOURCE.commune_code)
+
+
+def district_of(commune: str) -> str:
+    return next(str(u.parent_code) for u in legacy_units() if u.code == commune)
+
+
+DISTRICT = district_of(SOURCE.commune_code)
 
 
 async def ingest(engine: AsyncEngine, docs: list[dict[str, Any]]) -> None:
@@ -171,11 +178,33 @@ async def test_no_alert_on_hours_still_arriving(clean_db: AsyncEngine) -> None:
     rule = BY_RULE["data.completeness_low"].model_copy(update={"min_denominator": 1})
     async with clean_db.begin() as conn:
         result = await service.evaluate(conn, now, rules=(rule,), volume_scale=1.0)
-    # Only the three hours before the stream's front are judged (the hospitals' slots in
-    # the gap are missing: every district's, as only one hospital sent anything), not the
-    # last three hours, which the worker has not reached.
-    assert DISTRICT in {a.unit_code for a in result.opened}
+    # Only the three hours before the stream's front are judged (the hospital's slots in
+    # the gap are missing, and the tourist site's), not the last three hours, which the
+    # worker has not reached; and only the sources it has read: the other hospitals'
+    # partitions may not have been read yet.
+    seen = {DISTRICT, district_of(b.source_for(b.ev.TOURISM_FEEDBACK).commune_code)}
+    assert {a.unit_code for a in result.opened} == seen
     assert {(a.period_start, a.value) for a in result.opened} == {(front - timedelta(hours=3), 0)}
+
+
+async def test_a_source_never_seen_is_a_feed_down_once_nothing_is_catching_up(
+    clean_db: AsyncEngine,
+) -> None:
+    """Caught up, a hospital that has sent nothing since the data began is an outage (while
+    catching up it owes nothing: the test above)."""
+    async with clean_db.begin() as conn:
+        await conn.execute(text("TRUNCATE alert"))  # earlier tests' open alerts stay open
+    now = datetime.now(UTC)
+    first = (now - timedelta(hours=9)).replace(minute=0, second=0, microsecond=0)
+    await ingest(clean_db, [
+        {**b.encounter(first + timedelta(minutes=m), m), "id": str(uuid.uuid4())}
+        for m in range(0, int((now - first) / timedelta(minutes=1)) - 10, 5)
+    ])  # fmt: skip
+    rule = BY_RULE["data.completeness_low"].model_copy(update={"min_denominator": 1})
+    async with clean_db.begin() as conn:
+        result = await service.evaluate(conn, now, rules=(rule,), volume_scale=1.0)
+    others = {(a.unit_code, a.value) for a in result.opened if a.unit_code != DISTRICT}
+    assert others and {value for _, value in others} == {0}
 
 
 def test_a_share_swing_within_chance_is_no_breach() -> None:

@@ -14,7 +14,10 @@ stored data covers.
   judged: the data starts partway, and the part before it is neither low nor usual.
   Completeness counts a source's reporting slots from its stream's first event on; a
   stream with no event at all is judged from the first event of any stream (a feed down
-  since the start is an outage), except while the deployment is still catching up.
+  since the start is an outage), except while the deployment is still catching up; and
+  while it catches up, a source with no stored event owes nothing either: the partition
+  that carries it may not have been read yet (a backfill reads a type's partitions apart),
+  so its empty hours are not a feed down.
 """
 
 from __future__ import annotations
@@ -46,6 +49,8 @@ class Coverage:
     starts: dict[str, datetime]
     """Per event type with stored data: its first event."""
     catching_up: bool
+    seen: frozenset[str] = frozenset()
+    """While catching up: the sources with a stored event (empty otherwise: not read)."""
 
     @property
     def data_start(self) -> datetime | None:
@@ -61,8 +66,10 @@ class Coverage:
 
     def observed_from(self, source: SourceSystem) -> datetime | None:
         """From when a source's reporting slots are owed: its stream's first event; for a
-        stream never seen, the first event of any (None while catching up: the stream may
-        simply not have been reached)."""
+        stream never seen, the first event of any (None while catching up: the stream, or
+        the partition that carries this source, may simply not have been reached)."""
+        if self.catching_up and source.code not in self.seen:
+            return None
         known = [self.starts[t] for t in source.event_types if t in self.starts]
         if known:
             return min(known)
@@ -85,7 +92,10 @@ async def coverage(conn: AsyncConnection, as_of: datetime) -> Coverage:
             continue
         if await _dense(conn, event_type, span.first_event_at, span.last_event_at):
             fronts.append(front)
-    return Coverage(as_of, min([as_of, *fronts]), starts, catching_up=bool(fronts))
+    if not fronts:
+        return Coverage(as_of, as_of, starts, catching_up=False)
+    seen = await sources_repo.sources_seen(conn)
+    return Coverage(as_of, min([as_of, *fronts]), starts, catching_up=True, seen=seen)
 
 
 async def _dense(conn: AsyncConnection, event_type: str, first: datetime, newest: datetime) -> bool:

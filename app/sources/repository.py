@@ -200,6 +200,12 @@ async def stream_spans(
     return {t: StreamSpan(*times) for t, *times in rows}
 
 
+async def sources_seen(conn: AsyncConnection) -> frozenset[str]:
+    """The sources with at least one stored event."""
+    rows = await conn.execute(select(_FRESH.c.source).distinct())
+    return frozenset(r for (r,) in rows)
+
+
 async def events_of_type(
     conn: AsyncConnection, event_type: str, *, start: datetime, end: datetime
 ) -> int:
