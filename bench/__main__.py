@@ -39,12 +39,14 @@ from ioc.logs import configure
 from ioc.services import upgrade
 from models.db import at_rest, make_engine
 from models.events import dump_event
+from models.settings import Settings
 from simulators.base import Stream
 from simulators.runner import collect
 from simulators.streams import make_streams
 
 RESULTS = Path(__file__).parent / "results"
-BATCH = 2000
+BATCH = Settings().batch_max_records
+"""The ingest worker's batch, as deployed."""
 GROWTH_DAYS = (1, 10, 100, 365)
 
 

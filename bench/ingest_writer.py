@@ -35,6 +35,7 @@ from ingest.deadletter import RawMessage
 from ingest.writer import Writer
 from models.db import make_engine
 from models.events import dump_event
+from models.settings import Settings
 from tests import ingest_builders as b
 
 FIRST_DAY = datetime(2025, 3, 3, tzinfo=UTC) - timedelta(hours=7)
@@ -226,7 +227,9 @@ async def by_simulation(scale: float, n_days: int, size: int, workers: int) -> d
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--batches", type=int, default=10)
-    parser.add_argument("--size", type=int, default=2000)
+    parser.add_argument(
+        "--size", type=int, default=Settings().batch_max_records, help="events per batch"
+    )
     parser.add_argument("--scale", type=float, help="simulated days at this scale")
     parser.add_argument("--days", type=int, default=2)
     parser.add_argument("--workers", type=int, default=1)

@@ -33,13 +33,15 @@ from ingest.validation import Validator
 from ingest.writer import BatchResult, Writer, collector_paused
 from ioc.embedded import embedded_broker
 from models.events import structured_from_kafka
+from models.settings import Settings
 from simulators.runner import backfill
 from simulators.sinks import KafkaSink
 from simulators.streams import make_streams
 
 PREFIX = "bench"
 PARTITIONS = 3
-BATCH = 2000
+BATCH = Settings().batch_max_records
+"""The ingest worker's batch, as deployed."""
 PATIENCE_S = 600.0
 """How long the bench waits for a stage before it gives up on it."""
 

@@ -80,7 +80,7 @@ async def consume(
     topic_prefix: str,
     group_id: str,
     partitions: int = 3,
-    max_records: int = 2000,
+    max_records: int = 8000,
     timeout_ms: int = 500,
     stop: asyncio.Event | None = None,
     on_batch: Callable[[BatchResult], None] | None = None,

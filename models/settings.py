@@ -42,7 +42,12 @@ class Settings(BaseSettings):
     """Topics are ``<prefix>.<sector>.<kind>``; tests use a unique prefix to stay isolated."""
     consumer_group: str = "ioc-ingest"
     topic_partitions: int = 3
-    batch_max_records: int = 2000
+    batch_max_records: int = 8000
+    """The most events one ingest transaction takes. A live feed's batches are what has
+    arrived (far fewer); a backlog (a backfill, a worker back from an outage) is read this
+    many at a time, and each batch's statements (a COPY and a merge per table, the roll-ups'
+    upserts) cost the same whatever its size: 8,000 rather than 2,000 took a quarter off the
+    database's CPU per event (``bench/ingest_writer.py --size``, BENCHMARKS.md)."""
     batch_timeout_ms: int = 500
     log_level: str = "INFO"
     log_json: bool = False
