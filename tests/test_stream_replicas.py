@@ -110,10 +110,18 @@ async def test_two_replicas_one_evaluator_shared_ids_and_resume_anywhere(
         # Away from replica one, the wall reconnects to replica two with its last id.
         await ingest(clean_db, [b.encounter(now, 1)])
         newest = int(first_one["id"])
+        level = first_one["data"]["level"]
+        assert level in {"province", "district", "commune"}
 
+        # The evaluator logs a batch's values a level at a time (communes first): wait for
+        # the level the wall was shown, not for the first row of any.
         async def logged() -> bool:
             nonlocal newest
-            newest = await scalar(clean_db, "SELECT coalesce(max(id), 0) FROM stream_event")
+            newest = await scalar(
+                clean_db,
+                "SELECT coalesce(max(id), 0) FROM stream_event WHERE kind = 'indicator' "
+                f"AND indicator = 'health.encounters' AND data->>'level' = '{level}'",
+            )
             return newest > int(first_one["id"])
 
         async with asyncio.timeout(HANG_GUARD):
