@@ -93,8 +93,8 @@ def _pipeline(p: dict[str, Any] | None) -> list[Row]:
             "broker to one ingest worker",
             f"{p['events']:,} events; simulate + produce {p['simulate_and_produce_per_s']:,}/s; "
             f"ingest {ing['events_per_s']:,} events/s ({ing['stored']:,} stored, "
-            f"{ing['rejected']} rejected; group join and first batch "
-            f"{ing['first_batch_seconds']} s)",
+            f"{ing['rejected']} rejected; group join and first fetch "
+            f"{ing['join_seconds']} s)",
             f"{ing['ratio_to_ceiling']:.2f} × ceiling (target ≥ 0.6)",
             PEERS["ingest"],
         )
