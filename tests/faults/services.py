@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
-from ioc.embedded import embedded_postgres, free_port
+from ioc.embedded import embedded_postgres, free_port, pg_ctl
 
 REPO = Path(__file__).resolve().parents[2]
 IOC = str(Path(sys.executable).with_name("ioc"))
@@ -66,10 +66,7 @@ class StoppablePostgres:
         return (self._base / "postgres").resolve()
 
     def _pg_ctl(self, *args: str) -> None:
-        from embedded_postgres._commands import pg_ctl
-
-        user = "embedded_postgres" if os.geteuid() == 0 else None
-        pg_ctl(list(args), pgdata=self.pgdata, user=user, timeout=60)
+        pg_ctl(self.pgdata, *args)
 
     def running(self) -> bool:
         return (self.pgdata / "postmaster.pid").exists()
