@@ -20,6 +20,7 @@ import asyncio
 import json
 import multiprocessing
 import os
+import re
 import time
 import zlib
 from dataclasses import dataclass
@@ -108,7 +109,12 @@ async def write_days(url: str, days: list[list[RawMessage]], size: int) -> list[
             server = _parent(int(await conn.scalar(text("SELECT pg_backend_pid()"))))
         spent = []
         for messages in days:
-            started = time.perf_counter(), time.process_time(), _server_cpu(server)
+            started = (
+                time.perf_counter(),
+                time.process_time(),
+                _server_cpu(server),
+                _server_cpu(server, clients_only=True),
+            )
             for i in range(0, len(messages), size):
                 await writer.write(messages[i : i + size])
             spent.append(
@@ -116,6 +122,7 @@ async def write_days(url: str, days: list[list[RawMessage]], size: int) -> list[
                     time.perf_counter() - started[0],
                     time.process_time() - started[1],
                     _server_cpu(server) - started[2],
+                    _server_cpu(server, clients_only=True) - started[3],
                 )
             )
         return spent
@@ -126,11 +133,13 @@ async def write_days(url: str, days: list[list[RawMessage]], size: int) -> list[
 @dataclass
 class Spent:
     """Wall seconds, this process's CPU seconds, the database server's CPU seconds (every
-    process of the cluster: on a shared machine the CPU figures vary less than the wall)."""
+    process of the cluster: on a shared machine the CPU figures vary less than the wall),
+    and of it the client backends' (the statements' own work)."""
 
     wall: float
     cpu: float
     server_cpu: float
+    backend_cpu: float
 
 
 _TICK = os.sysconf("SC_CLK_TCK")
@@ -144,19 +153,32 @@ def _parent(pid: int) -> int:
     return int(_stat(pid)[1])
 
 
-def _server_cpu(postmaster: int) -> float:
-    """CPU seconds (user + system) of the postmaster and its children so far."""
+def _server_cpu(postmaster: int, clients_only: bool = False) -> float:
+    """CPU seconds (user + system) of the postmaster and its children so far; with
+    ``clients_only``, of the backends serving client connections alone (the work a batch's
+    statements do, without the WAL writer, checkpointer, autovacuum)."""
     ticks = 0
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
+        pid = int(entry.name)
         try:
-            fields = _stat(int(entry.name))
+            fields = _stat(pid)
+            if pid != postmaster and int(fields[1]) != postmaster:
+                continue
+            if clients_only and not _is_client_backend(pid):
+                continue
         except (OSError, IndexError):
             continue  # gone meanwhile
-        if int(entry.name) == postmaster or int(fields[1]) == postmaster:
-            ticks += int(fields[11]) + int(fields[12])
+        ticks += int(fields[11]) + int(fields[12])
     return ticks / _TICK
+
+
+def _is_client_backend(pid: int) -> bool:
+    """A backend serving a client connection: its title names the client, ``[local]`` for
+    a unix socket, ``host(port)`` for TCP (``postgres: user db [local] idle``)."""
+    title = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+    return " [local]" in title or bool(re.search(r" \S+\(\d+\) ", title))
 
 
 def _worker(url: str, days: list[list[RawMessage]], size: int, go: Any, out: Any) -> None:
@@ -189,6 +211,22 @@ async def by_simulation(scale: float, n_days: int, size: int, workers: int) -> d
             "ratio_to_copy": round(rate / copy, 4),
             "writer_cpu_us_per_event": round(sum(s.cpu for s in spent) / events * 1e6, 1),
             "server_cpu_us_per_event": round(sum(s.server_cpu for s in spent) / events * 1e6, 1),
+        }
+        backend_us = sum(s.backend_cpu for s in spent) / events * 1e6
+        # A batch is one transaction, and PostgreSQL runs a transaction's statements in the
+        # one backend of its connection, one after the other: however little the worker's
+        # Python cost, one worker cannot store more events a second than that backend's
+        # CPU per event allows.
+        # And the writer's Python and PostgreSQL's work share the machine's cores: spent
+        # on all of them at once with no time lost, they allow this many events a second.
+        cpu_us = (sum(s.cpu + s.server_cpu for s in spent)) / events * 1e6
+        cores = os.cpu_count() or 1
+        out["floor"] = {
+            "backend_cpu_us_per_event": round(backend_us, 1),
+            "one_worker_events_per_s_at_most": round(1e6 / backend_us) if backend_us else None,
+            "cores": cores,
+            "all_cores_events_per_s_at_most": round(cores * 1e6 / cpu_us),
+            "target_events_per_s": round(0.6 * min(decode, copy)),
         }
     if workers > 1:
         async with bench_database() as engine:
