@@ -29,6 +29,7 @@ from ingest.deadletter import KafkaDeadLetters, RawMessage, dead_letter_topic
 from ingest.health import Health
 from ingest.maintenance import Maintenance, maintain
 from ingest.retry import is_transient, wait_out
+from ingest.statistics import keep_statistics
 from ingest.topics import ensure_topics
 from ingest.writer import BatchResult, Writer
 from models.events import REGISTRY
@@ -129,6 +130,8 @@ async def consume(
         if consumer is None:
             log.info("stopped while joining the consumer group: nothing consumed yet")
             return
+        done = asyncio.Event()
+        statistics = asyncio.create_task(keep_statistics(writer.engine, done))
         try:
             await _loop(
                 consumer,
@@ -144,6 +147,8 @@ async def consume(
                 retention_days=retention_days,
             )
         finally:
+            done.set()
+            await statistics  # one ANALYZE at most, then it stops
             await consumer.stop()  # leaves the group: partitions move at once, not on timeout
     except Exception as exc:
         if not (stop.is_set() and is_transient(exc)):
