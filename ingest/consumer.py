@@ -12,6 +12,7 @@ the batch in hand, commits it and leaves the group.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import Counter
 from collections.abc import Callable, Collection
@@ -29,7 +30,7 @@ from ingest.deadletter import KafkaDeadLetters, RawMessage, dead_letter_topic
 from ingest.health import Health
 from ingest.maintenance import Maintenance, maintain
 from ingest.retry import is_transient, wait_out
-from ingest.statistics import keep_statistics
+from ingest.statistics import STOP_WAIT_S, keep_statistics
 from ingest.topics import ensure_topics
 from ingest.writer import BatchResult, Writer
 from models.events import REGISTRY
@@ -147,8 +148,9 @@ async def consume(
                 retention_days=retention_days,
             )
         finally:
-            done.set()
-            await statistics  # one ANALYZE at most, then it stops
+            done.set()  # the round in progress ends after its current ANALYZE
+            with contextlib.suppress(TimeoutError):  # or is cancelled (a database gone)
+                await asyncio.wait_for(statistics, STOP_WAIT_S)
             await consumer.stop()  # leaves the group: partitions move at once, not on timeout
     except Exception as exc:
         if not (stop.is_set() and is_transient(exc)):

@@ -32,6 +32,9 @@ from models.tables.changes import log_change
 
 log = structlog.get_logger("ingest")
 
+STOP_WAIT_S = 10.0
+"""How long a stopping worker waits for the round in progress before cancelling it."""
+
 EVERY_S = 30.0
 """How often the tables due are looked for: half autovacuum's default nap."""
 
@@ -57,6 +60,7 @@ LEFT JOIN LATERAL (
 ) own ON true
 WHERE c.relkind = 'r' AND c.relpersistence <> 't' AND s.schemaname <> 'pg_toast'
   AND c.oid <> 'pg_catalog.pg_statistic'::regclass
+  AND pg_has_role(c.relowner, 'USAGE')
   AND s.n_mod_since_analyze > :fraction * (
     coalesce(own.threshold, current_setting('autovacuum_analyze_threshold')::float8)
   + coalesce(own.scale_factor, current_setting('autovacuum_analyze_scale_factor')::float8)
@@ -68,7 +72,8 @@ threshold, ``threshold + scale factor × rows``, taken at :data:`DUE_FRACTION`. 
 catalogues too: partitions made and each new session's staging tables (``ingest.staging``)
 change ``pg_class``, ``pg_attribute``… and autovacuum analyzes those as well. Temporary
 tables are left out (no other session's can be analyzed, and a session's own die with it),
-and so is ``pg_statistic``, which PostgreSQL never analyzes."""
+and so are ``pg_statistic``, which PostgreSQL never analyzes, and the tables this role may
+not analyze (owned by a role it is not a member of: a superuser owns the catalogues)."""
 
 
 async def refresh_statistics(
