@@ -33,7 +33,7 @@ from bench.pipeline import pipeline
 from bench.report import markdown
 from bench.sse_load import feed, sse_latency, sse_live_latency
 from ingest.deadletter import RawMessage
-from ingest.statistics import keep_statistics
+from ingest.statistics import statistics_kept
 from ingest.writer import Writer
 from ioc.embedded import embedded_postgres
 from ioc.logs import configure
@@ -115,6 +115,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "machine": machine(),
         "settings": vars(args) | {"start": str(args.start)},
     }
+    # Statistics refreshed beside the writer, as a deployed worker does (ingest.statistics).
     async with database(args.database_url) as (engine, url), statistics_kept(engine):
         async with engine.connect() as conn:
             out["machine"]["postgresql"] = await conn.scalar(text("SHOW server_version"))
@@ -155,20 +156,6 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         out["database_mb"] = round(size / 2**20, 1)
         out["machine"]["load_average_at_end"] = os.getloadavg()
     return out
-
-
-@contextlib.asynccontextmanager
-async def statistics_kept(engine: AsyncEngine) -> AsyncIterator[None]:
-    """Table statistics refreshed beside the writer, as every deployed ingest worker does
-    (``ingest.statistics``): without it, autovacuum's analyze after the load would send the
-    kept answers back during the query phases."""
-    stop = asyncio.Event()
-    refreshing = asyncio.create_task(keep_statistics(engine, stop))
-    try:
-        yield
-    finally:
-        stop.set()
-        await refreshing
 
 
 async def under_feed(

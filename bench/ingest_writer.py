@@ -109,20 +109,16 @@ async def write_days(url: str, days: list[list[RawMessage]], size: int) -> list[
             server = _parent(int(await conn.scalar(text("SELECT pg_backend_pid()"))))
         spent = []
         for messages in days:
-            started = (
-                time.perf_counter(),
-                time.process_time(),
-                _server_cpu(server),
-                _server_cpu(server, clients_only=True),
-            )
+            started = time.perf_counter(), time.process_time(), *_server_cpu(server)
             for i in range(0, len(messages), size):
                 await writer.write(messages[i : i + size])
+            server_cpu, backend_cpu = _server_cpu(server)
             spent.append(
                 Spent(
                     time.perf_counter() - started[0],
                     time.process_time() - started[1],
-                    _server_cpu(server) - started[2],
-                    _server_cpu(server, clients_only=True) - started[3],
+                    server_cpu - started[2],
+                    backend_cpu - started[3],
                 )
             )
         return spent
@@ -153,11 +149,11 @@ def _parent(pid: int) -> int:
     return int(_stat(pid)[1])
 
 
-def _server_cpu(postmaster: int, clients_only: bool = False) -> float:
-    """CPU seconds (user + system) of the postmaster and its children so far; with
-    ``clients_only``, of the backends serving client connections alone (the work a batch's
-    statements do, without the WAL writer, checkpointer, autovacuum)."""
-    ticks = 0
+def _server_cpu(postmaster: int) -> tuple[float, float]:
+    """CPU seconds (user + system) so far of the postmaster and its children, and of the
+    backends serving client connections alone (the work a batch's statements do, without
+    the WAL writer, checkpointer, autovacuum): one pass over ``/proc``."""
+    ticks = client_ticks = 0
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -166,12 +162,13 @@ def _server_cpu(postmaster: int, clients_only: bool = False) -> float:
             fields = _stat(pid)
             if pid != postmaster and int(fields[1]) != postmaster:
                 continue
-            if clients_only and not _is_client_backend(pid):
-                continue
+            used = int(fields[11]) + int(fields[12])
+            if _is_client_backend(pid):
+                client_ticks += used
         except (OSError, IndexError):
             continue  # gone meanwhile
-        ticks += int(fields[11]) + int(fields[12])
-    return ticks / _TICK
+        ticks += used
+    return ticks / _TICK, client_ticks / _TICK
 
 
 def _is_client_backend(pid: int) -> bool:

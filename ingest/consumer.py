@@ -12,7 +12,6 @@ the batch in hand, commits it and leaves the group.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections import Counter
 from collections.abc import Callable, Collection
@@ -30,7 +29,7 @@ from ingest.deadletter import KafkaDeadLetters, RawMessage, dead_letter_topic
 from ingest.health import Health
 from ingest.maintenance import Maintenance, maintain
 from ingest.retry import is_transient, wait_out
-from ingest.statistics import STOP_WAIT_S, keep_statistics
+from ingest.statistics import statistics_kept
 from ingest.topics import ensure_topics
 from ingest.writer import BatchResult, Writer
 from models.events import REGISTRY
@@ -131,26 +130,22 @@ async def consume(
         if consumer is None:
             log.info("stopped while joining the consumer group: nothing consumed yet")
             return
-        done = asyncio.Event()
-        statistics = asyncio.create_task(keep_statistics(writer.engine, done))
         try:
-            await _loop(
-                consumer,
-                writer,
-                dead_letters,
-                in_flight,
-                health,
-                patiently,
-                stop,
-                max_records=max_records,
-                timeout_ms=timeout_ms,
-                on_batch=on_batch,
-                retention_days=retention_days,
-            )
+            async with statistics_kept(writer.engine):
+                await _loop(
+                    consumer,
+                    writer,
+                    dead_letters,
+                    in_flight,
+                    health,
+                    patiently,
+                    stop,
+                    max_records=max_records,
+                    timeout_ms=timeout_ms,
+                    on_batch=on_batch,
+                    retention_days=retention_days,
+                )
         finally:
-            done.set()  # the round in progress ends after its current ANALYZE
-            with contextlib.suppress(TimeoutError):  # or is cancelled (a database gone)
-                await asyncio.wait_for(statistics, STOP_WAIT_S)
             await consumer.stop()  # leaves the group: partitions move at once, not on timeout
     except Exception as exc:
         if not (stop.is_set() and is_transient(exc)):

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import AsyncIterator
 
 import structlog
 from sqlalchemy import func, select, text
@@ -128,3 +129,18 @@ async def keep_statistics(engine: AsyncEngine, stop: asyncio.Event) -> None:
                 log.debug("table statistics refreshed", tables=analyzed)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), EVERY_S)
+
+
+@contextlib.asynccontextmanager
+async def statistics_kept(engine: AsyncEngine) -> AsyncIterator[None]:
+    """:func:`keep_statistics` beside the body (an ingest worker's loop, the harness's
+    writer); on leaving, the round in progress ends after its current ``ANALYZE``, or is
+    cancelled after :data:`STOP_WAIT_S` (a database gone)."""
+    done = asyncio.Event()
+    refreshing = asyncio.create_task(keep_statistics(engine, done))
+    try:
+        yield
+    finally:
+        done.set()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(refreshing, STOP_WAIT_S)
